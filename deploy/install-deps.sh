@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package orderbook-gateway needs to build, test and benchmark.
+# Idempotent: packages already present are skipped by apt; safe to run again.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (it calls apt-get)" >&2
+  exit 1
+fi
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang clang-format
+  # gRPC 1.51 + Protobuf 3.21
+  libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  # Boost 1.81 explicitly: plain libboost-dev is 1.74
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  # abseil, logging, queue, Redis client, OpenSSL
+  libabsl-dev libspdlog-dev libfmt-dev libconcurrentqueue-dev libhiredis-dev libssl-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev googletest libbenchmark-dev redis-server curl python3
+  # peers for side-by-side benchmarks (python-seed: FastAPI; node-ws: Node.js)
+  python3-fastapi python3-uvicorn python3-websockets python3-matplotlib
+)
+
+# Node.js (with npm) runs the node-ws peer; a machine may already carry a newer Node from
+# elsewhere, whose npm conflicts with Debian's, so install Debian's only when none is present.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps.sh: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+echo "install-deps.sh: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps.sh: done"

@@ -1,0 +1,49 @@
+#ifndef OBGW_GATEWAY_BOOK_UPDATE_H_
+#define OBGW_GATEWAY_BOOK_UPDATE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace obgw::gateway {
+
+// One order book on its way into the fan-out. Built by a producer (a gRPC
+// reactor or the REST shim) on its own thread, moved through the UpdateQueue,
+// and consumed by the hub thread.
+struct BookUpdate {
+  // Validated symbol (see symbol.h).
+  std::string symbol;
+  // A JSON object, sent to clients verbatim as the "data" field.
+  std::string data;
+  // Steady-clock nanoseconds when the gateway received the update; the hub
+  // measures queueing delay from it.
+  std::int64_t received_ns = 0;
+  // Runs on the hub thread once the update is routed, with the number of
+  // subscribers it was routed to. Set by the REST shim to answer its request;
+  // empty for gRPC.
+  std::function<void(std::size_t subscribers)> on_routed;
+};
+
+// A session on an I/O shard starts or stops following a symbol. The hub keeps
+// per-shard subscriber counts from these, so it posts each frame only to the
+// shards that want it.
+struct SubscriptionChange {
+  std::uint32_t shard = 0;
+  std::string symbol;
+  // +1 subscribe, -1 unsubscribe.
+  int delta = 0;
+  // For subscribes: runs on the hub thread once the subscription counts, so
+  // that every update the hub routes afterwards reaches the session. It posts
+  // the activation back to the session's shard.
+  std::function<void()> on_live;
+};
+
+// What travels through the UpdateQueue to the hub.
+using HubMessage = std::variant<BookUpdate, SubscriptionChange>;
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_BOOK_UPDATE_H_
