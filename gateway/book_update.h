@@ -33,12 +33,13 @@ struct BookUpdate {
 struct SubscriptionChange {
   std::uint32_t shard = 0;
   std::string symbol;
-  // +1 subscribe, -1 unsubscribe.
+  // +1 subscribe, -1 unsubscribe, 0 a repeated request (answered in order,
+  // counts unchanged).
   int delta = 0;
-  // For subscribes: runs on the hub thread once the subscription counts, so
-  // that every update the hub routes afterwards reaches the session. It posts
-  // the activation back to the session's shard.
-  std::function<void()> on_live;
+  // Runs on the hub thread once the change counts, so that every update the
+  // hub routes afterwards reaches a new subscriber. It posts the activation
+  // and the confirmation back to the session's shard. May be empty.
+  std::function<void()> on_applied;
 };
 
 // What travels through the UpdateQueue to the hub.

@@ -1,0 +1,40 @@
+#ifndef OBGW_GATEWAY_GATEWAY_STATS_H_
+#define OBGW_GATEWAY_GATEWAY_STATS_H_
+
+#include <atomic>
+#include <cstdint>
+
+namespace obgw::gateway {
+
+using Counter = std::atomic<std::uint64_t>;
+
+// Counters of one I/O shard. Written only by that shard's thread (relaxed,
+// uncontended: each shard has its own cache lines); read by /stats from any
+// shard.
+struct alignas(64) ShardStats {
+  Counter connections{0};         // open WebSocket sessions (gauge)
+  Counter connections_total{0};   // WebSocket sessions ever accepted
+  Counter subscriptions{0};       // live (session, symbol) pairs (gauge)
+  Counter messages_sent{0};       // frames written to sockets, of every type
+  Counter messages_conflated{0};  // queued books replaced by a newer one
+  Counter messages_dropped{0};    // frames dropped from a full send queue
+  Counter socket_writes{0};       // gather writes issued (frames per write =
+                                  // messages_sent / socket_writes)
+  Counter bytes_sent{0};
+  Counter ws_errors{0};          // error replies sent to clients
+  Counter ws_closed_too_big{0};  // sessions closed with 1009
+  Counter rest_accepted{0};      // POST /broadcast/orderbook answered 200
+  Counter rest_rejected{0};      // answered 4xx/5xx
+  Counter http_requests{0};
+};
+
+// Counters of the hub thread; same rules, single writer.
+struct alignas(64) HubStats {
+  Counter updates_routed{0};  // books given a seq and fanned out
+  Counter symbols{0};         // symbols with at least one subscriber (gauge)
+  Counter batches{0};         // bulk dequeues that returned work
+};
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_GATEWAY_STATS_H_

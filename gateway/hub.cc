@@ -1,0 +1,99 @@
+#include "gateway/hub.h"
+
+#include <spdlog/spdlog.h>
+
+namespace obgw::gateway {
+namespace {
+
+// Messages taken per bulk dequeue: large enough to amortize the hand-off to
+// the shards under load, small enough to keep the first book's delay short.
+constexpr std::size_t kBatchSize = 512;
+
+}  // namespace
+
+Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, Dispatch dispatch, HubStats& stats)
+    : queue_(queue),
+      shard_count_(shard_count),
+      dispatch_(std::move(dispatch)),
+      stats_(stats),
+      pending_(shard_count),
+      batch_(kBatchSize) {}
+
+Hub::~Hub() { Stop(); }
+
+void Hub::Start() {
+  thread_ = std::thread([this] {
+    while (!stopping_.load(std::memory_order_acquire)) RunOnce(std::chrono::milliseconds(10));
+    // Drain what producers queued before the stop, so no accepted book is lost.
+    while (RunOnce(std::chrono::microseconds(0)) > 0) {
+    }
+  });
+}
+
+void Hub::Stop() {
+  stopping_.store(true, std::memory_order_release);
+  if (thread_.joinable()) thread_.join();
+}
+
+std::size_t Hub::RunOnce(std::chrono::microseconds wait) {
+  std::size_t count = queue_.PopBulk(batch_.data(), batch_.size(), wait);
+  queue_.AfterPop();
+  if (count == 0) return 0;
+  stats_.batches.fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (auto* update = std::get_if<BookUpdate>(&batch_[i])) {
+      Route(*update);
+    } else {
+      Apply(std::get<SubscriptionChange>(batch_[i]));
+    }
+    batch_[i] = HubMessage();  // Release the payload now, not at the next dequeue.
+  }
+  DispatchPending();
+  return count;
+}
+
+void Hub::Route(BookUpdate& update) {
+  auto [it, inserted] = symbols_.try_emplace(update.symbol);
+  SymbolState& state = it->second;
+  if (inserted) state.per_shard.assign(shard_count_, 0);
+  ++state.seq;
+  state.last = RenderUpdateFrame(update.symbol, state.seq,
+                                 clock_.Format(std::chrono::system_clock::now()), update.data);
+  for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
+    if (state.per_shard[shard] > 0) pending_[shard].push_back(state.last);
+  }
+  stats_.updates_routed.fetch_add(1, std::memory_order_relaxed);
+  if (update.on_routed) update.on_routed(state.subscribers);
+}
+
+void Hub::Apply(SubscriptionChange& change) {
+  // Books already routed in this batch go to the shards first, so a new
+  // subscriber sees only books dequeued after its subscription.
+  DispatchPending();
+  auto [it, inserted] = symbols_.try_emplace(change.symbol);
+  SymbolState& state = it->second;
+  if (inserted) state.per_shard.assign(shard_count_, 0);
+  if (change.shard >= shard_count_) {
+    spdlog::error("hub: subscription change from unknown shard {}", change.shard);
+    return;
+  }
+  std::uint32_t& on_shard = state.per_shard[change.shard];
+  if (change.delta > 0) {
+    if (state.subscribers == 0) stats_.symbols.fetch_add(1, std::memory_order_relaxed);
+    ++on_shard;
+    ++state.subscribers;
+  } else if (change.delta < 0 && on_shard > 0) {
+    --on_shard;
+    --state.subscribers;
+    if (state.subscribers == 0) stats_.symbols.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (change.on_applied) change.on_applied();
+}
+
+void Hub::DispatchPending() {
+  for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
+    if (!pending_[shard].empty()) dispatch_(shard, std::exchange(pending_[shard], {}));
+  }
+}
+
+}  // namespace obgw::gateway

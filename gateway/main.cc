@@ -1,0 +1,171 @@
+// orderbook-gateway: gRPC and REST order books in, WebSocket fan-out out.
+//
+// The one place that wires the ingest (gRPC) and the gateway (HTTP/WebSocket)
+// together: parse flags (each with an environment fallback), start both,
+// print the ready line, wait for SIGINT/SIGTERM, shut down in order.
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include <absl/flags/flag.h>
+#include <absl/flags/parse.h>
+#include <absl/flags/reflection.h>
+#include <absl/flags/usage.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/gateway.h"
+#include "ingest/ingest_service.h"
+#include "ingest/ingest_stats.h"
+
+ABSL_FLAG(std::string, bind, "0.0.0.0", "Address of both listeners (env BIND).");
+ABSL_FLAG(int32_t, http_port, 8002, "HTTP + WebSocket port; 0 picks a free port (env HTTP_PORT).");
+ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC ingest port; 0 picks a free port (env GRPC_PORT).");
+ABSL_FLAG(int32_t, threads, static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency())),
+          "I/O shards (threads); default one per core (env THREADS).");
+ABSL_FLAG(std::string, redis_url, "",
+          "Redis for sessions and clustering; empty = single node, in memory (env REDIS_URL).");
+ABSL_FLAG(int64_t, max_body_bytes, 1 << 20,
+          "Largest POST /broadcast/orderbook body; larger ones get 413 (env MAX_BODY_BYTES).");
+ABSL_FLAG(int64_t, max_frame_bytes, 64 << 10,
+          "Largest inbound WebSocket message; larger ones close the connection with 1009 "
+          "(env MAX_FRAME_BYTES).");
+ABSL_FLAG(int32_t, max_subscriptions, 50,
+          "Subscriptions one WebSocket connection may hold (env MAX_SUBSCRIPTIONS).");
+ABSL_FLAG(int32_t, session_queue_frames, 1024,
+          "Books one connection may have queued before older books of a symbol are replaced "
+          "by newer ones (env SESSION_QUEUE_FRAMES).");
+ABSL_FLAG(int64_t, queue_high_water, 65536,
+          "Queued books at which REST answers 503 and gRPC streams pause (env "
+          "QUEUE_HIGH_WATER).");
+ABSL_FLAG(int32_t, max_levels, 1000, "Most levels per side of a gRPC book (env MAX_LEVELS).");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error (env LOG_LEVEL).");
+
+namespace {
+
+using obgw::gateway::Gateway;
+using obgw::gateway::GatewayConfig;
+
+[[noreturn]] void Die(const std::string& reason) {
+  std::fprintf(stderr, "orderbook-gateway: %s\n", reason.c_str());
+  std::exit(2);
+}
+
+// Environment fallbacks: applied before the command line, which wins.
+void ApplyEnvironment() {
+  for (const char* name : {"bind", "http_port", "grpc_port", "threads", "redis_url",
+                           "max_body_bytes", "max_frame_bytes", "max_subscriptions",
+                           "session_queue_frames", "queue_high_water", "max_levels", "log_level"}) {
+    std::string env_name(name);
+    for (char& c : env_name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const char* value = std::getenv(env_name.c_str());
+    if (value == nullptr) continue;
+    std::string error;
+    if (!absl::FindCommandLineFlag(name)->ParseFrom(value, &error)) {
+      Die("invalid " + env_name + "='" + value + "': " + error);
+    }
+  }
+}
+
+template <typename T>
+T InRange(const char* flag, T value, T low, T high) {
+  if (value < low || value > high) {
+    Die("--" + std::string(flag) + "=" + std::to_string(value) + " is out of range [" +
+        std::to_string(low) + ", " + std::to_string(high) + "]");
+  }
+  return value;
+}
+
+GatewayConfig ConfigFromFlags() {
+  GatewayConfig config;
+  config.bind = absl::GetFlag(FLAGS_bind);
+  config.http_port =
+      static_cast<std::uint16_t>(InRange("http_port", absl::GetFlag(FLAGS_http_port), 0, 65535));
+  config.threads =
+      static_cast<std::uint32_t>(InRange("threads", absl::GetFlag(FLAGS_threads), 1, 64));
+  config.max_body_bytes = static_cast<std::size_t>(
+      InRange<int64_t>("max_body_bytes", absl::GetFlag(FLAGS_max_body_bytes), 2, 1LL << 30));
+  config.max_frame_bytes = static_cast<std::size_t>(
+      InRange<int64_t>("max_frame_bytes", absl::GetFlag(FLAGS_max_frame_bytes), 64, 1LL << 26));
+  config.max_subscriptions = static_cast<std::size_t>(
+      InRange("max_subscriptions", absl::GetFlag(FLAGS_max_subscriptions), 1, 100000));
+  config.session_queue_frames = static_cast<std::size_t>(
+      InRange("session_queue_frames", absl::GetFlag(FLAGS_session_queue_frames), 1, 1 << 20));
+  config.queue_high_water = static_cast<std::size_t>(
+      InRange<int64_t>("queue_high_water", absl::GetFlag(FLAGS_queue_high_water), 1, 1LL << 26));
+  return config;
+}
+
+// Blocks SIGINT/SIGTERM in every thread (call before starting any), so that
+// the main thread alone receives them through sigwait.
+sigset_t BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "orderbook-gateway: order books in over gRPC (Publish stream) or POST "
+      "/broadcast/orderbook, out to browsers over WebSocket /ws/{client_id}.");
+  ApplyEnvironment();
+  absl::ParseCommandLine(argc, argv);
+  GatewayConfig config = ConfigFromFlags();
+  int grpc_port = InRange("grpc_port", absl::GetFlag(FLAGS_grpc_port), 0, 65535);
+  int max_levels = InRange("max_levels", absl::GetFlag(FLAGS_max_levels), 1, 100000);
+  auto level = spdlog::level::from_str(absl::GetFlag(FLAGS_log_level));
+  if (level == spdlog::level::off && absl::GetFlag(FLAGS_log_level) != "off") {
+    Die("--log_level='" + absl::GetFlag(FLAGS_log_level) + "' is not a log level");
+  }
+  spdlog::set_level(level);
+  if (!absl::GetFlag(FLAGS_redis_url).empty()) {
+    Die("--redis_url is not supported yet: this build serves a single node in memory");
+  }
+
+  sigset_t signals = BlockShutdownSignals();
+  obgw::ingest::IngestStats ingest_stats;
+  config.extra_stats = [&ingest_stats](boost::json::object& ingest) {
+    ingest["grpc_streams_open"] = ingest_stats.streams_open.load(std::memory_order_relaxed);
+    ingest["grpc_streams_total"] = ingest_stats.streams_total.load(std::memory_order_relaxed);
+    ingest["grpc_accepted"] = ingest_stats.accepted.load(std::memory_order_relaxed);
+    ingest["grpc_rejected"] = ingest_stats.rejected.load(std::memory_order_relaxed);
+    ingest["grpc_paused"] = ingest_stats.paused.load(std::memory_order_relaxed);
+  };
+  std::string bind = config.bind;
+  std::uint32_t threads = config.threads;
+
+  Gateway gateway(std::move(config));
+  if (auto status = gateway.Start(); !status.ok()) Die(std::string(status.message()));
+
+  obgw::ingest::ValidationLimits limits;
+  limits.max_levels = static_cast<std::size_t>(max_levels);
+  obgw::ingest::IngestServer ingest(gateway.queue(), ingest_stats, limits);
+  auto bound_grpc = ingest.Start(bind, grpc_port);
+  if (!bound_grpc.ok()) {
+    gateway.Stop(std::chrono::milliseconds(0));
+    Die(std::string(bound_grpc.status().message()));
+  }
+
+  spdlog::info("serving: {} I/O threads, HTTP+WebSocket on {}:{}, gRPC on {}:{}", threads, bind,
+               gateway.http_port(), bind, *bound_grpc);
+  // The ready line: scripts and tests wait for it to learn the ports.
+  std::printf("orderbook-gateway ready http=%s:%u grpc=%s:%d\n", bind.c_str(), gateway.http_port(),
+              bind.c_str(), *bound_grpc);
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("signal {}: shutting down", signal);
+  // gRPC first: its streams finish while the hub still routes their books.
+  ingest.Shutdown(std::chrono::seconds(2));
+  gateway.Stop(std::chrono::seconds(2));
+  spdlog::info("stopped");
+  return 0;
+}

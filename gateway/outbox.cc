@@ -1,0 +1,128 @@
+#include "gateway/outbox.h"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include <absl/container/flat_hash_set.h>
+
+namespace obgw::gateway {
+namespace {
+
+// One gather write carries at most this many frames: below IOV_MAX (1024),
+// and large enough that a busy connection needs few syscalls.
+constexpr std::size_t kMaxFramesPerWrite = 512;
+
+}  // namespace
+
+Outbox::Outbox(boost::asio::ip::tcp::socket& socket, std::size_t max_frames, ShardStats& stats)
+    : socket_(socket), max_frames_(max_frames == 0 ? 1 : max_frames), stats_(stats) {}
+
+void Outbox::Push(FramePtr frame) {
+  if (frames_stopped_ || failed_) return;
+  if (pending_frames_ >= max_frames_) Conflate();
+  if (pending_frames_ >= max_frames_) {
+    // Every queued book is of a different symbol: drop the oldest book.
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->frame && !it->frame->symbol().empty()) {
+        pending_.erase(it);
+        --pending_frames_;
+        stats_.messages_dropped.fetch_add(1, std::memory_order_relaxed);
+        break;
+      }
+    }
+  }
+  pending_.push_back(Item{std::move(frame), nullptr, nullptr});
+  ++pending_frames_;
+}
+
+void Outbox::Conflate() {
+  // Walk newest to oldest; a book whose symbol was already seen is stale.
+  absl::flat_hash_set<std::string_view> seen;
+  std::deque<Item> kept;
+  std::size_t removed = 0;
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    if (it->frame && !it->frame->symbol().empty() && !seen.insert(it->frame->symbol()).second) {
+      ++removed;
+      continue;
+    }
+    kept.push_front(std::move(*it));
+  }
+  pending_.swap(kept);
+  pending_frames_ -= removed;
+  stats_.messages_conflated.fetch_add(removed, std::memory_order_relaxed);
+}
+
+void Outbox::PushRaw(std::string bytes, WriteDone done) {
+  if (failed_) {
+    // Beast must not be completed inline from its initiating call.
+    boost::asio::post(socket_.get_executor(),
+                      [done = std::move(done)] { done(boost::asio::error::broken_pipe, 0); });
+    return;
+  }
+  // A close frame (FIN + opcode 8) ends the message stream: RFC 6455 forbids
+  // data frames after it.
+  if (!bytes.empty() && static_cast<unsigned char>(bytes[0]) == 0x88) frames_stopped_ = true;
+  pending_.push_back(
+      Item{nullptr, std::make_unique<std::string>(std::move(bytes)), std::move(done)});
+  Flush();
+}
+
+void Outbox::Flush() {
+  if (writing_ || failed_ || pending_.empty()) return;
+  auto owner = owner_.lock();
+  if (!owner) return;
+
+  buffers_.clear();
+  std::size_t frames = 0;
+  while (!pending_.empty() && in_flight_.size() < kMaxFramesPerWrite) {
+    Item& item = pending_.front();
+    if (item.frame) {
+      buffers_.emplace_back(item.frame->wire().data(), item.frame->wire().size());
+      --pending_frames_;
+      ++frames;
+    } else {
+      buffers_.emplace_back(item.raw->data(), item.raw->size());
+    }
+    in_flight_.push_back(std::move(item));
+    pending_.pop_front();
+  }
+  writing_ = true;
+  stats_.socket_writes.fetch_add(1, std::memory_order_relaxed);
+  stats_.messages_sent.fetch_add(frames, std::memory_order_relaxed);
+  // The owner rides along so the socket and the queued bytes outlive the write.
+  boost::asio::async_write(
+      socket_, buffers_,
+      [this, owner = std::move(owner)](boost::system::error_code ec, std::size_t bytes) {
+        OnWrite(ec, bytes);
+      });
+}
+
+void Outbox::OnWrite(boost::system::error_code ec, std::size_t bytes) {
+  writing_ = false;
+  stats_.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+  std::vector<Item> done;
+  done.swap(in_flight_);
+  for (Item& item : done) {
+    if (item.done) item.done(ec, ec ? 0 : item.raw->size());
+  }
+  done.clear();
+  in_flight_.swap(done);  // Keep the capacity for the next write.
+  if (ec) {
+    Fail(ec);
+    return;
+  }
+  Flush();
+}
+
+void Outbox::Fail(boost::system::error_code ec) {
+  failed_ = true;
+  std::deque<Item> abandoned;
+  abandoned.swap(pending_);
+  pending_frames_ = 0;
+  for (Item& item : abandoned) {
+    if (item.done) item.done(ec, 0);
+  }
+}
+
+}  // namespace obgw::gateway

@@ -1,0 +1,94 @@
+#include "gateway/shard.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "gateway/websocket_session.h"
+
+namespace obgw::gateway {
+
+Shard::Shard(std::uint32_t index, SharedState& state)
+    : index_(index),
+      state_(state),
+      stats_(*state.shard_stats.at(index)),
+      token_(state.queue.MakeToken()) {}
+
+Shard::~Shard() { Stop(); }
+
+void Shard::Start() {
+  work_.emplace(io_context_.get_executor());
+  thread_ = std::thread([this] {
+    for (;;) {
+      try {
+        io_context_.run();
+        return;
+      } catch (const std::exception& e) {
+        // A handler threw: log it and keep serving the other sessions.
+        spdlog::error("shard {}: unhandled exception: {}", index_, e.what());
+      }
+    }
+  });
+}
+
+void Shard::Stop() {
+  work_.reset();
+  io_context_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Shard::PostFrames(std::vector<FramePtr> frames) {
+  boost::asio::post(io_context_, [this, frames = std::move(frames)] { Deliver(frames); });
+}
+
+void Shard::CloseAllSessions() {
+  boost::asio::post(io_context_, [this] {
+    std::vector<std::shared_ptr<WebSocketSession>> sessions;
+    for (WebSocketSession* session : sessions_) sessions.push_back(session->shared_from_this());
+    for (auto& session : sessions) session->CloseGoingAway();
+  });
+}
+
+void Shard::Deliver(const std::vector<FramePtr>& frames) {
+  for (const FramePtr& frame : frames) {
+    auto it = subscribers_.find(frame->symbol());
+    if (it == subscribers_.end()) continue;  // Unsubscribed since the hub routed it.
+    for (WebSocketSession* session : it->second) {
+      if (session->Queue(frame)) to_flush_.push_back(session);
+    }
+  }
+  // Writes start after the whole batch is queued, so each session sends all
+  // of its frames from this batch in one gather write.
+  for (WebSocketSession* session : to_flush_) session->Flush();
+  to_flush_.clear();
+}
+
+void Shard::Register(WebSocketSession* session) {
+  sessions_.insert(session);
+  stats_.connections.fetch_add(1, std::memory_order_relaxed);
+  stats_.connections_total.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Shard::Unregister(WebSocketSession* session) {
+  if (sessions_.erase(session) > 0) stats_.connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Shard::AddSubscriber(const std::string& symbol, WebSocketSession* session) {
+  subscribers_[symbol].push_back(session);
+  stats_.subscriptions.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Shard::RemoveSubscriber(const std::string& symbol, WebSocketSession* session) {
+  auto it = subscribers_.find(symbol);
+  if (it == subscribers_.end()) return;
+  auto& sessions = it->second;
+  auto pos = std::find(sessions.begin(), sessions.end(), session);
+  if (pos == sessions.end()) return;
+  *pos = sessions.back();
+  sessions.pop_back();
+  if (sessions.empty()) subscribers_.erase(it);
+  stats_.subscriptions.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace obgw::gateway

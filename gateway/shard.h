@@ -1,0 +1,78 @@
+#ifndef OBGW_GATEWAY_SHARD_H_
+#define OBGW_GATEWAY_SHARD_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "gateway/frame.h"
+#include "gateway/shared_state.h"
+
+namespace obgw::gateway {
+
+class WebSocketSession;
+
+// One I/O thread and everything on it: an io_context, the HTTP and WebSocket
+// sessions accepted onto it, and the symbol -> sessions index used to fan out
+// frames. Sessions never move between shards, so nothing here is locked: all
+// methods except PostFrames and Stop run on the shard's own thread.
+class Shard {
+ public:
+  Shard(std::uint32_t index, SharedState& state);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  void Start();
+  // Stops the io_context and joins the thread (any thread but this shard's).
+  void Stop();
+
+  // Any thread (the hub): queues a batch of frames for this shard's
+  // subscribers. One post per batch, not one per frame or per subscriber.
+  void PostFrames(std::vector<FramePtr> frames);
+
+  // Any thread: closes every WebSocket with 1001 "going away".
+  void CloseAllSessions();
+
+  // Shard thread only, from here on.
+  boost::asio::io_context& io_context() { return io_context_; }
+  std::uint32_t index() const { return index_; }
+  SharedState& state() { return state_; }
+  const GatewayConfig& config() const { return state_.config; }
+  ShardStats& stats() { return stats_; }
+  // This shard's producer token: its subscription changes and REST books stay
+  // in order.
+  UpdateQueue::Token& token() { return token_; }
+
+  void Register(WebSocketSession* session);
+  void Unregister(WebSocketSession* session);
+  void AddSubscriber(const std::string& symbol, WebSocketSession* session);
+  void RemoveSubscriber(const std::string& symbol, WebSocketSession* session);
+
+ private:
+  void Deliver(const std::vector<FramePtr>& frames);
+
+  const std::uint32_t index_;
+  SharedState& state_;
+  ShardStats& stats_;
+  UpdateQueue::Token token_;
+  absl::flat_hash_map<std::string, std::vector<WebSocketSession*>> subscribers_;
+  absl::flat_hash_set<WebSocketSession*> sessions_;
+  std::vector<WebSocketSession*> to_flush_;
+  std::thread thread_;
+  // Declared last, destroyed first: handlers it still holds release sessions,
+  // whose cleanup uses the index above.
+  boost::asio::io_context io_context_{1};
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+};
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_SHARD_H_
