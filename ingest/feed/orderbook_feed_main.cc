@@ -1,0 +1,269 @@
+// orderbook-feed: publishes generated order books to an orderbook-gateway over
+// the gRPC ingest API (one Publish client stream), paced at a fixed total
+// rate. Used to demo the gateway, to feed it during tests, and as a load
+// generator.
+//
+// Threads: the main thread connects, generates and writes; a signal thread
+// turns SIGINT/SIGTERM into a clean stop (WritesDone + summary), and cancels
+// the call if the server does not answer within a grace period (a server that
+// stopped reading would otherwise block Write/Finish forever).
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "ingest/feed/book_generator.h"
+#include "orderbook/v1/orderbook.grpc.pb.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "gRPC address of the gateway (host:port)");
+ABSL_FLAG(std::uint32_t, symbols, 10,
+          "number of symbols to publish, round-robin (real tickers first, then SYM<n>)");
+ABSL_FLAG(double, rate, 50,
+          "updates per second in total, over all symbols; 0 = as fast as possible");
+ABSL_FLAG(std::uint32_t, levels, 10, "price levels per side in every book (1..1000)");
+ABSL_FLAG(std::uint64_t, count, 0, "stop after this many updates; 0 = unlimited");
+ABSL_FLAG(double, duration_s, 0, "stop after this many seconds; 0 = unlimited");
+ABSL_FLAG(std::uint64_t, seed, 1, "random seed of the generated books (same seed, same books)");
+ABSL_FLAG(double, report_every_s, 5,
+          "print progress (sent, rate) every this many seconds; 0 = never");
+ABSL_FLAG(double, wait_for_server_s, 10,
+          "keep trying to connect for this many seconds before giving up, so the feed can start "
+          "next to the gateway");
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long after SIGINT/SIGTERM the server gets to answer before the call is
+// cancelled.
+constexpr std::chrono::seconds kStopGrace{5};
+// Longest sleep between stop checks, so a signal is noticed promptly even at
+// low rates.
+constexpr std::chrono::milliseconds kMaxSleep{100};
+
+Clock::duration Seconds(double seconds) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+// Owns the signal thread. SIGINT/SIGTERM are blocked in every thread (the
+// mask is set before any other thread starts, gRPC's included) and received
+// with sigwait, so no async-signal-safety constraints apply.
+class StopSignals {
+ public:
+  StopSignals() {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    sigaddset(&signals_, SIGUSR1);  // Internal: "main is done, exit".
+    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+    thread_ = std::thread([this] { WaitForSignal(); });
+  }
+  ~StopSignals() { Finished(); }
+
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  // The call to cancel if the server does not answer within kStopGrace of a
+  // stop signal; must stay alive until Finished().
+  void AttachCall(grpc::ClientContext* context) {
+    std::lock_guard lock(mutex_);
+    context_ = context;
+  }
+
+  bool stop_requested() const { return stop_.load(std::memory_order_relaxed); }
+  bool timed_out() const { return timed_out_.load(std::memory_order_relaxed); }
+
+  // Main thread, once the call is over (or never started): releases the
+  // signal thread and waits for it. Idempotent.
+  void Finished() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+      context_ = nullptr;
+    }
+    finished_cv_.notify_all();
+    if (thread_.joinable()) {
+      // After a stop signal the thread ends by itself (finished_ is set).
+      if (!stop_requested()) pthread_kill(thread_.native_handle(), SIGUSR1);
+      thread_.join();
+    }
+  }
+
+ private:
+  void WaitForSignal() {
+    int signal_number = 0;
+    sigwait(&signals_, &signal_number);
+    if (signal_number == SIGUSR1) return;
+    spdlog::info("received {}, closing the stream", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    stop_.store(true, std::memory_order_relaxed);
+    std::unique_lock lock(mutex_);
+    if (finished_cv_.wait_for(lock, kStopGrace, [this] { return finished_; })) return;
+    spdlog::error("the server did not answer within {} s of the stop signal, cancelling",
+                  kStopGrace.count());
+    timed_out_.store(true, std::memory_order_relaxed);
+    if (context_ != nullptr) context_->TryCancel();
+  }
+
+  sigset_t signals_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> timed_out_{false};
+  std::mutex mutex_;
+  std::condition_variable finished_cv_;
+  bool finished_ = false;                   // Guarded by mutex_.
+  grpc::ClientContext* context_ = nullptr;  // Guarded by mutex_.
+  std::thread thread_;                      // Last: starts once everything above is initialised.
+};
+
+// Waits for the channel to connect, in short slices so a stop signal is
+// noticed. gRPC keeps retrying in between (backoff capped at 1 s below).
+bool WaitForServer(grpc::Channel& channel, double wait_s, const StopSignals& stop) {
+  const auto give_up = std::chrono::system_clock::now() +
+                       std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                           std::chrono::duration<double>(wait_s));
+  do {
+    const auto slice =
+        std::min(give_up, std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    if (channel.WaitForConnected(slice)) return true;
+  } while (std::chrono::system_clock::now() < give_up && !stop.stop_requested());
+  return false;
+}
+
+int Run(StopSignals& stop) {
+  const std::string target = absl::GetFlag(FLAGS_target);
+  const std::uint32_t symbols = absl::GetFlag(FLAGS_symbols);
+  const double rate = absl::GetFlag(FLAGS_rate);
+  const std::uint32_t levels = absl::GetFlag(FLAGS_levels);
+  const std::uint64_t count = absl::GetFlag(FLAGS_count);
+  const double duration_s = absl::GetFlag(FLAGS_duration_s);
+  const double report_every_s = absl::GetFlag(FLAGS_report_every_s);
+  if (symbols == 0 || levels == 0 || levels > 1000 || !(rate >= 0) || !(duration_s >= 0) ||
+      !(report_every_s >= 0)) {
+    spdlog::error(
+        "invalid flags: need --symbols >= 1, 1 <= --levels <= 1000, and --rate, "
+        "--duration_s, --report_every_s >= 0");
+    return 2;
+  }
+
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  if (!WaitForServer(*channel, absl::GetFlag(FLAGS_wait_for_server_s), stop)) {
+    if (stop.stop_requested()) return 0;
+    spdlog::error("cannot reach the gRPC server at {} within {} s", target,
+                  absl::GetFlag(FLAGS_wait_for_server_s));
+    return 1;
+  }
+  spdlog::info("connected to {}: {} symbols, {} levels, rate {}", target, symbols, levels,
+               rate > 0 ? fmt::format("{:g}/s", rate) : std::string("unlimited"));
+
+  auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
+  grpc::ClientContext context;
+  orderbook::v1::PublishSummary summary;
+  stop.AttachCall(&context);
+  std::unique_ptr<grpc::ClientWriter<orderbook::v1::OrderBookUpdate>> writer =
+      stub->Publish(&context, &summary);
+
+  obgw::ingest::BookGenerator generator(symbols, levels, absl::GetFlag(FLAGS_seed));
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point end =
+      duration_s > 0 ? start + Seconds(duration_s) : Clock::time_point::max();
+  const Clock::duration report_every = Seconds(report_every_s);
+  Clock::time_point next_report =
+      report_every_s > 0 ? start + report_every : Clock::time_point::max();
+  std::uint64_t sent = 0;
+  std::uint64_t sent_at_last_report = 0;
+  Clock::time_point last_report = start;
+  bool stream_broken = false;
+
+  while (!stop.stop_requested() && (count == 0 || sent < count)) {
+    const Clock::time_point now = Clock::now();
+    if (now >= end) break;
+    if (now >= next_report) {
+      const double interval_s = std::chrono::duration<double>(now - last_report).count();
+      spdlog::info("sent {} updates, {:.0f}/s", sent,
+                   static_cast<double>(sent - sent_at_last_report) / interval_s);
+      sent_at_last_report = sent;
+      last_report = now;
+      next_report += report_every;
+    }
+    if (rate > 0) {
+      // Due times come from the start, not from the previous send, so
+      // pacing does not drift (and catches up after a stall).
+      const Clock::time_point due = start + Seconds(static_cast<double>(sent) / rate);
+      if (due > now) {
+        std::this_thread::sleep_until(std::min({due, now + kMaxSleep, next_report, end}));
+        continue;
+      }
+    }
+    // When the next update is already due too (unlimited rate, or catching
+    // up), let gRPC batch this one with it: one flush per batch instead of
+    // one per update. The last write of a burst goes out unhinted.
+    const bool next_due = rate == 0 || start + Seconds(static_cast<double>(sent + 1) / rate) <= now;
+    const bool last = count != 0 && sent + 1 == count;
+    grpc::WriteOptions options;
+    if (next_due && !last) options.set_buffer_hint();
+    if (!writer->Write(generator.Next(sent % symbols), options)) {
+      stream_broken = true;  // Finish below says why.
+      break;
+    }
+    ++sent;
+  }
+  if (!stream_broken) writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  stop.Finished();
+  const double elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+
+  if (!status.ok()) {
+    if (stop.timed_out()) {
+      spdlog::error("stopped after {} updates; the server did not confirm them", sent);
+    } else {
+      spdlog::error("Publish to {} failed after {} updates: {} (code {})", target, sent,
+                    status.error_message(), static_cast<int>(status.error_code()));
+    }
+    return 1;
+  }
+  spdlog::info("sent {} updates in {:.1f} s ({:.0f}/s); server accepted {}, rejected {}", sent,
+               elapsed_s, elapsed_s > 0 ? static_cast<double>(sent) / elapsed_s : 0.0,
+               summary.accepted(), summary.rejected());
+  for (const std::string& error : summary.errors()) spdlog::warn("rejected: {}", error);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Publishes generated order books to orderbook-gateway over gRPC.\n"
+      "Usage: orderbook-feed [--target=host:port] [--symbols=N] [--rate=N] [--levels=N] "
+      "[--count=N] [--duration_s=S]");
+  // --help lists this file's flags (abseil's default matches the file name
+  // against the program name, and "orderbook-feed" has a dash).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "orderbook_feed_main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
+  absl::ParseCommandLine(argc, argv);
+  // Before any thread exists, so every thread inherits the blocked mask.
+  StopSignals stop;
+  return Run(stop);
+}

@@ -1,0 +1,72 @@
+#include "ingest/ingest_service.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "ingest/publish_reactor.h"
+#include "spdlog/spdlog.h"
+
+namespace obgw::ingest {
+namespace {
+
+// gRPC wants IPv6 literals in brackets ("[::]:50051").
+std::string HostPort(const std::string& bind, int port) {
+  if (absl::StrContains(bind, ':') && !absl::StartsWith(bind, "[")) {
+    return absl::StrCat("[", bind, "]:", port);
+  }
+  return absl::StrCat(bind, ":", port);
+}
+
+}  // namespace
+
+IngestService::IngestService(gateway::UpdateQueue& queue, IngestStats& stats,
+                             ValidationLimits limits)
+    : queue_(queue), stats_(stats), limits_(limits) {}
+
+grpc::ServerReadReactor<orderbook::v1::OrderBookUpdate>* IngestService::Publish(
+    grpc::CallbackServerContext* context, orderbook::v1::PublishSummary* summary) {
+  // Deletes itself in OnDone.
+  return new PublishReactor(queue_, stats_, limits_, summary, context->peer());
+}
+
+IngestServer::IngestServer(gateway::UpdateQueue& queue, IngestStats& stats, ValidationLimits limits)
+    : service_(queue, stats, limits) {}
+
+IngestServer::~IngestServer() { Shutdown(std::chrono::milliseconds(0)); }
+
+absl::StatusOr<int> IngestServer::Start(const std::string& bind, int port) {
+  if (server_ != nullptr) return absl::FailedPreconditionError("gRPC server already started");
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid gRPC port ", port));
+  }
+  const std::string address = HostPort(bind, port);
+  int bound_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  // gRPC sets SO_REUSEPORT by default, which would let a second gateway
+  // "bind" the same port and silently split the backends between the two.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(&service_);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  // gRPC reports a failed bind as a null server or a bound port of 0.
+  if (server == nullptr || bound_port == 0) {
+    if (server != nullptr) server->Shutdown();
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", address));
+  }
+  server_ = std::move(server);
+  spdlog::info("gRPC ingest listening on {}", HostPort(bind, bound_port));
+  return bound_port;
+}
+
+void IngestServer::Shutdown(std::chrono::milliseconds deadline) {
+  if (server_ == nullptr) return;
+  // Blocks until every stream has finished (OnDone), cancelling those still
+  // open at the deadline.
+  server_->Shutdown(std::chrono::system_clock::now() + deadline);
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace obgw::ingest

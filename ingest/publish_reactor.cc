@@ -1,0 +1,151 @@
+#include "ingest/publish_reactor.h"
+
+#include <chrono>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/book_update.h"
+#include "ingest/book_renderer.h"
+#include "ingest/printable.h"
+#include "spdlog/spdlog.h"
+
+namespace obgw::ingest {
+namespace {
+
+// How much of a (possibly hostile) symbol an error message quotes.
+constexpr std::size_t kErrorSymbolBytes = 32;
+
+std::int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+PublishReactor::PublishReactor(gateway::UpdateQueue& queue, IngestStats& stats,
+                               const ValidationLimits& limits,
+                               orderbook::v1::PublishSummary* summary, std::string peer)
+    : queue_(queue),
+      stats_(stats),
+      limits_(limits),
+      summary_(summary),
+      peer_(std::move(peer)),
+      token_(queue.MakeToken()),
+      flow_(std::make_shared<FlowControl>()) {
+  flow_->reactor = this;
+  stats_.streams_open.fetch_add(1, std::memory_order_relaxed);
+  stats_.streams_total.fetch_add(1, std::memory_order_relaxed);
+  spdlog::debug("gRPC ingest: stream from {} opened", peer_);
+  StartRead(&msg_);
+}
+
+PublishReactor::~PublishReactor() = default;
+
+void PublishReactor::OnReadDone(bool ok) {
+  if (!ok) {
+    // No more messages: the client half-closed (answer it) or the call was
+    // cancelled (the answer goes nowhere, but Finish is still required).
+    FinishWithSummary();
+    return;
+  }
+  if (HandleUpdate()) {
+    Pause();
+    return;
+  }
+  // Nothing may touch members after this: the next OnReadDone can run on
+  // another thread as soon as the read completes.
+  StartRead(&msg_);
+}
+
+bool PublishReactor::HandleUpdate() {
+  ++received_;
+  if (absl::Status status = ValidateUpdate(msg_, limits_); !status.ok()) {
+    RecordRejection(status);
+    return false;
+  }
+  ++accepted_;
+  stats_.accepted.fetch_add(1, std::memory_order_relaxed);
+  gateway::BookUpdate update;
+  update.data = RenderBookData(msg_);
+  // msg_ is reused by the next read; its symbol can be moved out now.
+  update.symbol = std::move(*msg_.mutable_symbol());
+  update.received_ns = SteadyNowNs();
+  return queue_.PushUpdate(token_, std::move(update));
+}
+
+void PublishReactor::RecordRejection(const absl::Status& status) {
+  ++rejected_;
+  stats_.rejected.fetch_add(1, std::memory_order_relaxed);
+  if (errors_.size() >= kMaxSummaryErrors) return;
+  errors_.push_back(absl::StrCat("update ", received_, " (",
+                                 PrintableExcerpt(msg_.symbol(), kErrorSymbolBytes),
+                                 "): ", status.message()));
+  spdlog::warn("gRPC ingest: stream from {} rejected {}", peer_, errors_.back());
+}
+
+void PublishReactor::Pause() {
+  // Once `paused` is set and the mutex released, OnCancel may Finish the call
+  // and OnDone delete `this` at any moment: take what is needed afterwards
+  // into locals first.
+  gateway::UpdateQueue& queue = queue_;
+  std::shared_ptr<FlowControl> flow = flow_;
+  bool cancelled;
+  {
+    std::lock_guard lock(flow->mutex);
+    cancelled = flow->cancelled;
+    if (!cancelled) {
+      stats_.paused.fetch_add(1, std::memory_order_relaxed);
+      // Set only while no read is pending and Finish has not been called.
+      flow->paused = true;
+    }
+  }
+  if (cancelled) {
+    // OnCancel already ran while our read was in flight, so it left the
+    // Finish to us; pausing now would leave a dead call waiting on the hub.
+    Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
+    return;
+  }
+  // May run the callback inline (already drained), hence outside the mutex.
+  queue.WhenDrained([flow = std::move(flow)] {
+    PublishReactor* reactor;
+    {
+      std::lock_guard lock(flow->mutex);
+      if (!flow->paused) return;  // Cancelled meanwhile; OnCancel finished it.
+      flow->paused = false;
+      reactor = flow->reactor;
+    }
+    // Alive: paused implied no Finish, hence no OnDone (see FlowControl).
+    reactor->StartRead(&reactor->msg_);
+  });
+}
+
+void PublishReactor::OnCancel() {
+  bool finish_now;
+  {
+    std::lock_guard lock(flow_->mutex);
+    flow_->cancelled = true;
+    // Paused means no read is pending, so no failed read will come to
+    // finish the call: finish it here, and disarm the resume callback.
+    finish_now = flow_->paused;
+    flow_->paused = false;
+  }
+  if (finish_now) Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
+}
+
+void PublishReactor::FinishWithSummary() {
+  summary_->set_accepted(accepted_);
+  summary_->set_rejected(rejected_);
+  for (std::string& error : errors_) summary_->add_errors(std::move(error));
+  Finish(grpc::Status::OK);
+}
+
+void PublishReactor::OnDone() {
+  spdlog::info("gRPC ingest: stream from {} done: {} accepted, {} rejected", peer_, accepted_,
+               rejected_);
+  stats_.streams_open.fetch_sub(1, std::memory_order_relaxed);
+  delete this;
+}
+
+}  // namespace obgw::ingest

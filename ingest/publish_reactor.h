@@ -1,0 +1,101 @@
+#ifndef OBGW_INGEST_PUBLISH_REACTOR_H_
+#define OBGW_INGEST_PUBLISH_REACTOR_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "gateway/update_queue.h"
+#include "ingest/ingest_stats.h"
+#include "ingest/update_validator.h"
+#include "orderbook/v1/orderbook.pb.h"
+
+namespace obgw::ingest {
+
+// Most rejection reasons one stream reports in its PublishSummary.
+inline constexpr std::size_t kMaxSummaryErrors = 10;
+
+// Serves one Publish stream (gRPC callback API): reads updates one at a time,
+// validates each, renders accepted ones once into a gateway::BookUpdate and
+// enqueues it with the stream's own producer token, so one stream's updates
+// reach the hub in the order they were written. Invalid updates are counted
+// and the first kMaxSummaryErrors reasons kept; they never end the stream.
+// When the client half-closes, answers with the PublishSummary.
+//
+// Owns: its producer token, the message being read, its counters and error
+// strings, and (shared with a pending resume callback) its flow-control
+// state. Created by IngestService::Publish with `new`, deletes itself in
+// OnDone. Runs on gRPC callback threads (one reaction at a time); the resume
+// after a pause runs on the hub thread (or inline, if already drained).
+//
+// Flow control: when PushUpdate reports the queue over its high-water mark,
+// the reactor does not issue the next read, so HTTP/2 flow control pushes
+// back on the backend; UpdateQueue::WhenDrained later resumes reading.
+class PublishReactor final : public grpc::ServerReadReactor<orderbook::v1::OrderBookUpdate> {
+ public:
+  // `queue` and `stats` must outlive the reactor (they outlive the server);
+  // `summary` is the response object gRPC owns for this call.
+  PublishReactor(gateway::UpdateQueue& queue, IngestStats& stats, const ValidationLimits& limits,
+                 orderbook::v1::PublishSummary* summary, std::string peer);
+
+  PublishReactor(const PublishReactor&) = delete;
+  PublishReactor& operator=(const PublishReactor&) = delete;
+
+  void OnReadDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  // Shared between the reactor and a resume callback registered with
+  // UpdateQueue::WhenDrained. Why not AddHold()/RemoveHold(): gRPC 1.51 has
+  // holds only on client reactors, not on ServerReadReactor. Why a
+  // shared_ptr: the callback may outlive the reactor (it sits in the queue's
+  // waiter list until the hub drains, possibly after the call was cancelled
+  // and deleted, or never runs if the queue is destroyed first), so it must
+  // not own or point at anything that goes away with the reactor unguarded.
+  //
+  // Invariant that makes the raw `reactor` pointer safe: while `paused` is
+  // true the reactor has neither a read pending nor called Finish, and gRPC
+  // runs OnDone only after Finish; so a callback that sees `paused` (and
+  // clears it under the mutex) holds a live reactor. OnCancel, if it comes
+  // while paused, clears `paused` and calls Finish itself, turning a later
+  // resume into a no-op.
+  struct FlowControl {
+    std::mutex mutex;
+    PublishReactor* reactor = nullptr;
+    bool paused = false;     // Guarded by mutex.
+    bool cancelled = false;  // Guarded by mutex.
+  };
+
+  ~PublishReactor() override;
+
+  // Validates and enqueues msg_; returns true when the reactor should pause.
+  bool HandleUpdate();
+  void RecordRejection(const absl::Status& status);
+  // Stops reading until the queue drains (or finishes if already cancelled).
+  // `this` may be deleted by the time it returns.
+  void Pause();
+  void FinishWithSummary();
+
+  gateway::UpdateQueue& queue_;
+  IngestStats& stats_;
+  const ValidationLimits limits_;
+  orderbook::v1::PublishSummary* const summary_;
+  const std::string peer_;
+  gateway::UpdateQueue::Token token_;
+  const std::shared_ptr<FlowControl> flow_;
+
+  orderbook::v1::OrderBookUpdate msg_;
+  std::uint64_t received_ = 0;
+  std::uint64_t accepted_ = 0;
+  std::uint64_t rejected_ = 0;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace obgw::ingest
+
+#endif  // OBGW_INGEST_PUBLISH_REACTOR_H_

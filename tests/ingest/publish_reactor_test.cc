@@ -1,0 +1,311 @@
+// The ingest service end to end, in-process: a real IngestServer on a
+// loopback port, a real UpdateQueue drained by the test thread (standing in
+// for the hub), and the generated sync stub as the backend.
+
+#include "ingest/publish_reactor.h"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include "ingest/ingest_service.h"
+#include "orderbook/v1/orderbook.grpc.pb.h"
+
+namespace obgw::ingest {
+namespace {
+
+using namespace std::chrono_literals;
+using orderbook::v1::OrderBookUpdate;
+using orderbook::v1::PublishSummary;
+
+constexpr auto kTimeout = 10s;
+
+// Polls `condition` until it holds or kTimeout passes.
+bool WaitFor(const std::function<bool()>& condition) {
+  const auto give_up = std::chrono::steady_clock::now() + kTimeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+OrderBookUpdate ValidUpdate(const std::string& symbol, std::uint64_t seq) {
+  OrderBookUpdate update;
+  update.set_symbol(symbol);
+  for (int i = 0; i < 3; ++i) {
+    auto* bid = update.add_bids();
+    bid->set_price(100.0 - 0.01 * i);
+    bid->set_volume(100.0 * (i + 1));
+    bid->set_orders(static_cast<std::uint32_t>(i + 1));
+    auto* ask = update.add_asks();
+    ask->set_price(100.01 + 0.01 * i);
+    ask->set_volume(200.0 * (i + 1));
+    ask->set_orders(static_cast<std::uint32_t>(i + 2));
+  }
+  update.set_source_seq(seq);
+  return update;
+}
+
+// A server, its queue and stats, and a stub connected to it.
+class IngestHarness {
+ public:
+  explicit IngestHarness(std::size_t high_water)
+      : queue_(high_water), server_(queue_, stats_, ValidationLimits{}) {
+    absl::StatusOr<int> port = server_.Start("127.0.0.1", 0);
+    EXPECT_TRUE(port.ok()) << port.status();
+    port_ = port.value_or(0);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = orderbook::v1::OrderBookIngest::NewStub(channel_);
+  }
+
+  // What the hub does: one bulk pop, then AfterPop (which may resume paused
+  // streams on this thread). Book updates are appended to `books`.
+  std::size_t DrainOnce(std::vector<gateway::BookUpdate>& books) {
+    gateway::HubMessage messages[64];
+    const std::size_t popped = queue_.PopBulk(messages, 64, 10ms);
+    for (std::size_t i = 0; i < popped; ++i) {
+      if (auto* book = std::get_if<gateway::BookUpdate>(&messages[i])) {
+        books.push_back(std::move(*book));
+      }
+    }
+    queue_.AfterPop();
+    return popped;
+  }
+
+  gateway::UpdateQueue& queue() { return queue_; }
+  IngestStats& stats() { return stats_; }
+  IngestServer& server() { return server_; }
+  orderbook::v1::OrderBookIngest::Stub& stub() { return *stub_; }
+  int port() const { return port_; }
+
+ private:
+  gateway::UpdateQueue queue_;
+  IngestStats stats_;
+  IngestServer server_;
+  int port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<orderbook::v1::OrderBookIngest::Stub> stub_;
+};
+
+std::uint64_t SourceSeqOf(const gateway::BookUpdate& book) {
+  return boost::json::parse(book.data).as_object().at("source_seq").to_number<std::uint64_t>();
+}
+
+TEST(PublishReactorTest, StreamsInOrderThroughFlowControl) {
+  constexpr std::uint64_t kUpdates = 1000;
+  constexpr std::size_t kHighWater = 8;
+  IngestHarness harness(kHighWater);
+
+  PublishSummary summary;
+  grpc::Status status;
+  std::thread backend([&] {
+    grpc::ClientContext context;
+    auto writer = harness.stub().Publish(&context, &summary);
+    for (std::uint64_t seq = 1; seq <= kUpdates; ++seq) {
+      if (!writer->Write(ValidUpdate("AAPL", seq))) break;
+    }
+    writer->WritesDone();
+    status = writer->Finish();
+  });
+
+  // Nobody drains yet: the stream must stop reading at the high-water mark
+  // instead of filling the queue.
+  ASSERT_TRUE(WaitFor([&] { return harness.stats().paused.load() >= 1; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(harness.queue().Depth(), kHighWater);
+  EXPECT_EQ(harness.stats().accepted.load(), kHighWater);
+  EXPECT_EQ(harness.stats().streams_open.load(), 1u);
+
+  // Now drain like the hub; paused reads resume from AfterPop.
+  std::vector<gateway::BookUpdate> books;
+  const auto give_up = std::chrono::steady_clock::now() + kTimeout;
+  while (books.size() < kUpdates && std::chrono::steady_clock::now() < give_up) {
+    harness.DrainOnce(books);
+    EXPECT_LE(harness.queue().Depth(), kHighWater);
+  }
+  backend.join();
+
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(summary.accepted(), kUpdates);
+  EXPECT_EQ(summary.rejected(), 0u);
+  EXPECT_EQ(summary.errors_size(), 0);
+  ASSERT_EQ(books.size(), kUpdates);
+  for (std::size_t i = 0; i < books.size(); ++i) {
+    ASSERT_EQ(books[i].symbol, "AAPL");
+    ASSERT_EQ(SourceSeqOf(books[i]), i + 1) << "out of order at " << i;
+    ASSERT_GT(books[i].received_ns, 0);
+    ASSERT_FALSE(books[i].on_routed);
+  }
+  EXPECT_GE(harness.stats().paused.load(), 1u);
+  EXPECT_EQ(harness.stats().accepted.load(), kUpdates);
+  EXPECT_TRUE(WaitFor([&] { return harness.stats().streams_open.load() == 0; }));
+  EXPECT_EQ(harness.stats().streams_total.load(), 1u);
+}
+
+TEST(PublishReactorTest, InvalidUpdatesAreCountedAndReportedWithoutEndingTheStream) {
+  IngestHarness harness(/*high_water=*/1000);
+  grpc::ClientContext context;
+  PublishSummary summary;
+  auto writer = harness.stub().Publish(&context, &summary);
+
+  // 30 updates: odd ones valid, even ones invalid in various ways.
+  std::uint64_t valid = 0;
+  for (std::uint64_t n = 1; n <= 30; ++n) {
+    OrderBookUpdate update = ValidUpdate("AAPL", n);
+    if (n % 2 == 0) {
+      switch (n % 6) {
+        case 0:
+          update.mutable_bids(0)->set_price(std::numeric_limits<double>::quiet_NaN());
+          break;
+        case 2:
+          update.set_symbol("A B\n\"x");
+          break;
+        case 4:
+          update.mutable_asks(1)->set_volume(-1);
+          break;
+      }
+    } else {
+      ++valid;
+    }
+    ASSERT_TRUE(writer->Write(update));
+  }
+  // A valid update after the rejections still gets through.
+  ASSERT_TRUE(writer->Write(ValidUpdate("MSFT", 31)));
+  ++valid;
+  ASSERT_TRUE(writer->WritesDone());
+  const grpc::Status status = writer->Finish();
+
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(summary.accepted(), valid);
+  EXPECT_EQ(summary.rejected(), 15u);
+  ASSERT_EQ(summary.errors_size(), 10);
+  EXPECT_EQ(summary.errors(0),
+            "update 2 (A B\\n\\\"x): symbol \"A B\\n\\\"x\" is invalid: 1-32 characters of "
+            "[A-Za-z0-9._:-]");
+  EXPECT_EQ(summary.errors(1), "update 4 (AAPL): asks[1].volume is negative");
+  EXPECT_EQ(summary.errors(2), "update 6 (AAPL): bids[0].price is not finite");
+  EXPECT_EQ(summary.errors(4), "update 10 (AAPL): asks[1].volume is negative");
+  EXPECT_EQ(summary.errors(9),
+            "update 20 (A B\\n\\\"x): symbol \"A B\\n\\\"x\" is invalid: 1-32 characters of "
+            "[A-Za-z0-9._:-]");
+  EXPECT_EQ(harness.stats().rejected.load(), 15u);
+
+  std::vector<gateway::BookUpdate> books;
+  while (harness.DrainOnce(books) > 0) {
+  }
+  ASSERT_EQ(books.size(), valid);
+  EXPECT_EQ(books.back().symbol, "MSFT");
+  EXPECT_EQ(SourceSeqOf(books.back()), 31u);
+}
+
+TEST(PublishReactorTest, LongHostileSymbolIsTruncatedInTheSummary) {
+  IngestHarness harness(/*high_water=*/100);
+  grpc::ClientContext context;
+  PublishSummary summary;
+  auto writer = harness.stub().Publish(&context, &summary);
+  ASSERT_TRUE(writer->Write(ValidUpdate(std::string(10000, '\x01'), 1)));
+  ASSERT_TRUE(writer->WritesDone());
+  ASSERT_TRUE(writer->Finish().ok());
+  ASSERT_EQ(summary.errors_size(), 1);
+  const std::string& error = summary.errors(0);
+  EXPECT_EQ(error.rfind("update 1 (\\x01\\x01", 0), 0u) << error;
+  EXPECT_LT(error.size(), 500u);
+}
+
+// The race the FlowControl state exists for: the call is cancelled while
+// the reactor is paused (no read pending), so only OnCancel can finish it;
+// later the queue drains and the stale resume callback must do nothing.
+TEST(PublishReactorTest, CancelWhilePausedFinishesTheCallAndDisarmsTheResume) {
+  constexpr std::size_t kHighWater = 8;
+  IngestHarness harness(kHighWater);
+  {
+    grpc::ClientContext context;
+    PublishSummary summary;
+    auto writer = harness.stub().Publish(&context, &summary);
+    // Small messages: all fit the HTTP/2 window, so no Write blocks.
+    for (std::uint64_t seq = 1; seq <= 20; ++seq)
+      ASSERT_TRUE(writer->Write(ValidUpdate("AAPL", seq)));
+    ASSERT_TRUE(WaitFor([&] { return harness.stats().paused.load() == 1; }));
+    EXPECT_EQ(harness.stats().accepted.load(), kHighWater);
+
+    context.TryCancel();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // OnDone ran (the reactor is gone) although nothing drained the queue.
+  ASSERT_TRUE(WaitFor([&] { return harness.stats().streams_open.load() == 0; }));
+
+  // Draining now runs the registered resume on this thread: a no-op.
+  std::vector<gateway::BookUpdate> books;
+  while (harness.DrainOnce(books) > 0) {
+  }
+  EXPECT_EQ(books.size(), kHighWater);
+  EXPECT_EQ(harness.stats().accepted.load(), kHighWater);
+
+  // The server still serves new streams.
+  grpc::ClientContext context;
+  PublishSummary summary;
+  auto writer = harness.stub().Publish(&context, &summary);
+  ASSERT_TRUE(writer->Write(ValidUpdate("MSFT", 1)));
+  ASSERT_TRUE(writer->WritesDone());
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.accepted(), 1u);
+  EXPECT_EQ(harness.stats().streams_total.load(), 2u);
+}
+
+// Shutdown must not hang on a stream paused by a hub that no longer drains:
+// at the deadline gRPC cancels it, and OnCancel finishes it.
+TEST(PublishReactorTest, ShutdownEndsPausedStreams) {
+  IngestHarness harness(/*high_water=*/4);
+  grpc::ClientContext context;
+  PublishSummary summary;
+  auto writer = harness.stub().Publish(&context, &summary);
+  for (std::uint64_t seq = 1; seq <= 10; ++seq)
+    ASSERT_TRUE(writer->Write(ValidUpdate("AAPL", seq)));
+  ASSERT_TRUE(WaitFor([&] { return harness.stats().paused.load() == 1; }));
+
+  const auto start = std::chrono::steady_clock::now();
+  harness.server().Shutdown(200ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_EQ(harness.stats().streams_open.load(), 0u);
+  EXPECT_FALSE(writer->Finish().ok());
+  // The resume callback is still registered; running it must be harmless.
+  std::vector<gateway::BookUpdate> books;
+  while (harness.DrainOnce(books) > 0) {
+  }
+  EXPECT_EQ(books.size(), 4u);
+}
+
+TEST(IngestServerTest, BusyPortIsAnErrorWithAReason) {
+  IngestHarness harness(/*high_water=*/8);
+  ASSERT_GT(harness.port(), 0);
+  gateway::UpdateQueue queue(8);
+  IngestStats stats;
+  IngestServer second(queue, stats, ValidationLimits{});
+  absl::StatusOr<int> port = second.Start("127.0.0.1", harness.port());
+  ASSERT_FALSE(port.ok());
+  EXPECT_EQ(port.status().message(),
+            "cannot listen for gRPC on 127.0.0.1:" + std::to_string(harness.port()));
+}
+
+TEST(IngestServerTest, InvalidAddressIsAnError) {
+  gateway::UpdateQueue queue(8);
+  IngestStats stats;
+  IngestServer server(queue, stats, ValidationLimits{});
+  absl::StatusOr<int> port = server.Start("256.1.1.1", 0);
+  ASSERT_FALSE(port.ok());
+  EXPECT_EQ(port.status().message(), "cannot listen for gRPC on 256.1.1.1:0");
+}
+
+}  // namespace
+}  // namespace obgw::ingest
