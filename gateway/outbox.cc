@@ -20,20 +20,39 @@ Outbox::Outbox(boost::asio::ip::tcp::socket& socket, std::size_t max_frames, Sha
 
 void Outbox::Push(FramePtr frame) {
   if (frames_stopped_ || failed_) return;
-  if (pending_frames_ >= max_frames_) Conflate();
-  if (pending_frames_ >= max_frames_) {
-    // Every queued book is of a different symbol: drop the oldest book.
-    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-      if (it->frame && !it->frame->symbol().empty()) {
-        pending_.erase(it);
-        --pending_frames_;
-        stats_.messages_dropped.fetch_add(1, std::memory_order_relaxed);
-        break;
-      }
+  bool is_book = !frame->symbol().empty();
+  if (is_book && pending_books_ >= max_frames_ && !ReplaceQueuedBook(frame)) {
+    Conflate();
+    if (pending_books_ >= max_frames_) DropOldestBook();
+  }
+  if (!frame) return;  // Took the place of a queued book.
+  pending_.push_back(Item{std::move(frame), nullptr, nullptr});
+  if (is_book) ++pending_books_;
+}
+
+bool Outbox::ReplaceQueuedBook(FramePtr& frame) {
+  // The newest queued book of the symbol takes the new book's bytes in place:
+  // the client gets the fresh state at the earliest slot it would have had.
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    if (it->frame && it->frame->symbol() == frame->symbol()) {
+      it->frame = std::move(frame);
+      stats_.messages_conflated.fetch_add(1, std::memory_order_relaxed);
+      return true;
     }
   }
-  pending_.push_back(Item{std::move(frame), nullptr, nullptr});
-  ++pending_frames_;
+  return false;
+}
+
+void Outbox::DropOldestBook() {
+  // Every queued book is of a different symbol than the new one.
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (it->frame && !it->frame->symbol().empty()) {
+      pending_.erase(it);
+      --pending_books_;
+      stats_.messages_dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
 }
 
 void Outbox::Conflate() {
@@ -49,7 +68,7 @@ void Outbox::Conflate() {
     kept.push_front(std::move(*it));
   }
   pending_.swap(kept);
-  pending_frames_ -= removed;
+  pending_books_ -= removed;
   stats_.messages_conflated.fetch_add(removed, std::memory_order_relaxed);
 }
 
@@ -79,7 +98,7 @@ void Outbox::Flush() {
     Item& item = pending_.front();
     if (item.frame) {
       buffers_.emplace_back(item.frame->wire().data(), item.frame->wire().size());
-      --pending_frames_;
+      if (!item.frame->symbol().empty()) --pending_books_;
       ++frames;
     } else {
       buffers_.emplace_back(item.raw->data(), item.raw->size());
@@ -119,7 +138,7 @@ void Outbox::Fail(boost::system::error_code ec) {
   failed_ = true;
   std::deque<Item> abandoned;
   abandoned.swap(pending_);
-  pending_frames_ = 0;
+  pending_books_ = 0;
   for (Item& item : abandoned) {
     if (item.done) item.done(ec, 0);
   }

@@ -26,10 +26,12 @@ namespace obgw::gateway {
 // connection writes each frame at once, a busy one carries many per syscall
 // (adaptive coalescing).
 //
-// Bounded: at `max_frames` queued books, older books of a symbol are replaced
-// by the newest (conflation; a book is a full snapshot, so only staleness is
-// lost). If still full (more distinct symbols than room), the oldest book is
-// dropped. Control bytes are never dropped.
+// Bounded: at `max_frames` queued books, a new book takes the place of the
+// queued book of its symbol (conflation; a book is a full snapshot, so only
+// staleness is lost); failing that, older books of other symbols are merged
+// the same way; if every queued book is still of a different symbol, the
+// oldest is dropped. Control replies (empty symbol) are not counted against
+// the bound and never dropped: a client gets at most one per request.
 class Outbox {
  public:
   using WriteDone = std::function<void(boost::system::error_code, std::size_t)>;
@@ -62,7 +64,12 @@ class Outbox {
     WriteDone done;                    // with raw: Beast's completion
   };
 
+  // Full queue: puts `frame` in the place of the newest queued book of its
+  // symbol (true, `frame` moved from), or leaves it (false).
+  bool ReplaceQueuedBook(FramePtr& frame);
+  // Full queue: keeps only the newest book of each symbol.
   void Conflate();
+  void DropOldestBook();
   void OnWrite(boost::system::error_code ec, std::size_t bytes);
   void Fail(boost::system::error_code ec);
 
@@ -71,7 +78,7 @@ class Outbox {
   ShardStats& stats_;
   std::weak_ptr<void> owner_;
   std::deque<Item> pending_;
-  std::size_t pending_frames_ = 0;  // Items in pending_ that hold a frame.
+  std::size_t pending_books_ = 0;  // Items in pending_ that hold a book.
   std::vector<Item> in_flight_;
   std::vector<boost::asio::const_buffer> buffers_;
   bool writing_ = false;

@@ -1,0 +1,361 @@
+#include "gateway/hub.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+namespace obgw::gateway {
+namespace {
+
+using std::chrono::microseconds;
+
+struct Parsed {
+  std::string symbol;
+  std::uint64_t seq = 0;
+  boost::json::value data;
+};
+
+Parsed Parse(const FramePtr& frame) {
+  boost::json::value message = boost::json::parse(frame->payload());
+  const boost::json::object& object = message.as_object();
+  Parsed parsed;
+  parsed.symbol = std::string(object.at("symbol").as_string());
+  parsed.seq = object.at("seq").to_number<std::uint64_t>();
+  parsed.data = object.at("data");
+  return parsed;
+}
+
+// "A#3": symbol and seq of a rendered frame.
+std::string Describe(const FramePtr& frame) {
+  Parsed parsed = Parse(frame);
+  return parsed.symbol + "#" + std::to_string(parsed.seq);
+}
+
+class HubTest : public ::testing::Test {
+ protected:
+  static constexpr std::uint32_t kShards = 3;
+
+  struct Dispatched {
+    std::uint32_t shard;
+    std::vector<FramePtr> frames;
+  };
+
+  HubTest()
+      : token_(queue_.MakeToken()),
+        hub_(
+            queue_, kShards,
+            [this](std::uint32_t shard, std::vector<FramePtr> frames) {
+              std::string event = "dispatch " + std::to_string(shard) + ":";
+              for (const FramePtr& frame : frames) event += " " + Describe(frame);
+              events_.push_back(event);
+              dispatched_.push_back({shard, std::move(frames)});
+            },
+            stats_) {}
+
+  // Queues a book; its on_routed records the subscriber count in routed_.
+  void PushBook(const std::string& symbol, std::string data = R"({"bids":[],"asks":[]})") {
+    BookUpdate update;
+    update.symbol = symbol;
+    update.data = std::move(data);
+    update.on_routed = [this, symbol](std::size_t subscribers) {
+      routed_.push_back(subscribers);
+      events_.push_back("routed " + symbol + " " + std::to_string(subscribers));
+    };
+    queue_.PushUpdate(token_, std::move(update));
+  }
+
+  void PushChange(std::uint32_t shard, const std::string& symbol, int delta) {
+    SubscriptionChange change;
+    change.shard = shard;
+    change.symbol = symbol;
+    change.delta = delta;
+    change.on_applied = [this, shard, symbol, delta] {
+      events_.push_back("applied " + std::to_string(shard) + " " + symbol + " " +
+                        std::to_string(delta));
+    };
+    queue_.PushControl(token_, std::move(change));
+  }
+
+  // Processes everything queued so far (one RunOnce per bulk dequeue).
+  std::size_t Run() {
+    std::size_t total = 0;
+    while (std::size_t n = hub_.RunOnce(microseconds(0))) total += n;
+    return total;
+  }
+
+  // Frames dispatched to `shard`, in order.
+  std::vector<FramePtr> FramesFor(std::uint32_t shard) const {
+    std::vector<FramePtr> frames;
+    for (const Dispatched& d : dispatched_) {
+      if (d.shard == shard) frames.insert(frames.end(), d.frames.begin(), d.frames.end());
+    }
+    return frames;
+  }
+
+  UpdateQueue queue_{1000};
+  UpdateQueue::Token token_;
+  HubStats stats_;
+  std::vector<Dispatched> dispatched_;
+  std::vector<std::size_t> routed_;
+  std::vector<std::string> events_;
+  Hub hub_;
+};
+
+TEST_F(HubTest, RunOnceWithNothingQueuedReturnsZero) {
+  EXPECT_EQ(hub_.RunOnce(microseconds(0)), 0u);
+  EXPECT_TRUE(dispatched_.empty());
+  EXPECT_EQ(stats_.batches.load(), 0u);
+}
+
+TEST_F(HubTest, UpdateWithoutSubscribersGoesNowhere) {
+  PushBook("AAPL");
+  EXPECT_EQ(Run(), 1u);
+  EXPECT_TRUE(dispatched_.empty());
+  EXPECT_EQ(routed_, std::vector<std::size_t>{0});
+  EXPECT_EQ(stats_.updates_routed.load(), 1u);
+  EXPECT_EQ(stats_.symbols.load(), 0u);
+}
+
+TEST_F(HubTest, SubscribedShardReceivesTheRenderedUpdate) {
+  PushChange(1, "AAPL", +1);
+  Run();
+  EXPECT_EQ(events_, std::vector<std::string>{"applied 1 AAPL 1"});
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+
+  PushBook("AAPL", R"({"bids":[[1.5,2,3]],"asks":[]})");
+  PushBook("MSFT");  // Nobody follows MSFT.
+  Run();
+  ASSERT_EQ(dispatched_.size(), 1u);
+  EXPECT_EQ(dispatched_[0].shard, 1u);
+  ASSERT_EQ(dispatched_[0].frames.size(), 1u);
+  const FramePtr& frame = dispatched_[0].frames[0];
+  EXPECT_EQ(frame->symbol(), "AAPL");
+  Parsed parsed = Parse(frame);
+  EXPECT_EQ(parsed.symbol, "AAPL");
+  EXPECT_EQ(parsed.seq, 1u);
+  EXPECT_EQ(parsed.data, boost::json::parse(R"({"bids":[[1.5,2,3]],"asks":[]})"));
+  boost::json::value message = boost::json::parse(frame->payload());
+  EXPECT_EQ(message.at("type").as_string(), "orderbook_update");
+  EXPECT_EQ(message.at("timestamp").as_string().size(), 32u);
+  EXPECT_EQ(routed_, (std::vector<std::size_t>{1, 0}));
+}
+
+TEST_F(HubTest, ShardsShareOneRenderedFrame) {
+  PushChange(0, "AAPL", +1);
+  PushChange(2, "AAPL", +1);
+  PushChange(2, "AAPL", +1);  // Two sessions on shard 2: still one hand-off.
+  PushBook("AAPL");
+  Run();
+  ASSERT_EQ(dispatched_.size(), 2u);
+  EXPECT_EQ(dispatched_[0].shard, 0u);
+  EXPECT_EQ(dispatched_[1].shard, 2u);
+  ASSERT_EQ(dispatched_[0].frames.size(), 1u);
+  ASSERT_EQ(dispatched_[1].frames.size(), 1u);
+  // Rendered once: the very same object goes to both shards.
+  EXPECT_EQ(dispatched_[0].frames[0].get(), dispatched_[1].frames[0].get());
+  EXPECT_TRUE(FramesFor(1).empty());
+  EXPECT_EQ(routed_, std::vector<std::size_t>{3});  // Subscribers, not shards.
+}
+
+TEST_F(HubTest, OneHandOffPerShardPerBatch) {
+  PushChange(0, "A", +1);
+  PushChange(0, "B", +1);
+  Run();
+  for (int i = 0; i < 10; ++i) {
+    PushBook("A");
+    PushBook("B");
+  }
+  EXPECT_EQ(Run(), 20u);
+  ASSERT_EQ(dispatched_.size(), 1u);
+  EXPECT_EQ(dispatched_[0].frames.size(), 20u);
+}
+
+TEST_F(HubTest, SeqIncrementsPerSymbolIndependently) {
+  PushChange(0, "A", +1);
+  PushChange(0, "B", +1);
+  PushBook("A");
+  PushBook("A");
+  PushBook("B");
+  PushBook("A");
+  Run();
+  PushBook("B");  // A later batch continues the sequence.
+  PushBook("A");
+  Run();
+  std::vector<std::string> seen;
+  for (const FramePtr& frame : FramesFor(0)) seen.push_back(Describe(frame));
+  EXPECT_EQ(seen, (std::vector<std::string>{"A#1", "A#2", "B#1", "A#3", "B#2", "A#4"}));
+}
+
+TEST_F(HubTest, SeqAdvancesEvenWithoutSubscribers) {
+  // seq counts books per symbol, not deliveries: a client joining later
+  // sees the symbol's current sequence.
+  PushBook("A");
+  PushBook("A");
+  PushChange(0, "A", +1);
+  PushBook("A");
+  Run();
+  std::vector<FramePtr> frames = FramesFor(0);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(Parse(frames[0]).seq, 3u);
+}
+
+TEST_F(HubTest, SubscriptionInTheMiddleOfABatch) {
+  PushChange(0, "A", +1);
+  Run();
+  events_.clear();
+
+  // One batch: a book, a new subscriber on shard 1, another book.
+  PushBook("A");
+  PushChange(1, "A", +1);
+  PushBook("A");
+  EXPECT_EQ(Run(), 3u);
+  EXPECT_EQ(stats_.batches.load(), 2u);
+  EXPECT_EQ(events_, (std::vector<std::string>{
+                         "routed A 1",
+                         // Books routed before the change leave first ...
+                         "dispatch 0: A#1",
+                         // ... then the change counts and is confirmed ...
+                         "applied 1 A 1",
+                         // ... and later books reach the new subscriber.
+                         "routed A 2",
+                         "dispatch 0: A#2",
+                         "dispatch 1: A#2",
+                     }));
+}
+
+TEST_F(HubTest, UnsubscribeRemovesTheShard) {
+  PushChange(0, "A", +1);
+  PushChange(1, "A", +1);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+  PushChange(0, "A", -1);
+  PushBook("A");
+  Run();
+  EXPECT_TRUE(FramesFor(0).empty());
+  EXPECT_EQ(FramesFor(1).size(), 1u);
+  EXPECT_EQ(routed_, std::vector<std::size_t>{1});
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+
+  PushChange(1, "A", -1);
+  PushBook("A");
+  Run();
+  EXPECT_EQ(FramesFor(1).size(), 1u);  // Nothing new.
+  EXPECT_EQ(routed_, (std::vector<std::size_t>{1, 0}));
+  EXPECT_EQ(stats_.symbols.load(), 0u);
+}
+
+TEST_F(HubTest, UnsubscribeInTheMiddleOfABatch) {
+  PushChange(0, "A", +1);
+  Run();
+  events_.clear();
+  PushBook("A");
+  PushChange(0, "A", -1);
+  PushBook("A");
+  Run();
+  EXPECT_EQ(events_, (std::vector<std::string>{"routed A 1", "dispatch 0: A#1", "applied 0 A -1",
+                                               "routed A 0"}));
+}
+
+TEST_F(HubTest, CountsSubscribersPerShard) {
+  PushChange(0, "A", +1);
+  PushChange(0, "A", +1);
+  PushChange(0, "A", -1);  // One session on shard 0 remains.
+  PushBook("A");
+  Run();
+  EXPECT_EQ(FramesFor(0).size(), 1u);
+  EXPECT_EQ(routed_, std::vector<std::size_t>{1});
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+}
+
+TEST_F(HubTest, ExtraUnsubscribeDoesNotUnderflow) {
+  PushChange(1, "A", -1);  // Never subscribed.
+  PushChange(0, "A", +1);
+  PushChange(0, "A", -1);
+  PushChange(0, "A", -1);  // One too many.
+  PushChange(0, "A", +1);
+  PushBook("A");
+  Run();
+  EXPECT_EQ(FramesFor(0).size(), 1u);
+  EXPECT_TRUE(FramesFor(1).empty());
+  EXPECT_EQ(routed_, std::vector<std::size_t>{1});
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+}
+
+TEST_F(HubTest, ZeroDeltaChangesNothingButIsAnswered) {
+  PushChange(0, "A", 0);
+  PushBook("A");
+  Run();
+  EXPECT_TRUE(dispatched_.empty());
+  EXPECT_EQ(stats_.symbols.load(), 0u);
+
+  PushChange(1, "A", +1);
+  PushChange(1, "A", 0);
+  PushBook("A");
+  Run();
+  EXPECT_EQ(FramesFor(1).size(), 1u);
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+  EXPECT_EQ(routed_, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(std::count(events_.begin(), events_.end(), "applied 0 A 0"), 1);
+  EXPECT_EQ(std::count(events_.begin(), events_.end(), "applied 1 A 0"), 1);
+}
+
+TEST_F(HubTest, EmptyOnAppliedIsAllowed) {
+  SubscriptionChange change;
+  change.shard = 0;
+  change.symbol = "A";
+  change.delta = 1;
+  queue_.PushControl(token_, std::move(change));
+  PushBook("A");
+  Run();
+  EXPECT_EQ(FramesFor(0).size(), 1u);
+}
+
+TEST_F(HubTest, SymbolsGaugeCountsSymbolsWithSubscribers) {
+  PushChange(0, "A", +1);
+  PushChange(1, "A", +1);  // Same symbol on another shard: still one symbol.
+  PushChange(2, "B", +1);
+  PushChange(0, "C", 0);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 2u);
+  PushChange(0, "A", -1);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 2u);
+  PushChange(1, "A", -1);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+  PushChange(2, "B", -1);
+  PushChange(2, "B", -1);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 0u);
+  PushChange(2, "B", +1);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+}
+
+TEST_F(HubTest, UnknownShardIsIgnored) {
+  PushChange(kShards, "A", +1);
+  PushBook("A");
+  Run();
+  EXPECT_TRUE(dispatched_.empty());
+  EXPECT_EQ(stats_.symbols.load(), 0u);
+  EXPECT_EQ(routed_, std::vector<std::size_t>{0});
+}
+
+TEST_F(HubTest, StartAndStopDeliverEverythingQueued) {
+  PushChange(0, "A", +1);
+  for (int i = 0; i < 100; ++i) PushBook("A");
+  hub_.Start();
+  hub_.Stop();  // Drains before joining.
+  EXPECT_EQ(FramesFor(0).size(), 100u);
+  EXPECT_EQ(stats_.updates_routed.load(), 100u);
+}
+
+}  // namespace
+}  // namespace obgw::gateway
