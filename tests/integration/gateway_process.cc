@@ -1,0 +1,227 @@
+#include "gateway_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+extern char** environ;
+
+namespace obgw::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Tests write to sockets the gateway may have closed; a SIGPIPE would kill the
+// whole test binary instead of failing one test.
+const bool kSigpipeIgnored = [] {
+  signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
+int DecodeStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// Parses "<host>:<port>" after `key` in `line`; -1 when absent.
+int PortAfter(std::string_view line, std::string_view key) {
+  size_t pos = line.find(key);
+  if (pos == std::string_view::npos) return -1;
+  std::string_view rest = line.substr(pos + key.size());
+  size_t end = rest.find(' ');
+  std::string_view hostport = rest.substr(0, end);
+  size_t colon = hostport.rfind(':');
+  if (colon == std::string_view::npos) return -1;
+  std::string_view digits = hostport.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5) return -1;
+  int port = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return -1;
+    port = port * 10 + (c - '0');
+  }
+  return port > 0 && port < 65536 ? port : -1;
+}
+
+}  // namespace
+
+std::string BinDir() {
+  if (const char* env = std::getenv("OBGW_BIN_DIR"); env != nullptr && *env != '\0') return env;
+#ifdef OBGW_BIN_DIR
+  return OBGW_BIN_DIR;
+#else
+  return "bin";
+#endif
+}
+
+std::string GatewayPath() { return BinDir() + "/orderbook-gateway"; }
+
+std::unique_ptr<Process> Process::Spawn(const std::string& path,
+                                        const std::vector<std::string>& args, std::string* error) {
+  (void)kSigpipeIgnored;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    if (error) *error = std::string("pipe2: ") + std::strerror(errno);
+    return nullptr;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+
+  // The child gets default SIGPIPE handling back.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(path.c_str()));
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    if (error) *error = "posix_spawn " + path + ": " + std::strerror(rc);
+    return nullptr;
+  }
+  return std::unique_ptr<Process>(new Process(pid, fds[0]));
+}
+
+Process::Process(pid_t pid, int read_fd) : pid_(pid), read_fd_(read_fd) {
+  reader_ = std::thread([this] { ReadLoop(); });
+}
+
+Process::~Process() {
+  Stop();
+  if (reader_.joinable()) reader_.join();
+  close(read_fd_);
+}
+
+void Process::ReadLoop() {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(read_fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    std::lock_guard lock(mu_);
+    if (n <= 0) {
+      eof_ = true;
+      cv_.notify_all();
+      return;
+    }
+    output_.append(buf, static_cast<size_t>(n));
+    cv_.notify_all();
+  }
+}
+
+std::optional<std::string> Process::WaitForLine(std::string_view prefix,
+                                                std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  std::unique_lock lock(mu_);
+  size_t scanned = 0;  // Start of the first line not yet checked.
+  for (;;) {
+    for (;;) {
+      size_t nl = output_.find('\n', scanned);
+      if (nl == std::string::npos) break;
+      std::string_view line(output_.data() + scanned, nl - scanned);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      scanned = nl + 1;
+      if (line.substr(0, prefix.size()) == prefix) return std::string(line);
+    }
+    if (eof_) return std::nullopt;
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      // One last scan happens on the next loop only if data arrived; give up.
+      if (output_.find('\n', scanned) == std::string::npos) return std::nullopt;
+    }
+  }
+}
+
+std::string Process::Output() const {
+  std::lock_guard lock(mu_);
+  return output_;
+}
+
+std::optional<int> Process::ExitCode() {
+  if (status_) return status_;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) status_ = DecodeStatus(status);
+  return status_;
+}
+
+std::optional<int> Process::WaitForExit(std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (auto code = ExitCode()) return code;
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+int Process::Stop(std::chrono::milliseconds grace) {
+  if (auto code = ExitCode()) return *code;
+  kill(pid_, SIGTERM);
+  if (auto code = WaitForExit(grace)) return *code;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  status_ = DecodeStatus(status);
+  return *status_;
+}
+
+bool ParseReadyLine(std::string_view line, int* http_port, int* grpc_port) {
+  if (line.substr(0, kReadyPrefix.size()) != kReadyPrefix) return false;
+  int http = PortAfter(line, "http=");
+  int grpc = PortAfter(line, "grpc=");
+  if (http < 0 || grpc < 0) return false;
+  *http_port = http;
+  *grpc_port = grpc;
+  return true;
+}
+
+std::unique_ptr<GatewayProcess> StartGateway(const std::vector<std::string>& extra_args,
+                                             std::string* error) {
+  std::vector<std::string> args = {"--bind=127.0.0.1", "--http_port=0", "--grpc_port=0",
+                                   "--threads=2"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::string spawn_error;
+  std::unique_ptr<Process> process = Process::Spawn(GatewayPath(), args, &spawn_error);
+  if (!process) {
+    if (error) *error = spawn_error;
+    return nullptr;
+  }
+  std::optional<std::string> line = process->WaitForLine(kReadyPrefix, std::chrono::seconds(10));
+  int http_port = 0;
+  int grpc_port = 0;
+  if (!line || !ParseReadyLine(*line, &http_port, &grpc_port)) {
+    std::optional<int> code = process->ExitCode();
+    if (error) {
+      *error = std::string(line ? "unparsable ready line: " + *line : "no ready line within 10 s") +
+               (code ? " (exited with status " + std::to_string(*code) + ")" : "") +
+               "\n--- gateway output ---\n" + process->Output();
+    }
+    return nullptr;
+  }
+  return std::make_unique<GatewayProcess>(std::move(process), http_port, grpc_port);
+}
+
+}  // namespace obgw::testing

@@ -1,0 +1,50 @@
+#ifndef OBGW_TESTS_INTEGRATION_TEST_UTIL_H_
+#define OBGW_TESTS_INTEGRATION_TEST_UTIL_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "http_test_client.h"
+
+namespace obgw::testing {
+
+// Polls GET /stats until the integer at `path` equals `expected` or `timeout`
+// passes; returns the last stats seen (counters may lag an action by a hop
+// between threads, never by more).
+inline boost::json::value WaitForStat(int port, std::string_view path, std::int64_t expected,
+                                      std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  boost::json::value stats;
+  for (;;) {
+    stats = GetStats(port);
+    std::optional<std::int64_t> value = FindInt(stats, path);
+    if (value && *value == expected) return stats;
+    if (std::chrono::steady_clock::now() >= deadline) return stats;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// Milliseconds since the Unix epoch, now.
+inline std::int64_t NowUnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+inline std::string Str(const boost::json::value& value) { return boost::json::serialize(value); }
+
+}  // namespace obgw::testing
+
+// Starts a gateway into `var` or fails the test with the reason and output.
+#define OBGW_START_GATEWAY(var, ...)                                         \
+  std::string var##_start_error;                                             \
+  auto var = ::obgw::testing::StartGateway(__VA_ARGS__, &var##_start_error); \
+  ASSERT_NE(var, nullptr) << var##_start_error
+
+#endif  // OBGW_TESTS_INTEGRATION_TEST_UTIL_H_
