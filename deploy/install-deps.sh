@@ -19,6 +19,8 @@ packages=(
   libabsl-dev libspdlog-dev libfmt-dev libconcurrentqueue-dev libhiredis-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev redis-server curl python3
+  # a real browser for the end-to-end test of the guide's WebSocketClient
+  chromium
   # peers for side-by-side benchmarks (python-seed: FastAPI; node-ws: Node.js)
   python3-fastapi python3-uvicorn python3-websockets python3-matplotlib
 )
