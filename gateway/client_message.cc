@@ -15,10 +15,14 @@ ClientRequest Invalid(std::string code, std::string message) {
   return request;
 }
 
-// Shortens untrusted text before echoing it in an error message.
+// Shortens untrusted text before echoing it in an error message, never
+// inside a UTF-8 sequence: browsers drop a connection on invalid UTF-8.
 std::string Excerpt(std::string_view text) {
   constexpr std::size_t kMax = 32;
-  return text.size() <= kMax ? std::string(text) : std::string(text.substr(0, kMax)) + "...";
+  if (text.size() <= kMax) return std::string(text);
+  std::size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
 }
 
 }  // namespace

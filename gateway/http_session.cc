@@ -72,6 +72,7 @@ void HttpSession::OnRead(beast::error_code ec, std::size_t) {
 
 void HttpSession::Handle(Request request) {
   version_ = request.version();
+  head_ = request.method() == http::verb::head;
   bool keep_alive = request.keep_alive();
   auto url = boost::urls::parse_origin_form(request.target());
   if (!url) {
@@ -94,13 +95,16 @@ void HttpSession::Handle(Request request) {
   }
   if (path == "/broadcast/orderbook") {
     if (request.method() != http::verb::post) {
+      shard_.stats().rest_rejected.fetch_add(1, std::memory_order_relaxed);
+      response_.set(http::field::allow, "POST");
       return ReplyError(http::status::method_not_allowed, "method_not_allowed",
                         "use POST for /broadcast/orderbook", keep_alive);
     }
     return HandleBroadcast(request);
   }
   if (path == "/health" || path == "/stats") {
-    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    if (request.method() != http::verb::get) {
+      response_.set(http::field::allow, "GET");
       return ReplyError(http::status::method_not_allowed, "method_not_allowed",
                         "use GET for " + path, keep_alive);
     }
@@ -164,8 +168,11 @@ void HttpSession::Reply(http::status status, std::string body, bool keep_alive) 
   response_.set(http::field::server, "orderbook-gateway");
   response_.set(http::field::content_type, "application/json");
   response_.keep_alive(keep_alive);
-  response_.body() = std::move(body);
+  // A reply to HEAD has the headers of the full reply and no body.
+  std::size_t size = body.size();
+  response_.body() = head_ ? std::string() : std::move(body);
   response_.prepare_payload();
+  if (head_) response_.content_length(size);
   http::async_write(
       stream_, response_,
       beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this(), keep_alive));

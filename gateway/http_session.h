@@ -48,6 +48,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   Response response_;
   unsigned version_ = 11;
+  bool head_ = false;  // The request being answered is a HEAD.
 };
 
 }  // namespace obgw::gateway

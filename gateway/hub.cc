@@ -57,10 +57,12 @@ void Hub::Route(BookUpdate& update) {
   SymbolState& state = it->second;
   if (inserted) state.per_shard.assign(shard_count_, 0);
   ++state.seq;
-  state.last = RenderUpdateFrame(update.symbol, state.seq,
-                                 clock_.Format(std::chrono::system_clock::now()), update.data);
-  for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
-    if (state.per_shard[shard] > 0) pending_[shard].push_back(state.last);
+  if (state.subscribers > 0) {
+    FramePtr frame = RenderUpdateFrame(
+        update.symbol, state.seq, clock_.Format(std::chrono::system_clock::now()), update.data);
+    for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
+      if (state.per_shard[shard] > 0) pending_[shard].push_back(frame);
+    }
   }
   stats_.updates_routed.fetch_add(1, std::memory_order_relaxed);
   if (update.on_routed) update.on_routed(state.subscribers);

@@ -19,13 +19,12 @@ namespace obgw::gateway {
 
 // The sequencer between producers and I/O shards. Runs on its own thread.
 //
-// Owns all per-symbol state: the seq counter, the last rendered frame, and how
-// many subscribers each shard has. For each book it assigns the next seq,
-// renders the client frame once, and hands it to every shard with
-// subscribers, batched: one hand-off per shard per bulk dequeue, never one per
-// subscriber. Subscription changes pass through the same queue, so a
-// subscription is live (counted) before its confirmation is sent, and every
-// book dequeued after it reaches the new subscriber.
+// Owns all per-symbol state: the seq counter and how many subscribers each
+// shard has (a symbol's entry stays once seen, so its seq never restarts). For each book it assigns
+// the next seq, renders the client frame once, and hands it to every shard with subscribers,
+// batched: one hand-off per shard per bulk dequeue, never one per subscriber. Subscription changes
+// pass through the same queue, so a subscription is live (counted) before its confirmation is sent,
+// and every book dequeued after it reaches the new subscriber.
 class Hub {
  public:
   // Hands a batch of frames to shard `shard`; called on the hub thread, must
@@ -51,7 +50,6 @@ class Hub {
     std::uint64_t seq = 0;
     std::uint32_t subscribers = 0;
     std::vector<std::uint32_t> per_shard;
-    FramePtr last;
   };
 
   void Route(BookUpdate& update);

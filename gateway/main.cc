@@ -14,6 +14,8 @@
 #include <absl/flags/parse.h>
 #include <absl/flags/reflection.h>
 #include <absl/flags/usage.h>
+#include <absl/flags/usage_config.h>
+#include <absl/strings/match.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/gateway.h"
@@ -84,7 +86,7 @@ GatewayConfig ConfigFromFlags() {
   config.http_port =
       static_cast<std::uint16_t>(InRange("http_port", absl::GetFlag(FLAGS_http_port), 0, 65535));
   config.threads =
-      static_cast<std::uint32_t>(InRange("threads", absl::GetFlag(FLAGS_threads), 1, 64));
+      static_cast<std::uint32_t>(InRange("threads", absl::GetFlag(FLAGS_threads), 1, 1024));
   config.max_body_bytes = static_cast<std::size_t>(
       InRange<int64_t>("max_body_bytes", absl::GetFlag(FLAGS_max_body_bytes), 2, 1LL << 30));
   config.max_frame_bytes = static_cast<std::size_t>(
@@ -115,6 +117,14 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "orderbook-gateway: order books in over gRPC (Publish stream) or POST "
       "/broadcast/orderbook, out to browsers over WebSocket /ws/{client_id}.");
+  // --help lists this file's flags (abseil matches flag files against the
+  // program name, which has a dash).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "gateway/main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
   ApplyEnvironment();
   absl::ParseCommandLine(argc, argv);
   GatewayConfig config = ConfigFromFlags();

@@ -56,6 +56,8 @@ class Outbox {
 
   bool failed() const { return failed_; }
   std::size_t pending() const { return pending_.size(); }
+  // Queued items that are not books: replies and Beast's control frames.
+  std::size_t pending_replies() const { return pending_.size() - pending_books_; }
 
  private:
   struct Item {

@@ -1,5 +1,7 @@
 #include "gateway/status_report.h"
 
+#include "gateway/update_frame.h"
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -26,8 +28,10 @@ std::uint64_t Sum(const SharedState& state, Counter ShardStats::*counter) {
 std::string RenderHealth(const SharedState& state) {
   // Degraded while producers are being pushed back: books wait in the queue.
   bool congested = state.queue.Depth() >= state.queue.high_water();
+  IsoClock clock;
   boost::json::object body{
       {"status", congested ? "degraded" : "healthy"},
+      {"timestamp", clock.Format(std::chrono::system_clock::now())},
       {"active_connections", Sum(state, &ShardStats::connections)},
       {"queue_depth", state.queue.Depth()},
       {"uptime_seconds", UptimeSeconds(state)},

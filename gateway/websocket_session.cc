@@ -50,7 +50,7 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
 }
 
 void WebSocketSession::DoRead() {
-  // One read at a time; the reply to a message is queued before the next read.
+  // One read at a time; replies keep the order of the requests (replies_).
   ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::OnRead, shared_from_this()));
 }
 
@@ -60,13 +60,23 @@ void WebSocketSession::OnRead(beast::error_code ec, std::size_t bytes) {
     shard_.stats().ws_closed_too_big.fetch_add(1, std::memory_order_relaxed);
   }
   if (ec) return Fail(ec, "read");
-  if (ws_.got_text()) {
+  if (closing_) {
+    // Closing: only the peer's close frame matters now.
+  } else if (ws_.got_text()) {
     const char* data = static_cast<const char*>(buffer_.cdata().data());
     HandleText(std::string_view(data, buffer_.size()));
   } else {
     SendError("binary_not_supported", "Binary frames are not supported; send JSON text");
   }
   buffer_.consume(buffer_.size());
+  if (replies_.size() + outbox_.pending_replies() > kMaxUnsentReplies && !closing_) {
+    // A client that sends requests but never reads the answers would make
+    // its queue grow without bound.
+    closing_ = true;
+    ws_.async_close(
+        websocket::close_reason(websocket::close_code::policy_error, "too many unread replies"),
+        [self = shared_from_this()](beast::error_code) {});
+  }
   DoRead();
 }
 
@@ -78,7 +88,7 @@ void WebSocketSession::HandleText(std::string_view text) {
     case ClientRequest::Action::kUnsubscribe:
       return Unsubscribe(request.symbol);
     case ClientRequest::Action::kPing:
-      return SendNow(Frame::Text(R"({"type":"pong"})"));
+      return Reply(Frame::Text(R"({"type":"pong"})"));
     case ClientRequest::Action::kInvalid:
       return SendError(request.error_code, request.error_message);
   }
@@ -92,11 +102,12 @@ void WebSocketSession::Subscribe(const std::string& symbol) {
     return;
   }
   // A repeated subscribe changes no count but is still answered in order.
-  PushChange(symbol, inserted ? 1 : 0,
-             [](WebSocketSession* self, const std::string& s) { self->OnSubscribeApplied(s); });
+  PushChange(symbol, inserted ? 1 : 0, [](WebSocketSession* self, const std::string& s) {
+    return self->OnSubscribeApplied(s);
+  });
 }
 
-void WebSocketSession::OnSubscribeApplied(const std::string& symbol) {
+FramePtr WebSocketSession::OnSubscribeApplied(const std::string& symbol) {
   auto it = subscriptions_.find(symbol);
   // Unsubscribed meanwhile: the confirmation still goes out, then the
   // unsubscription's, in the order the client asked.
@@ -104,7 +115,7 @@ void WebSocketSession::OnSubscribeApplied(const std::string& symbol) {
     it->second = Subscription::kLive;
     shard_.AddSubscriber(symbol, this);
   }
-  SendReply("subscription_confirmed", symbol);
+  return RenderReply("subscription_confirmed", symbol);
 }
 
 void WebSocketSession::Unsubscribe(const std::string& symbol) {
@@ -116,8 +127,8 @@ void WebSocketSession::Unsubscribe(const std::string& symbol) {
     subscriptions_.erase(it);
     delta = -1;
   }
-  PushChange(symbol, delta, [](WebSocketSession* self, const std::string& s) {
-    self->SendReply("unsubscription_confirmed", s);
+  PushChange(symbol, delta, [](WebSocketSession*, const std::string& s) {
+    return RenderReply("unsubscription_confirmed", s);
   });
 }
 
@@ -127,29 +138,53 @@ void WebSocketSession::PushChange(const std::string& symbol, int delta, Then the
   change.symbol = symbol;
   change.delta = delta;
   if (then) {
+    // The answer's place among this client's replies is taken now, so that
+    // replies go out in the order of the requests.
+    replies_.push_back(nullptr);
     change.on_applied = [weak = weak_from_this(), &io = shard_.io_context(), symbol, then] {
       // On the hub thread: hop back to the session's shard.
       boost::asio::post(io, [weak, symbol, then] {
-        if (auto self = weak.lock(); self && self->registered_) then(self.get(), symbol);
+        if (auto self = weak.lock(); self && self->registered_) {
+          self->FillReplySlot(then(self.get(), symbol));
+        }
       });
     };
   }
   shard_.state().queue.PushControl(shard_.token(), std::move(change));
 }
 
-void WebSocketSession::SendReply(std::string_view type, std::string_view symbol) {
+FramePtr WebSocketSession::RenderReply(std::string_view type, std::string_view symbol) {
   boost::json::object reply{{"type", type}, {"symbol", symbol}};
-  SendNow(Frame::Text(boost::json::serialize(reply)));
+  return Frame::Text(boost::json::serialize(reply));
 }
 
 void WebSocketSession::SendError(std::string_view code, std::string_view message) {
   shard_.stats().ws_errors.fetch_add(1, std::memory_order_relaxed);
   boost::json::object reply{{"type", "error"}, {"code", code}, {"message", message}};
-  SendNow(Frame::Text(boost::json::serialize(reply)));
+  Reply(Frame::Text(boost::json::serialize(reply)));
 }
 
-void WebSocketSession::SendNow(FramePtr frame) {
+void WebSocketSession::Reply(FramePtr frame) {
+  if (!replies_.empty()) {
+    replies_.push_back(std::move(frame));  // Behind an answer the hub owes.
+    return;
+  }
   outbox_.Push(std::move(frame));
+  Flush();
+}
+
+void WebSocketSession::FillReplySlot(FramePtr frame) {
+  // The hub answers in request order: the first open slot is this one.
+  for (FramePtr& slot : replies_) {
+    if (!slot) {
+      slot = std::move(frame);
+      break;
+    }
+  }
+  while (!replies_.empty() && replies_.front()) {
+    outbox_.Push(std::move(replies_.front()));
+    replies_.pop_front();
+  }
   Flush();
 }
 
@@ -164,7 +199,8 @@ void WebSocketSession::Flush() {
 }
 
 void WebSocketSession::CloseGoingAway() {
-  if (!registered_) return;
+  if (!registered_ || closing_) return;
+  closing_ = true;
   ws_.async_close(websocket::close_code::going_away,
                   [self = shared_from_this()](beast::error_code) {});
 }

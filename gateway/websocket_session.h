@@ -1,6 +1,7 @@
 #ifndef OBGW_GATEWAY_WEBSOCKET_SESSION_H_
 #define OBGW_GATEWAY_WEBSOCKET_SESSION_H_
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +29,9 @@ class Shard;
 // hub has applied the change: a confirmed subscription is live.
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
  public:
+  // Replies a client may leave unread before it is closed with 1008.
+  static constexpr std::size_t kMaxUnsentReplies = 1024;
+
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   WebSocketSession(boost::asio::ip::tcp::socket socket, Shard& shard, std::string client_id);
@@ -46,8 +50,8 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
 
  private:
   enum class Subscription { kPending, kLive };
-  // What to do on the shard once the hub has applied a change.
-  using Then = void (*)(WebSocketSession* self, const std::string& symbol);
+  // On the shard once the hub has applied a change: the reply to send.
+  using Then = FramePtr (*)(WebSocketSession* self, const std::string& symbol);
 
   void OnAccept(boost::beast::error_code ec);
   void DoRead();
@@ -55,10 +59,13 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   void HandleText(std::string_view text);
   void Subscribe(const std::string& symbol);
   void Unsubscribe(const std::string& symbol);
-  void OnSubscribeApplied(const std::string& symbol);
+  FramePtr OnSubscribeApplied(const std::string& symbol);
+  static FramePtr RenderReply(std::string_view type, std::string_view symbol);
   void SendError(std::string_view code, std::string_view message);
-  void SendReply(std::string_view type, std::string_view symbol);
-  void SendNow(FramePtr frame);
+  // Sends a reply now, or queues it behind replies the hub still owes.
+  void Reply(FramePtr frame);
+  // The hub's answer for the oldest open slot; sends every reply now ready.
+  void FillReplySlot(FramePtr frame);
   // Posts a subscription change to the hub; `then` runs on this shard after
   // the hub applied it (if the session is still alive).
   void PushChange(const std::string& symbol, int delta, Then then);
@@ -71,8 +78,11 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   Outbox outbox_;
   boost::beast::flat_buffer buffer_;
   absl::flat_hash_map<std::string, Subscription> subscriptions_;
+  // Replies in request order; null = the hub's answer is still due.
+  std::deque<FramePtr> replies_;
   bool flush_due_ = false;
   bool registered_ = false;
+  bool closing_ = false;
 };
 
 }  // namespace obgw::gateway

@@ -110,6 +110,14 @@ TEST(ClientMessageTest, LongActionIsShortenedInTheMessage) {
   EXPECT_EQ(request.error_message, "Unknown action: " + std::string(32, 'x') + "...");
 }
 
+TEST(ClientMessageTest, ShortenedActionNeverSplitsAUtf8Character) {
+  // 31 ASCII bytes, then a 2-byte character across the 32-byte cut.
+  std::string action = std::string(31, 'x') + "\xC3\xA9" + "tail";
+  ClientRequest request = ParseClientMessage(R"({"action":")" + action + "\"}");
+  EXPECT_EQ(request.error_code, "unknown_action");
+  EXPECT_EQ(request.error_message, "Unknown action: " + std::string(31, 'x') + "...");
+}
+
 TEST(ClientMessageTest, ActionOfExactly32CharactersIsNotShortened) {
   std::string action(32, 'y');
   ClientRequest request = ParseClientMessage(R"({"action":")" + action + R"("})");

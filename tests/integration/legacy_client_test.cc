@@ -8,6 +8,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <boost/asio.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
 #include "gateway_process.h"
@@ -201,6 +203,66 @@ TEST(LegacyClientTest, PingPong) {
     ASSERT_TRUE(pong) << client.error();
     EXPECT_EQ(pong->at("type"), "pong") << Str(*pong);
   }
+}
+
+TEST(LegacyClientTest, RepliesKeepRequestOrder) {
+  // The legacy middleware answered strictly in order; a pong or an error must
+  // not overtake the confirmation of an earlier subscribe.
+  OBGW_START_GATEWAY(gw, {});
+  WsTestClient client;
+  ASSERT_TRUE(client.Connect(gw->http_port(), "ordered")) << client.error();
+  std::vector<std::string> expected;
+  for (int i = 0; i < 20; ++i) {
+    std::string symbol = "SYM" + std::to_string(i);
+    ASSERT_TRUE(client.SendText(R"({"action":"subscribe","symbol":")" + symbol + "\"}"));
+    ASSERT_TRUE(client.SendText(R"({"action":"ping"})"));
+    ASSERT_TRUE(client.SendText(R"({"action":"unsubscribe","symbol":")" + symbol + "\"}"));
+    ASSERT_TRUE(client.SendText("not json"));
+    expected.insert(expected.end(), {"subscription_confirmed " + symbol, "pong",
+                                     "unsubscription_confirmed " + symbol, "error"});
+  }
+  for (const std::string& want : expected) {
+    std::optional<json::object> reply = client.ReadJson();
+    ASSERT_TRUE(reply) << client.error();
+    std::string got(reply->at("type").as_string());
+    if (reply->contains("symbol")) got += " " + std::string(reply->at("symbol").as_string());
+    ASSERT_EQ(got, want) << Str(*reply);
+  }
+}
+
+TEST(LegacyClientTest, ClientThatNeverReadsRepliesIsClosedWith1008) {
+  OBGW_START_GATEWAY(gw, {});
+  // A raw Beast client that writes pings and reads nothing, with a tiny
+  // receive buffer: the pongs pile up in the gateway until it gives up.
+  boost::asio::io_context io;
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> flooder(io);
+  flooder.next_layer().open(boost::asio::ip::tcp::v4());
+  flooder.next_layer().set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  flooder.next_layer().connect(
+      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(gw->http_port())});
+  flooder.handshake("127.0.0.1", "/ws/flooder");
+  boost::beast::error_code ec;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (int i = 0; i < 400000 && !ec && std::chrono::steady_clock::now() < deadline; ++i) {
+    flooder.write(boost::asio::buffer(std::string_view(R"({"action":"ping"})")), ec);
+  }
+  // Now read: pongs, then the close frame.
+  boost::beast::flat_buffer buffer;
+  std::size_t pongs = 0;
+  while (!ec) {
+    flooder.read(buffer, ec);
+    buffer.clear();
+    if (!ec) ++pongs;
+  }
+  EXPECT_EQ(ec, boost::beast::websocket::error::closed) << ec.message() << " after " << pongs;
+  EXPECT_EQ(flooder.reason().code, 1008) << flooder.reason().reason;
+  EXPECT_EQ(std::string(flooder.reason().reason.data(), flooder.reason().reason.size()),
+            "too many unread replies");
+  // Everyone else is served as before.
+  WsTestClient other;
+  ASSERT_TRUE(other.Connect(gw->http_port(), "other")) << other.error();
+  std::string error;
+  EXPECT_TRUE(Subscribe(other, "AAPL", &error)) << error;
 }
 
 TEST(LegacyClientTest, SeqIncreasesPerSymbol) {

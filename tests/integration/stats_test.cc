@@ -26,6 +26,22 @@ TEST(StatsTest, HealthIsHealthy) {
   json::value body = response.Json();
   ASSERT_TRUE(body.is_object()) << response.Describe();
   EXPECT_EQ(body.at("status"), "healthy") << response.Describe();
+  // The legacy middleware's field, same format.
+  ASSERT_TRUE(body.as_object().contains("timestamp")) << response.Describe();
+  EXPECT_TRUE(body.at("timestamp").is_string()) << response.Describe();
+  EXPECT_TRUE(std::string(body.at("timestamp").as_string()).ends_with("+00:00"))
+      << response.Describe();
+}
+
+TEST(StatsTest, OnlyGetIsAllowedOnHealthAndStats) {
+  OBGW_START_GATEWAY(gw, {});
+  for (const char* method : {"POST", "PUT", "DELETE"}) {
+    HttpResponse response = HttpRequest(gw->http_port(), method, "/stats", "");
+    EXPECT_EQ(response.status, 405) << method << ": " << response.Describe();
+    EXPECT_EQ(response.Header("allow"), "GET") << response.Describe();
+  }
+  // The connection-per-request client reads whole responses: still healthy.
+  EXPECT_EQ(HttpGet(gw->http_port(), "/health").status, 200);
 }
 
 TEST(StatsTest, StatsHasEveryField) {

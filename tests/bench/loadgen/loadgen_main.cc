@@ -1,0 +1,203 @@
+// orderbook-loadgen: one benchmark run against a server of the legacy
+// protocol (the gateway or a peer). Opens N WebSocket clients, subscribes
+// each to K of S symbols, publishes books over HTTP or gRPC at a target rate
+// (or flat out), and prints one JSON line: delivered messages/s, expected vs
+// received, end-to-end latency percentiles, publish rate reached, and the
+// server's CPU and RSS (with --server_pid). Progress goes to stderr.
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <absl/flags/flag.h>
+#include <absl/flags/parse.h>
+#include <absl/flags/usage.h>
+#include <boost/json.hpp>
+
+#include "ingest/feed/book_generator.h"
+#include "process_sampler.h"
+#include "publisher.h"
+#include "subscriber_pool.h"
+
+ABSL_FLAG(std::string, host, "127.0.0.1", "server address");
+ABSL_FLAG(int32_t, http_port, 8002, "server HTTP + WebSocket port");
+ABSL_FLAG(int32_t, grpc_port, 50051, "server gRPC port (with --publish=grpc)");
+ABSL_FLAG(std::string, publish, "http", "how to publish: http, grpc, or none (idle clients)");
+ABSL_FLAG(int32_t, clients, 100, "WebSocket clients");
+ABSL_FLAG(int32_t, symbols, 10, "symbols published");
+ABSL_FLAG(int32_t, subs_per_client, 1, "symbols each client subscribes to (<= symbols)");
+ABSL_FLAG(double, rate, 0, "offered books/s over all publishers; 0 = flat out");
+ABSL_FLAG(int32_t, publishers, 4, "HTTP keep-alive connections or gRPC streams");
+ABSL_FLAG(double, duration_s, 10, "publishing time");
+ABSL_FLAG(double, drain_s, 5, "longest wait for in-flight messages after publishing");
+ABSL_FLAG(int32_t, levels, 10, "levels per side of each book");
+ABSL_FLAG(int32_t, server_pid, 0, "pid of the server, for its CPU and RSS; 0 = not measured");
+ABSL_FLAG(std::string, target, "gateway", "name of the server in the output");
+ABSL_FLAG(std::string, scenario, "custom", "name of the scenario in the output");
+ABSL_FLAG(double, connect_timeout_s, 120, "longest time to connect and subscribe every client");
+
+namespace {
+
+using namespace obgw::loadgen;
+using Clock = std::chrono::steady_clock;
+
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+[[noreturn]] void Die(const std::string& reason) {
+  std::fprintf(stderr, "orderbook-loadgen: %s\n", reason.c_str());
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("orderbook-loadgen: benchmark one server of the legacy protocol");
+  absl::ParseCommandLine(argc, argv);
+  RaiseFileLimit();
+  const std::string publish = absl::GetFlag(FLAGS_publish);
+  if (publish != "http" && publish != "grpc" && publish != "none") {
+    Die("--publish must be http, grpc or none");
+  }
+  const int clients = absl::GetFlag(FLAGS_clients);
+  const int symbols = absl::GetFlag(FLAGS_symbols);
+  const int subs = absl::GetFlag(FLAGS_subs_per_client);
+  if (clients < 0 || symbols < 1 || subs < 0 || subs > symbols) {
+    Die("need clients >= 0, symbols >= 1, 0 <= subs_per_client <= symbols");
+  }
+
+  // Client i follows K consecutive symbols starting at i*K: every symbol gets
+  // the same number of subscribers when clients*K is a multiple of S.
+  obgw::ingest::BookGenerator names(symbols, 1, 0);
+  std::vector<std::vector<std::string>> plan(clients);
+  std::vector<std::uint64_t> subscribers(symbols, 0);
+  for (int i = 0; i < clients; ++i) {
+    for (int j = 0; j < subs; ++j) {
+      int symbol = (i * subs + j) % symbols;
+      plan[i].push_back(names.symbol(symbol));
+      ++subscribers[symbol];
+    }
+  }
+
+  ProcessSampler server(absl::GetFlag(FLAGS_server_pid));
+  const std::int64_t rss_before_kb = server.RssKb();
+  SubscriberPool pool(absl::GetFlag(FLAGS_host),
+                      static_cast<std::uint16_t>(absl::GetFlag(FLAGS_http_port)), plan);
+  auto connect_started = Clock::now();
+  bool all_connected = pool.ConnectAll(
+      std::chrono::seconds(static_cast<int>(absl::GetFlag(FLAGS_connect_timeout_s))));
+  double connect_s = std::chrono::duration<double>(Clock::now() - connect_started).count();
+  std::fprintf(stderr, "connected %llu of %d clients in %.1f s (%llu failed)\n",
+               static_cast<unsigned long long>(pool.connected()), clients, connect_s,
+               static_cast<unsigned long long>(pool.failures()));
+  // Let the server settle (allocations after the last handshake) before RSS.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const std::int64_t rss_connected_kb = server.RssKb();
+  if (!all_connected && publish != "none") Die("not every client connected and subscribed");
+
+  PublishPlan publish_plan;
+  publish_plan.host = absl::GetFlag(FLAGS_host);
+  publish_plan.port = static_cast<std::uint16_t>(
+      publish == "grpc" ? absl::GetFlag(FLAGS_grpc_port) : absl::GetFlag(FLAGS_http_port));
+  publish_plan.publishers = static_cast<std::size_t>(absl::GetFlag(FLAGS_publishers));
+  publish_plan.rate = absl::GetFlag(FLAGS_rate);
+  publish_plan.symbols = static_cast<std::size_t>(symbols);
+  publish_plan.levels = static_cast<std::size_t>(absl::GetFlag(FLAGS_levels));
+  publish_plan.duration = std::chrono::duration<double>(absl::GetFlag(FLAGS_duration_s));
+  PublishCounters counters(publish_plan.symbols);
+
+  double cpu_before = server.CpuSeconds();
+  auto started = Clock::now();
+  std::int64_t rss_peak_kb = rss_connected_kb;
+  double publish_s = 0;
+  if (publish != "none") {
+    std::thread publisher([&] {
+      if (publish == "grpc") {
+        PublishGrpc(publish_plan, counters);
+      } else {
+        PublishHttp(publish_plan, counters);
+      }
+    });
+    // Sample RSS while publishing; the publisher stops itself at the end.
+    while (Clock::now() - started < publish_plan.duration) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      rss_peak_kb = std::max(rss_peak_kb, server.RssKb());
+    }
+    publisher.join();
+    publish_s = std::chrono::duration<double>(Clock::now() - started).count();
+  }
+  double cpu_after = server.CpuSeconds();
+  double cpu_wall_s = std::chrono::duration<double>(Clock::now() - started).count();
+
+  std::uint64_t expected = 0;
+  for (int s = 0; s < symbols; ++s) expected += counters.accepted_per_symbol[s] * subscribers[s];
+  // Drain: wait for what is in flight, until everything arrived or nothing
+  // moves for a second.
+  auto drain_end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(absl::GetFlag(FLAGS_drain_s)));
+  std::uint64_t last = pool.received();
+  auto last_progress = Clock::now();
+  while (pool.received() < expected && Clock::now() < drain_end &&
+         Clock::now() - last_progress < std::chrono::seconds(1)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (pool.received() != last) {
+      last = pool.received();
+      last_progress = Clock::now();
+    }
+  }
+  std::uint64_t received = pool.received();
+  pool.Stop();
+  LatencyRecorder& latency = pool.latencies();
+
+  boost::json::object out{
+      {"scenario", absl::GetFlag(FLAGS_scenario)},
+      {"target", absl::GetFlag(FLAGS_target)},
+      {"publish", publish},
+      {"clients", clients},
+      {"connected", pool.connected()},
+      {"symbols", symbols},
+      {"subs_per_client", subs},
+      {"publishers", publish_plan.publishers},
+      {"offered_rate", publish_plan.rate},
+      {"duration_s", publish_s},
+      {"published", counters.accepted.load()},
+      {"publish_rejected", counters.rejected.load()},
+      {"publish_errors", counters.errors.load()},
+      {"publish_rate", publish_s > 0 ? counters.accepted.load() / publish_s : 0.0},
+      {"expected", expected},
+      {"received", received},
+      {"loss_pct", expected > 0 ? 100.0 *
+                                      (static_cast<double>(expected) -
+                                       static_cast<double>(std::min(received, expected))) /
+                                      static_cast<double>(expected)
+                                : 0.0},
+      {"delivered_per_s", publish_s > 0 ? received / publish_s : 0.0},
+      {"latency_samples", latency.count()},
+      {"latency_us",
+       {{"p50", latency.PercentileUs(0.50)},
+        {"p90", latency.PercentileUs(0.90)},
+        {"p99", latency.PercentileUs(0.99)},
+        {"p999", latency.PercentileUs(0.999)},
+        {"max", latency.PercentileUs(1.0)}}},
+      {"connect_s", connect_s},
+  };
+  if (server.valid()) {
+    out["server_cpu_pct"] = cpu_wall_s > 0 ? 100.0 * (cpu_after - cpu_before) / cpu_wall_s : 0.0;
+    out["server_rss_kb_idle"] = rss_before_kb;
+    out["server_rss_kb_connected"] = rss_connected_kb;
+    out["server_rss_kb_peak"] = rss_peak_kb;
+    if (pool.connected() > 0) {
+      out["rss_bytes_per_connection"] =
+          1024.0 * static_cast<double>(rss_connected_kb - rss_before_kb) / pool.connected();
+    }
+  }
+  std::printf("%s\n", boost::json::serialize(out).c_str());
+  return pool.failures() == 0 ? 0 : 1;
+}

@@ -1,0 +1,42 @@
+#ifndef OBGW_TESTS_BENCH_LOADGEN_PUBLISHER_H_
+#define OBGW_TESTS_BENCH_LOADGEN_PUBLISHER_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace obgw::loadgen {
+
+// What every publisher is told and what it reports.
+struct PublishPlan {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::size_t publishers = 1;  // keep-alive HTTP connections or gRPC streams
+  double rate = 0;             // books/s over all publishers; 0 = flat out
+  std::size_t symbols = 10;    // publisher p sends symbols p, p+P, p+2P, ... mod S
+  std::size_t levels = 10;
+  std::chrono::duration<double> duration{10};
+};
+
+struct PublishCounters {
+  // Books the server accepted, per symbol index (sized by the caller).
+  std::vector<std::atomic<std::uint64_t>> accepted_per_symbol;
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> rejected{0};  // non-200 replies, rejected gRPC updates
+  std::atomic<std::uint64_t> errors{0};    // connection or RPC failures
+
+  explicit PublishCounters(std::size_t symbols) : accepted_per_symbol(symbols) {}
+};
+
+// Sends books over keep-alive POST /broadcast/orderbook connections until
+// the plan's duration has passed; blocks. One thread, async I/O.
+void PublishHttp(const PublishPlan& plan, PublishCounters& counters);
+
+// Same over gRPC Publish streams, one thread per stream.
+void PublishGrpc(const PublishPlan& plan, PublishCounters& counters);
+
+}  // namespace obgw::loadgen
+
+#endif  // OBGW_TESTS_BENCH_LOADGEN_PUBLISHER_H_
