@@ -58,10 +58,23 @@ void Shard::Deliver(const std::vector<FramePtr>& frames) {
       if (session->Queue(frame)) to_flush_.push_back(session);
     }
   }
-  // Writes start after the whole batch is queued, so each session sends all
-  // of its frames from this batch in one gather write.
-  for (WebSocketSession* session : to_flush_) session->Flush();
-  to_flush_.clear();
+  // Writes start once every batch already waiting on this shard is queued
+  // too: the flush is posted behind them. An idle shard flushes right after
+  // this batch; a busy one merges many batches into each session's next
+  // gather write (adaptive coalescing: fewer syscalls the higher the load).
+  if (!to_flush_.empty() && !flush_posted_) {
+    flush_posted_ = true;
+    boost::asio::post(io_context_, [this] { FlushQueued(); });
+  }
+}
+
+void Shard::FlushQueued() {
+  flush_posted_ = false;
+  std::vector<WebSocketSession*> sessions;
+  sessions.swap(to_flush_);
+  for (WebSocketSession* session : sessions) session->Flush();
+  sessions.clear();
+  if (to_flush_.empty()) to_flush_.swap(sessions);  // Keep the capacity.
 }
 
 void Shard::Register(WebSocketSession* session) {
@@ -72,6 +85,8 @@ void Shard::Register(WebSocketSession* session) {
 
 void Shard::Unregister(WebSocketSession* session) {
   if (sessions_.erase(session) > 0) stats_.connections.fetch_sub(1, std::memory_order_relaxed);
+  // It may die before the posted flush runs.
+  std::erase(to_flush_, session);
 }
 
 void Shard::AddSubscriber(const std::string& symbol, WebSocketSession* session) {

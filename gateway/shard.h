@@ -58,6 +58,7 @@ class Shard {
 
  private:
   void Deliver(const std::vector<FramePtr>& frames);
+  void FlushQueued();
 
   const std::uint32_t index_;
   SharedState& state_;
@@ -65,7 +66,8 @@ class Shard {
   UpdateQueue::Token token_;
   absl::flat_hash_map<std::string, std::vector<WebSocketSession*>> subscribers_;
   absl::flat_hash_set<WebSocketSession*> sessions_;
-  std::vector<WebSocketSession*> to_flush_;
+  std::vector<WebSocketSession*> to_flush_;  // Sessions with books queued.
+  bool flush_posted_ = false;
   std::thread thread_;
   // Declared last, destroyed first: handlers it still holds release sessions,
   // whose cleanup uses the index above.
