@@ -34,9 +34,6 @@ namespace {
 namespace json = boost::json;
 using std::chrono::milliseconds;
 
-constexpr std::string_view kGuideBody =
-    R"({"bids":[],"asks":[],"timestamp":"2024-01-01T12:00:00Z"})";
-
 // Browser-side waits give up after kJsWait; the C++ side waits a little
 // longer for the answer, so a JS timeout is reported as such.
 constexpr int kJsWaitMs = 8000;

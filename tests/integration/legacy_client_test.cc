@@ -23,9 +23,6 @@ namespace {
 namespace json = boost::json;
 using std::chrono::milliseconds;
 
-constexpr std::string_view kGuideBody =
-    R"({"bids":[],"asks":[],"timestamp":"2024-01-01T12:00:00Z"})";
-
 // Checks the guide's fields and our additions on one orderbook_update.
 void ExpectUpdateShape(const json::object& update, std::string_view symbol) {
   EXPECT_EQ(update.at("type"), "orderbook_update") << Str(update);

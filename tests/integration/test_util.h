@@ -14,6 +14,10 @@
 
 namespace obgw::testing {
 
+// The body of the guide's own curl example (its "Test broadcast endpoint").
+inline constexpr std::string_view kGuideBody =
+    R"({"bids":[],"asks":[],"timestamp":"2024-01-01T12:00:00Z"})";
+
 // Polls GET /stats until the integer at `path` equals `expected` or `timeout`
 // passes; returns the last stats seen (counters may lag an action by a hop
 // between threads, never by more).
