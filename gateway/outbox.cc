@@ -58,7 +58,7 @@ void Outbox::DropOldestBook() {
 void Outbox::Conflate() {
   // Walk newest to oldest; a book whose symbol was already seen is stale.
   absl::flat_hash_set<std::string_view> seen;
-  std::deque<Item> kept;
+  boost::container::devector<Item> kept;
   std::size_t removed = 0;
   for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
     if (it->frame && !it->frame->symbol().empty() && !seen.insert(it->frame->symbol()).second) {
@@ -136,7 +136,7 @@ void Outbox::OnWrite(boost::system::error_code ec, std::size_t bytes) {
 
 void Outbox::Fail(boost::system::error_code ec) {
   failed_ = true;
-  std::deque<Item> abandoned;
+  boost::container::devector<Item> abandoned;
   abandoned.swap(pending_);
   pending_books_ = 0;
   for (Item& item : abandoned) {

@@ -2,7 +2,6 @@
 #define OBGW_GATEWAY_OUTBOX_H_
 
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -10,6 +9,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/container/devector.hpp>
 #include <boost/system/error_code.hpp>
 
 #include "gateway/frame.h"
@@ -79,7 +79,8 @@ class Outbox {
   const std::size_t max_frames_;
   ShardStats& stats_;
   std::weak_ptr<void> owner_;
-  std::deque<Item> pending_;
+  // devector, not deque: an idle connection's empty queue allocates nothing.
+  boost::container::devector<Item> pending_;
   std::size_t pending_books_ = 0;  // Items in pending_ that hold a book.
   std::vector<Item> in_flight_;
   std::vector<boost::asio::const_buffer> buffers_;

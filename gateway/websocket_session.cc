@@ -69,6 +69,8 @@ void WebSocketSession::OnRead(beast::error_code ec, std::size_t bytes) {
     SendError("binary_not_supported", "Binary frames are not supported; send JSON text");
   }
   buffer_.consume(buffer_.size());
+  // Client messages are rare and small; an idle connection keeps no buffer.
+  buffer_.shrink_to_fit();
   if (replies_.size() + outbox_.pending_replies() > kMaxUnsentReplies && !closing_) {
     // A client that sends requests but never reads the answers would make
     // its queue grow without bound.

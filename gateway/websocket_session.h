@@ -1,7 +1,6 @@
 #ifndef OBGW_GATEWAY_WEBSOCKET_SESSION_H_
 #define OBGW_GATEWAY_WEBSOCKET_SESSION_H_
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,6 +11,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <boost/container/devector.hpp>
 
 #include "gateway/frame.h"
 #include "gateway/outbox.h"
@@ -79,7 +79,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   boost::beast::flat_buffer buffer_;
   absl::flat_hash_map<std::string, Subscription> subscriptions_;
   // Replies in request order; null = the hub's answer is still due.
-  std::deque<FramePtr> replies_;
+  boost::container::devector<FramePtr> replies_;
   bool flush_due_ = false;
   bool registered_ = false;
   bool closing_ = false;

@@ -35,7 +35,11 @@ void RunStream(const PublishPlan& plan, PublishCounters& counters, std::size_t i
     std::size_t symbol = (index + n * plan.publishers) % plan.symbols;
     auto book = generator.Next(symbol);
     book.set_send_time_ns(NowNs());
-    if (!writer->Write(book)) break;
+    // Flat out, gRPC may batch writes (buffer_hint), as a backend streaming
+    // a busy feed would; paced, each book goes out at once.
+    grpc::WriteOptions options;
+    if (interval.count() == 0) options.set_buffer_hint();
+    if (!writer->Write(book, options)) break;
     ++written[symbol];
     if (interval.count() > 0) {
       next_send += std::chrono::duration_cast<Clock::duration>(interval);

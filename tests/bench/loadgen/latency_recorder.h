@@ -24,6 +24,10 @@ class LatencyRecorder {
   void Reserve(std::size_t n) { samples_.reserve(n); }
   void Record(std::int64_t nanos) { samples_.push_back(nanos); }
   std::size_t count() const { return samples_.size(); }
+  void Merge(const LatencyRecorder& other) {
+    samples_.insert(samples_.end(), other.samples_.begin(), other.samples_.end());
+    sorted_ = false;
+  }
 
   // Percentile in microseconds (q in [0, 1]); 0 with no samples. Sorts once.
   double PercentileUs(double q);

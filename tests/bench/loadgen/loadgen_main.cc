@@ -37,6 +37,8 @@ ABSL_FLAG(int32_t, server_pid, 0, "pid of the server, for its CPU and RSS; 0 = n
 ABSL_FLAG(std::string, target, "gateway", "name of the server in the output");
 ABSL_FLAG(std::string, scenario, "custom", "name of the scenario in the output");
 ABSL_FLAG(double, connect_timeout_s, 120, "longest time to connect and subscribe every client");
+ABSL_FLAG(int32_t, reader_threads, 2,
+          "threads reading the WebSocket clients (one can saturate near 250k messages/s)");
 
 namespace {
 
@@ -89,7 +91,8 @@ int main(int argc, char** argv) {
   ProcessSampler server(absl::GetFlag(FLAGS_server_pid));
   const std::int64_t rss_before_kb = server.RssKb();
   SubscriberPool pool(absl::GetFlag(FLAGS_host),
-                      static_cast<std::uint16_t>(absl::GetFlag(FLAGS_http_port)), plan);
+                      static_cast<std::uint16_t>(absl::GetFlag(FLAGS_http_port)), plan,
+                      static_cast<std::size_t>(std::max(1, absl::GetFlag(FLAGS_reader_threads))));
   auto connect_started = Clock::now();
   bool all_connected = pool.ConnectAll(
       std::chrono::seconds(static_cast<int>(absl::GetFlag(FLAGS_connect_timeout_s))));
@@ -187,6 +190,7 @@ int main(int argc, char** argv) {
         {"p999", latency.PercentileUs(0.999)},
         {"max", latency.PercentileUs(1.0)}}},
       {"connect_s", connect_s},
+      {"reader_threads", absl::GetFlag(FLAGS_reader_threads)},
   };
   if (server.valid()) {
     out["server_cpu_pct"] = cpu_wall_s > 0 ? 100.0 * (cpu_after - cpu_before) / cpu_wall_s : 0.0;

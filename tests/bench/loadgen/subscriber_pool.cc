@@ -1,5 +1,6 @@
 #include "subscriber_pool.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <boost/asio/connect.hpp>
@@ -17,8 +18,8 @@ using tcp = boost::asio::ip::tcp;
 // One client connection; runs on the pool's thread.
 class SubscriberPool::Client : public std::enable_shared_from_this<Client> {
  public:
-  Client(SubscriberPool& pool, std::size_t index)
-      : pool_(pool), index_(index), ws_(pool.io_context_) {}
+  Client(SubscriberPool& pool, Reader& reader, std::size_t index)
+      : pool_(pool), reader_(reader), index_(index), ws_(reader.io_context) {}
 
   void Start(const tcp::endpoint& endpoint) {
     ws_.next_layer().async_connect(endpoint, [self = shared_from_this()](beast::error_code ec) {
@@ -84,7 +85,7 @@ class SubscriberPool::Client : public std::enable_shared_from_this<Client> {
       }
       if (used_ - pos < header + length) break;
       if ((data[pos] & 0x0F) == 0x1) {
-        pool_.OnMessage(std::string_view(pending_.data() + pos + header, length));
+        pool_.OnMessage(reader_, std::string_view(pending_.data() + pos + header, length));
       }
       pos += header + length;
     }
@@ -99,6 +100,7 @@ class SubscriberPool::Client : public std::enable_shared_from_this<Client> {
   }
 
   SubscriberPool& pool_;
+  Reader& reader_;
   std::size_t index_;
   websocket::stream<tcp::socket> ws_;
   std::vector<char> pending_;  // Received bytes not yet split into frames.
@@ -107,17 +109,24 @@ class SubscriberPool::Client : public std::enable_shared_from_this<Client> {
 };
 
 SubscriberPool::SubscriberPool(std::string host, std::uint16_t port,
-                               std::vector<std::vector<std::string>> symbols_per_client)
+                               std::vector<std::vector<std::string>> symbols_per_client,
+                               std::size_t threads)
     : host_(std::move(host)), port_(port), plan_(std::move(symbols_per_client)) {
-  latencies_.Reserve(1 << 22);
+  for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
+    readers_.push_back(std::make_unique<Reader>());
+    readers_.back()->latencies.Reserve(1 << 21);
+  }
 }
 
 SubscriberPool::~SubscriberPool() { Stop(); }
 
 bool SubscriberPool::ConnectAll(std::chrono::seconds timeout, std::size_t window) {
-  auto work = boost::asio::make_work_guard(io_context_);
-  thread_ = std::thread([this, work = std::move(work)] { io_context_.run(); });
-  boost::asio::post(io_context_, [this, window] {
+  for (auto& reader : readers_) {
+    reader->thread =
+        std::thread([io = &reader->io_context,
+                     work = boost::asio::make_work_guard(reader->io_context)] { io->run(); });
+  }
+  boost::asio::post(readers_.front()->io_context, [this, window] {
     for (std::size_t i = 0; i < window; ++i) StartNext();
   });
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -133,27 +142,36 @@ bool SubscriberPool::ConnectAll(std::chrono::seconds timeout, std::size_t window
 }
 
 void SubscriberPool::StartNext() {
-  if (next_client_ >= plan_.size()) return;
-  auto client = std::make_shared<Client>(*this, next_client_++);
-  clients_.push_back(client);
+  std::shared_ptr<Client> client;
+  {
+    std::lock_guard lock(start_mutex_);
+    if (next_client_ >= plan_.size()) return;
+    std::size_t index = next_client_++;
+    client = std::make_shared<Client>(*this, *readers_[index % readers_.size()], index);
+    clients_.push_back(client);
+  }
   client->Start(tcp::endpoint(boost::asio::ip::make_address(host_), port_));
 }
 
-void SubscriberPool::OnMessage(std::string_view text) {
+void SubscriberPool::OnMessage(Reader& reader, std::string_view text) {
   // The type is near the front in every server's encoding; no full parse.
   std::string_view head = text.substr(0, 48);
   if (head.find("orderbook_update") != std::string_view::npos) {
     received_.fetch_add(1, std::memory_order_relaxed);
     std::int64_t sent = ExtractSendTimeNs(text);
-    if (sent > 0) latencies_.Record(NowNs() - sent);
+    if (sent > 0) reader.latencies.Record(NowNs() - sent);
   } else if (head.find("subscription_confirmed") != std::string_view::npos) {
     confirmed_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
 void SubscriberPool::Stop() {
-  io_context_.stop();
-  if (thread_.joinable()) thread_.join();
+  for (auto& reader : readers_) reader->io_context.stop();
+  for (auto& reader : readers_) {
+    if (!reader->thread.joinable()) continue;
+    reader->thread.join();
+    latencies_.Merge(reader->latencies);
+  }
 }
 
 }  // namespace obgw::loadgen

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,16 +16,18 @@
 
 namespace obgw::loadgen {
 
-// N WebSocket clients of the legacy protocol on one thread: each connects to
+// N WebSocket clients of the legacy protocol on `threads` reader threads
+// (clients dealt round-robin, each thread with its own io_context and latency
+// samples, so nothing is shared on the read path): each connects to
 // /ws/lg-<i>, subscribes to its symbols, then counts every orderbook_update
 // and records its end-to-end latency from the book's send_time_ns.
 //
-// Owns the clients, their io_context and thread. Counters are atomics read by
-// the main thread; the latency samples are read after Stop().
+// Owns the clients, the reader threads and their io_contexts. Counters are
+// atomics read by the main thread; the latency samples are merged at Stop().
 class SubscriberPool {
  public:
   SubscriberPool(std::string host, std::uint16_t port,
-                 std::vector<std::vector<std::string>> symbols_per_client);
+                 std::vector<std::vector<std::string>> symbols_per_client, std::size_t threads);
   ~SubscriberPool();
 
   // Connects every client (at most `window` handshakes in flight) and waits
@@ -35,21 +38,29 @@ class SubscriberPool {
   std::uint64_t received() const { return received_.load(std::memory_order_relaxed); }
   std::uint64_t connected() const { return connected_.load(std::memory_order_relaxed); }
   std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
-  // Stops the thread; afterwards latencies() may be read.
+  // Stops the threads and merges their samples into latencies().
   void Stop();
   LatencyRecorder& latencies() { return latencies_; }
 
  private:
   class Client;
 
+  // One reader thread's world.
+  struct Reader {
+    boost::asio::io_context io_context{1};
+    LatencyRecorder latencies;
+    std::thread thread;
+  };
+
+  // Starts the next client of the plan, if any (any reader thread).
   void StartNext();
-  void OnConfirmed();
-  void OnMessage(std::string_view text);
+  void OnMessage(Reader& reader, std::string_view text);
 
   std::string host_;
   std::uint16_t port_;
   std::vector<std::vector<std::string>> plan_;
-  boost::asio::io_context io_context_{1};
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::mutex start_mutex_;  // Guards clients_ and next_client_ (connect phase only).
   std::vector<std::shared_ptr<Client>> clients_;
   std::size_t next_client_ = 0;
   std::atomic<std::uint64_t> confirmations_due_{0};  // Of the connected clients.
@@ -57,8 +68,7 @@ class SubscriberPool {
   std::atomic<std::uint64_t> connected_{0};
   std::atomic<std::uint64_t> failures_{0};
   std::atomic<std::uint64_t> received_{0};
-  LatencyRecorder latencies_;
-  std::thread thread_;
+  LatencyRecorder latencies_;  // Merged at Stop().
 };
 
 }  // namespace obgw::loadgen

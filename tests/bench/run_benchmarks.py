@@ -1,0 +1,822 @@
+#!/usr/bin/python3
+"""Side-by-side benchmark runner: the gateway against the two peers.
+
+    /usr/bin/python3 tests/bench/run_benchmarks.py [--quick] [--only SCENARIO] [--out DIR]
+
+One command from a clean clone: builds the tools with `bash deploy/build.sh`
+if they are missing (BUILD_DIR, default `build`), starts the gateway and the
+peers in ../shared/peers/ (python-seed: FastAPI + uvicorn from Debian;
+node-ws: `npm ci --omit=dev` in a temporary copy), runs every scenario against
+each with `orderbook-loadgen` (peers over HTTP publishing, the only path they
+have; the gateway over HTTP and over gRPC), and writes
+
+    docs/performance-results.jsonl   one raw loadgen JSON line per run
+    docs/performance.md              machine, commands, tables, ratios, goals
+    docs/performance.png             delivered/s and p99 vs offered load
+
+Every server is started fresh for every run (clean RSS and counters) in its
+own process group, with its soft fd limit raised to the hard limit, and is
+killed at the end of the run and on any error.
+
+--only SCENARIO reruns one scenario (fanout-1k, mixed-200, sweep,
+connections, ingest) and regenerates the doc from the stored results of the
+others. --quick uses tiny durations and writes to $BUILD_DIR/bench-quick/
+unless --out is given (so a smoke check never overwrites the real figures).
+
+Python 3 standard library plus matplotlib (Debian python3-matplotlib).
+"""
+import argparse
+import atexit
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.normpath(os.path.join(SCRIPT_DIR, "..", ".."))
+PEERS_DIR = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "peers"))
+BUILD_DIR = os.path.join(REPO_ROOT, os.environ.get("BUILD_DIR", "build"))
+BIN_DIR = os.path.join(BUILD_DIR, "bin")
+PYTHON = "/usr/bin/python3"  # Debian's, which has fastapi and uvicorn
+ONE_COMMAND = "/usr/bin/python3 tests/bench/run_benchmarks.py"
+
+SCENARIOS = ["fanout-1k", "mixed-200", "sweep", "connections", "ingest"]
+# Display names: target and publishing path.
+TARGETS = {
+    ("gateway", "http"): "gateway (HTTP)",
+    ("gateway", "grpc"): "gateway (gRPC)",
+    ("python-seed", "http"): "python-seed",
+    ("node-ws", "http"): "node-ws",
+}
+PEERS = ["python-seed", "node-ws"]
+SWEEP_RATES = [1000, 5000, 10000, 20000, 50000]
+HTTP_PUBLISHERS = 8
+GRPC_PUBLISHERS = 2
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------- servers
+
+
+def raise_fd_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One server process in its own process group; stop() kills the group."""
+
+    live = []
+
+    def __init__(self, name, argv, cwd, logdir):
+        self.name = name
+        self.log_path = os.path.join(logdir, f"{name}.log")
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=self.log, preexec_fn=raise_fd_limit, start_new_session=True)
+        Server.live.append(self)
+        self.ready_line = None
+        self._ready = threading.Event()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self):
+        for raw in self.proc.stdout:
+            line = raw.decode(errors="replace")
+            if self.ready_line is None and line.startswith("orderbook-gateway ready"):
+                self.ready_line = line.strip()
+                self._ready.set()
+            self.log.write(raw)
+            self.log.flush()
+        self._ready.set()
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def wait_ready_line(self, timeout):
+        self._ready.wait(timeout)
+        if self.ready_line is None:
+            raise RuntimeError(f"{self.name} did not print its ready line; see {self.log_path}:\n"
+                               + self.tail())
+        return self.ready_line
+
+    def wait_health(self, port, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not healthy on port {port} after {timeout} s "
+                           f"(exit {self.proc.poll()}); see {self.log_path}:\n" + self.tail())
+
+    def tail(self, lines=20):
+        try:
+            with open(self.log_path, "rb") as f:
+                return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self in Server.live:
+            Server.live.remove(self)
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait()
+        else:
+            # The leader exited; its group may still hold children.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._reader.join(timeout=2)
+        self.log.close()
+
+
+def stop_all():
+    for server in list(Server.live):
+        server.stop()
+
+
+def on_signal(signum, _frame):
+    stop_all()
+    sys.exit(128 + signum)
+
+
+class Env:
+    """Tools, peers and scratch space shared by every run."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="obgw-bench-")
+        self.gateway = os.path.join(BIN_DIR, "orderbook-gateway")
+        self.loadgen = os.path.join(BIN_DIR, "orderbook-loadgen")
+        self.node_dir = None
+
+    def prepare(self, need_peers):
+        if not (os.access(self.gateway, os.X_OK) and os.access(self.loadgen, os.X_OK)):
+            log(f"== tools missing in {BIN_DIR}: building with deploy/build.sh")
+            subprocess.run(["bash", "deploy/build.sh"], cwd=REPO_ROOT, check=True,
+                           env=dict(os.environ, BUILD_DIR=os.path.relpath(BUILD_DIR, REPO_ROOT)))
+        for tool in (self.gateway, self.loadgen):
+            if not os.access(tool, os.X_OK):
+                sys.exit(f"run_benchmarks: {tool} missing after the build")
+        if not need_peers:
+            return
+        seed = os.path.join(PEERS_DIR, "python-seed", "main.py")
+        node = os.path.join(PEERS_DIR, "node-ws", "server.js")
+        for path in (seed, node):
+            if not os.path.exists(path):
+                sys.exit(f"run_benchmarks: peer missing: {path}\n"
+                         f"The peers are expected in {PEERS_DIR} (../shared/peers from the "
+                         "repository root).")
+        probe = subprocess.run([PYTHON, "-c", "import fastapi, uvicorn"], capture_output=True)
+        if probe.returncode != 0:
+            sys.exit("run_benchmarks: python-seed needs fastapi and uvicorn in /usr/bin/python3 "
+                     "(apt-get install python3-fastapi python3-uvicorn)")
+        for tool in ("node", "npm"):
+            if shutil.which(tool) is None:
+                sys.exit(f"run_benchmarks: node-ws needs `{tool}` (apt-get install nodejs npm)")
+        # shared/ is read-only in CI: install into a private copy.
+        self.node_dir = os.path.join(self.tmp, "node-ws")
+        shutil.copytree(os.path.join(PEERS_DIR, "node-ws"), self.node_dir,
+                        ignore=shutil.ignore_patterns("node_modules"))
+        log("== npm ci --omit=dev (node-ws, in a temporary copy)")
+        subprocess.run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund"],
+                       cwd=self.node_dir, check=True, stdout=subprocess.DEVNULL)
+
+    def start(self, target):
+        """Starts a fresh server; returns (server, http_port, grpc_port)."""
+        if target == "gateway":
+            server = Server("gateway", [self.gateway, "--bind=127.0.0.1", "--http_port=0",
+                                        "--grpc_port=0", "--log_level=warn"], REPO_ROOT, self.tmp)
+            line = server.wait_ready_line(30)
+            http = int(re.search(r"http=\S*:(\d+)", line).group(1))
+            grpc = int(re.search(r"grpc=\S*:(\d+)", line).group(1))
+            server.wait_health(http, 30)
+            return server, http, grpc
+        port = free_port()
+        if target == "python-seed":
+            server = Server(target, [PYTHON, "main.py", "--port", str(port)],
+                            os.path.join(PEERS_DIR, "python-seed"), self.tmp)
+        else:
+            server = Server(target, ["node", "server.js", "--port", str(port)], self.node_dir,
+                            self.tmp)
+        server.wait_health(port, 60)
+        return server, port, 0
+
+    def cleanup(self):
+        stop_all()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- runs
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def cpu_busy_pct(interval=1.0):
+    """Whole-machine CPU use over `interval` (100 = every core busy)."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+    t0, i0 = sample()
+    time.sleep(interval)
+    t1, i1 = sample()
+    return 100.0 * (1 - (i1 - i0) / max(t1 - t0, 1))
+
+
+def wait_quiet(limit_pct=25, max_wait_s=60):
+    """Waits (bounded) until nothing else is using much CPU; returns the last reading."""
+    deadline = time.time() + max_wait_s
+    busy = cpu_busy_pct()
+    warned = False
+    while busy > limit_pct and time.time() < deadline:
+        if not warned:
+            log(f"   machine busy ({busy:.0f}% CPU used by something else); waiting up to "
+                f"{max_wait_s} s")
+            warned = True
+        busy = cpu_busy_pct(2.0)
+    return busy
+
+
+def run_one(env, scenario, group, target, publish, **params):
+    """Starts `target`, runs the loadgen once, stops the server; returns the record."""
+    label = TARGETS.get((target, publish), f"{target} (idle)")
+    log(f"-- {scenario} / {label}")
+    busy_before = wait_quiet()
+    server, http, grpc = env.start(target)
+    argv = [env.loadgen, "--host=127.0.0.1", f"--http_port={http}", f"--grpc_port={grpc}",
+            f"--publish={publish}", f"--server_pid={server.pid}", f"--target={target}",
+            f"--scenario={scenario}"] + [f"--{k}={v}" for k, v in params.items()]
+    shown = ["orderbook-loadgen", f"--publish={publish}"] + [
+        f"--{k}={v}" for k, v in params.items()]
+    timeout = params.get("duration_s", 0) + params.get("drain_s", 5) + \
+        params.get("connect_timeout_s", 120) + 60
+    load_before = loadavg()
+    record = None
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        line = next((l for l in proc.stdout.splitlines() if l.startswith("{")), None)
+        if line is None:
+            record = {"scenario": scenario, "target": target, "publish": publish,
+                      "error": f"loadgen exit {proc.returncode}, no JSON: "
+                               + proc.stderr.strip()[-400:]}
+        else:
+            record = json.loads(line)
+            record["loadgen_exit"] = proc.returncode
+            if proc.returncode != 0:
+                record["error"] = f"loadgen exit {proc.returncode}: " + \
+                    proc.stderr.strip().splitlines()[-1][:300] if proc.stderr.strip() else ""
+    except subprocess.TimeoutExpired:
+        record = {"scenario": scenario, "target": target, "publish": publish,
+                  "error": f"loadgen timed out after {timeout} s"}
+    finally:
+        if not server.alive():
+            msg = f"{target} died during the run (exit {server.proc.poll()}): {server.tail(5)}"
+            record = record or {"scenario": scenario, "target": target, "publish": publish}
+            record["error"] = (record.get("error", "") + " " + msg).strip()
+        server.stop()
+    record.update({"group": group, "label": label, "command": " ".join(shown),
+                   "loadavg_before": load_before, "cpu_busy_before_pct": round(busy_before, 1),
+                   "time": datetime.datetime.now().isoformat(timespec="seconds")})
+    log("   " + summary(record))
+    return record
+
+
+def summary(r):
+    if "delivered_per_s" not in r:
+        return "ERROR " + r.get("error", "?")
+    lat = r.get("latency_us", {})
+    if r.get("publish") == "none":
+        return (f"connected {r.get('connected'):,}/{r.get('clients'):,} in "
+                f"{r.get('connect_s', 0):.1f} s, rss {r.get('server_rss_kb_idle', 0) / 1024:.0f} -> "
+                f"{r.get('server_rss_kb_connected', 0) / 1024:.0f} MB, "
+                f"{r.get('rss_bytes_per_connection', 0):,.0f} B/conn"
+                + (", ERROR " + r["error"] if r.get("error") else ""))
+    parts = [f"connected {r.get('connected')}/{r.get('clients')}",
+             f"published {r.get('publish_rate', 0):,.0f}/s",
+             f"delivered {r.get('delivered_per_s', 0):,.0f}/s",
+             f"loss {r.get('loss_pct', 0):.2f}%",
+             f"p50 {lat.get('p50', 0):,.0f} us p99 {lat.get('p99', 0):,.0f} us "
+             f"max {lat.get('max', 0):,.0f} us",
+             f"cpu {r.get('server_cpu_pct', 0):.0f}%",
+             f"rss {r.get('server_rss_kb_peak', 0) / 1024:.0f} MB"]
+    if r.get("rss_bytes_per_connection") is not None and r.get("publish") == "none":
+        parts.append(f"{r['rss_bytes_per_connection']:,.0f} B/conn")
+    if r.get("error"):
+        parts.append("ERROR " + r["error"])
+    return ", ".join(parts)
+
+
+def scenario_runs(quick):
+    """(scenario name, group, target, publish, loadgen params) for every run."""
+    dur = 1.5 if quick else 8
+    drain = 2 if quick else 5
+    hard_nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    gw_conns = 300 if quick else min(15000, hard_nofile - 1000)
+    peer_conns = 200 if quick else min(5000, gw_conns)
+    runs = {g: [] for g in SCENARIOS}
+    both = [("gateway", "http"), ("gateway", "grpc"), ("python-seed", "http"),
+            ("node-ws", "http")]
+
+    def pubs(publish):
+        return HTTP_PUBLISHERS if publish == "http" else GRPC_PUBLISHERS
+
+    for target, publish in both:
+        runs["fanout-1k"].append(("fanout-1k", "fanout-1k", target, publish, dict(
+            clients=1000, symbols=10, subs_per_client=1, rate=0, publishers=pubs(publish),
+            duration_s=dur, drain_s=drain)))
+    for target, publish in both:
+        runs["mixed-200"].append(("mixed-200", "mixed-200", target, publish, dict(
+            clients=200, symbols=20, subs_per_client=5, rate=0, publishers=pubs(publish),
+            duration_s=dur, drain_s=drain)))
+    rates = [1000, 10000] if quick else SWEEP_RATES
+    for rate in rates:
+        for target, publish in both:
+            runs["sweep"].append((f"sweep-{rate // 1000}k", "sweep", target, publish, dict(
+                clients=200, symbols=20, subs_per_client=5, rate=rate,
+                publishers=pubs(publish), duration_s=dur, drain_s=drain)))
+    for target in ["gateway"] + PEERS:
+        n = gw_conns if target == "gateway" else peer_conns
+        runs["connections"].append(("connections", "connections", target, "none", dict(
+            clients=n, symbols=10, subs_per_client=1, duration_s=0, drain_s=0,
+            connect_timeout_s=180)))
+    runs["ingest"].append(("ingest", "ingest", "gateway", "grpc", dict(
+        clients=0, symbols=10, subs_per_client=0, levels=10, rate=0, publishers=1,
+        duration_s=dur, drain_s=0)))
+    return runs
+
+
+# ---------------------------------------------------------------- report
+
+
+def machine_info():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+
+    def version(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True,
+                                  timeout=10).stdout.strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "n/a"
+
+    commit = version(["git", "-C", REPO_ROOT, "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(["git", "-C", REPO_ROOT, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "os": version(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
+        "python": version([PYTHON, "--version"]),
+        "node": version(["node", "--version"]),
+        "fd_hard_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[1],
+        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+    }
+
+
+def fmt_int(x):
+    return "—" if x is None else f"{x:,.0f}"
+
+
+def fmt_ms(us):
+    if us is None:
+        return "—"
+    return f"{us / 1000:.2f}" if us < 10000 else f"{us / 1000:,.0f}"
+
+
+def fmt_ratio(x):
+    return "—" if x is None else (f"{x:.1f}×" if x < 100 else f"{x:,.0f}×")
+
+
+def ok(r):
+    return r is not None and "delivered_per_s" in r
+
+
+def find(results, scenario, target, publish):
+    for r in results:
+        if r.get("scenario") == scenario and r.get("target") == target and \
+                r.get("publish") == publish:
+            return r
+    return None
+
+
+def ratios(results, r):
+    """gateway / python-seed and gateway / node-ws for a gateway row."""
+    if r.get("target") != "gateway" or not ok(r):
+        return None, None
+    out = []
+    for peer in PEERS:
+        p = find(results, r["scenario"], peer, "http")
+        if r.get("publish") == "none":
+            # connections: peer RSS per connection / gateway RSS per connection
+            g_b, p_b = r.get("rss_bytes_per_connection"), (p or {}).get("rss_bytes_per_connection")
+            out.append(p_b / g_b if ok(p) and g_b and p_b else None)
+        else:
+            pd = (p or {}).get("delivered_per_s")
+            out.append(r["delivered_per_s"] / pd if ok(p) and pd else None)
+    return out
+
+
+def table_rows(results, scenario_filter):
+    header = ("| scenario | target | clients (connected) | offered books/s | published books/s "
+              "| delivered msg/s | loss % | p50 ms | p99 ms | max ms | server CPU % "
+              "| server RSS peak MB | ×python-seed | ×node-ws |\n"
+              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+              "| ---: | ---: |")
+    lines = [header]
+    for r in results:
+        if not scenario_filter(r):
+            continue
+        label = TARGETS.get((r.get("target"), r.get("publish")),
+                            r.get("label") or f"{r.get('target')} (idle)")
+        if r.get("publish") == "none":
+            label = r.get("target")
+        if not ok(r):
+            lines.append(f"| {r.get('scenario')} | {label} | ERROR: {r.get('error', '?')} "
+                         "| | | | | | | | | | | |")
+            continue
+        lat = r.get("latency_us", {})
+        idle = r.get("publish") == "none"
+        rp, rn = ratios(results, r)
+        offered = r.get("offered_rate") or 0
+        lines.append("| " + " | ".join([
+            r["scenario"], label + (" ⚠" if r.get("error") else "")
+            + (" †" if r.get("cpu_busy_before_pct", 0) > 25 else ""),
+            f"{r.get('clients'):,} ({r.get('connected'):,})",
+            "—" if idle else ("flat out" if offered == 0 else fmt_int(offered)),
+            "—" if idle else fmt_int(r.get("publish_rate")),
+            "—" if idle else fmt_int(r.get("delivered_per_s")),
+            "—" if idle or r.get("clients") == 0 else f"{r.get('loss_pct', 0):.2f}",
+            "—" if idle or not r.get("latency_samples") else fmt_ms(lat.get("p50")),
+            "—" if idle or not r.get("latency_samples") else fmt_ms(lat.get("p99")),
+            "—" if idle or not r.get("latency_samples") else fmt_ms(lat.get("max")),
+            "—" if idle else f"{r.get('server_cpu_pct', 0):.0f}",
+            f"{r.get('server_rss_kb_peak', 0) / 1024:.0f}",
+            fmt_ratio(rp), fmt_ratio(rn)]) + " |")
+    return "\n".join(lines)
+
+
+def goals(results):
+    """(goal, measured, target text, verdict) rows."""
+    rows = []
+
+    def verdict(value, good):
+        if value is None:
+            return "not measured"
+        return "**met**" if good else "**missed**"
+
+    for publish in ("http", "grpc"):
+        g = find(results, "fanout-1k", "gateway", publish)
+        path = "HTTP" if publish == "http" else "gRPC"
+        rp, rn = ratios(results, g) if ok(g) else (None, None)
+        loss = g.get("loss_pct", 0) if ok(g) else 0
+        caveat = (f" — but {loss:.1f} % of the expected messages were conflated away"
+                  if loss > 1 else "")
+        rows.append((f"fanout-1k delivered/s vs python-seed, gateway over {path}",
+                     fmt_ratio(rp), "≥ 10×", verdict(rp, rp is not None and rp >= 10) + caveat))
+        rows.append((f"fanout-1k delivered/s vs node-ws, gateway over {path}",
+                     fmt_ratio(rn), "≥ 5×", verdict(rn, rn is not None and rn >= 5) + caveat))
+        p99 = g["latency_us"]["p99"] if ok(g) else None
+        rows.append((f"fanout-1k p99 (publishers flat out), gateway over {path}",
+                     f"{fmt_ms(p99)} ms", "≤ 2 ms", verdict(p99, p99 is not None and p99 <= 2000)))
+    best = None
+    for publish in ("http", "grpc"):
+        g = find(results, "mixed-200", "gateway", publish)
+        if ok(g) and (best is None or g["delivered_per_s"] > best["delivered_per_s"]):
+            best = g
+    d = best["delivered_per_s"] if best else None
+    rows.append(("mixed-200 delivered/s (flat out, best path"
+                 + (f": {best['publish'].upper().replace('GRPC', 'gRPC')})" if best else ")"),
+                 fmt_int(d), "≥ 500,000", verdict(d, d is not None and d >= 500000)
+                 + (f" — but {best['loss_pct']:.1f} % of the expected messages were conflated away"
+                    if best and best.get("loss_pct", 0) > 1 else "")))
+    for publish in ("http", "grpc"):
+        g = find(results, "sweep-50k", "gateway", publish)
+        p99 = g["latency_us"]["p99"] if ok(g) else None
+        path = "HTTP" if publish == "http" else "gRPC"
+        reached = f" (reached {fmt_int(g['publish_rate'])} books/s)" if ok(g) else ""
+        rows.append((f"mixed-200 p99 at 50k books/s offered, gateway over {path}{reached}",
+                     f"{fmt_ms(p99)} ms", "≤ 0.5 ms",
+                     verdict(p99, p99 is not None and p99 <= 500
+                             and g["publish_rate"] >= 0.95 * 50000)))
+    c = find(results, "connections", "gateway", "none")
+    n = c.get("connected") if ok(c) else None
+    rows.append(("connections: concurrent idle clients", fmt_int(n), "≥ 15,000",
+                 verdict(n, n is not None and n >= 15000)))
+    b = c.get("rss_bytes_per_connection") if ok(c) else None
+    rows.append(("connections: RSS per idle connection",
+                 "—" if b is None else f"{b / 1024:.2f} KB", "≤ 3 KB",
+                 verdict(b, b is not None and b <= 3 * 1024)))
+    i = find(results, "ingest", "gateway", "grpc")
+    u = i.get("publish_rate") if ok(i) else None
+    rows.append(("ingest: 10-level updates/s accepted on one gRPC stream", fmt_int(u),
+                 "≥ 500,000", verdict(u, u is not None and u >= 500000)))
+    return rows
+
+
+def plot(results, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6))
+    styles = {"gateway (HTTP)": "o-", "gateway (gRPC)": "s-", "python-seed": "^--",
+              "node-ws": "v--"}
+    for (target, publish), label in TARGETS.items():
+        pts = sorted((r["offered_rate"], r) for r in results
+                     if r.get("group") == "sweep" and r.get("target") == target
+                     and r.get("publish") == publish and ok(r))
+        if not pts:
+            continue
+        xs = [p[0] for p in pts]
+        ax1.plot(xs, [p[1]["delivered_per_s"] for p in pts], styles[label], label=label)
+        ax2.plot(xs, [max(p[1]["latency_us"]["p99"], 1) / 1000 for p in pts], styles[label],
+                 label=label)
+    ideal = sorted({r["offered_rate"] for r in results if r.get("group") == "sweep"})
+    if ideal:
+        ax1.plot(ideal, [x * 50 for x in ideal], ":", color="grey",
+                 label="offered × 50 subscribers")
+    for ax in (ax1, ax2):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("offered load (books/s, mixed-200: 200 clients, 5 of 20 symbols)")
+        ax.grid(True, which="both", alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    ax1.set_ylabel("delivered messages/s")
+    ax1.set_title("Delivered messages/s vs offered load")
+    ax2.set_ylabel("p99 end-to-end latency (ms)")
+    ax2.axhline(0.5, color="red", lw=0.8, ls=":")
+    ax2.set_title("p99 latency vs offered load (red: 0.5 ms goal)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+ANALYSIS_BEGIN = "<!-- analysis:begin (kept verbatim when the runner regenerates this file) -->"
+ANALYSIS_END = "<!-- analysis:end -->"
+ANALYSIS_PLACEHOLDER = """\
+_TODO(lead): explain each gap in the goals table from a profile (perf record of
+the gateway and of the loadgen during fanout-1k and mixed-200): where the cycles go,
+what bounds delivered/s on 2 cores shared with the load generator, and what would
+change it._
+"""
+
+
+def write_doc(results, machine, out_dir, quick, elapsed_s, invocation=ONE_COMMAND):
+    md_path = os.path.join(out_dir, "performance.md")
+    analysis = ANALYSIS_PLACEHOLDER
+    if os.path.exists(md_path):
+        text = open(md_path).read()
+        if ANALYSIS_BEGIN in text and ANALYSIS_END in text:
+            analysis = text.split(ANALYSIS_BEGIN, 1)[1].split(ANALYSIS_END, 1)[0].strip("\n") + "\n"
+
+    def in_group(*groups):
+        return lambda r: r.get("group") in groups
+
+    commands = []
+    for r in results:
+        commands.append(f"{r.get('scenario'):<12} {TARGETS.get((r.get('target'), r.get('publish')), r.get('target')):<15} "
+                        f"{r.get('command', '')}")
+    busy = [r.get("cpu_busy_before_pct", 0) for r in results]
+    goal_rows = "\n".join(f"| {g} | {m} | {t} | {v} |" for g, m, t, v in goals(results))
+    quick_note = ("\n> **QUICK RUN (`--quick`): tiny durations and client counts; these figures are a "
+                  "smoke check, not measurements.**\n" if quick else "")
+    m = machine
+    doc = f"""# Performance: the gateway side by side with the peers
+
+_Generated by `tests/bench/run_benchmarks.py` on {m['date']}; do not edit by hand except
+between the analysis markers (kept across runs). Raw results: [`performance-results.jsonl`](performance-results.jsonl)._
+{quick_note}
+## Reproduce
+
+From a clean clone (with `../shared/peers/` next to it), one command builds what is missing
+(`deploy/build.sh`), starts every server, runs every scenario and rewrites this page, its plot and
+the raw results:
+
+```sh
+{ONE_COMMAND}
+```
+
+`--only SCENARIO` (one of {", ".join(f"`{s}`" for s in SCENARIOS)}) reruns one scenario and keeps
+the stored results of the others; `--quick` is a one-minute smoke check that writes to
+`build/bench-quick/` instead of `docs/`. The last invocation (`{invocation}`) took
+{elapsed_s / 60:.1f} min; a full run takes about 8 min on this machine.
+
+## Machine
+
+| | |
+| --- | --- |
+| CPU | {m['cpu']} |
+| cores (nproc) | {m['cores']} |
+| memory | {m['memory_gb']} GB |
+| OS, kernel | {m['os']}, Linux {m['kernel']} |
+| gateway commit | {m['commit']} (Release build) |
+| peers | python-seed: FastAPI + uvicorn on {m['python']}; node-ws: ws 8.18.3 on Node {m['node']} |
+| fd hard limit | {m['fd_hard_limit']:,} |
+| other CPU use in the second before each run | {min(busy) if busy else 0:.0f} – {max(busy) if busy else 0:.0f} % of the machine (median {sorted(busy)[len(busy) // 2] if busy else 0:.0f} %) |
+
+Everything runs on this one machine: the server under test **and** the load generator
+(`orderbook-loadgen`: two threads read the WebSocket clients, more publish) share the
+{m['cores']} cores. The figures are therefore a lower bound on what the server would do alone,
+and the same bound applies to every target. Before each run the runner waits (up to 60 s) for
+the machine to be quiet (< 25 % CPU used by anything else) and records what it saw.
+
+## How it is measured
+
+- Every run starts the server fresh (gateway: `orderbook-gateway --bind=127.0.0.1 --http_port=0
+  --grpc_port=0 --log_level=warn`, default `--threads` = cores; python-seed: `/usr/bin/python3
+  main.py --port P`; node-ws: `npm ci --omit=dev && node server.js --port P`), with its soft fd
+  limit raised to the hard limit, waits for `GET /health`, runs `orderbook-loadgen` once and kills it.
+- `orderbook-loadgen` connects the WebSocket clients, subscribes them, then publishes 10-level
+  books for the duration, over HTTP (`POST /broadcast/orderbook`, {HTTP_PUBLISHERS} keep-alive
+  connections, each sending its next book when the previous reply arrives, or at its share of the
+  offered rate) or over gRPC ({GRPC_PUBLISHERS} `Publish` streams; 1 for ingest). The peers only
+  have the HTTP path; the gateway is measured on both.
+- **delivered msg/s** = `orderbook_update` messages received by all clients / publishing time.
+  **loss %** = messages expected (books accepted × subscribers of the symbol) but not received
+  within the drain time. For the gateway, loss under overload is **conflation**: a client that
+  falls behind gets the newest book of a symbol instead of every intermediate one (by design;
+  books are full snapshots).
+- **latency** = client receive time − the send timestamp the publisher put in the book, over every
+  received message (same clock, same host).
+- **server CPU %** (100 = one core) and **RSS** come from `/proc/<pid>` of the server during the
+  run. **RSS per connection** = (RSS with every client connected and subscribed − RSS before) /
+  clients.
+
+## Results
+
+One row per scenario × target († = the machine was still busy with something else when the run
+started; ⚠ = the loadgen reported an error, see the raw results). Ratio columns: gateway / peer delivered msg/s in the same scenario
+(for `connections`: peer RSS per connection / gateway RSS per connection).
+
+- **fanout-1k**: 1,000 clients, 10 symbols, 1 each (100 subscribers per symbol), publishers flat out.
+- **mixed-200**: 200 clients, 5 of 20 symbols each (50 subscribers per symbol), publishers flat out.
+- **connections**: idle clients, each subscribed to 1 of 10 symbols, nothing published; the gateway
+  is asked for as many as the fd limit allows (capped at 15,000), the peers for at most 5,000
+  to keep the run short; their per-connection RSS is already clear at that size).
+- **ingest**: gRPC only, no subscribers, one stream flat out; "published" = updates accepted/s.
+
+{table_rows(results, in_group("fanout-1k", "mixed-200", "connections", "ingest"))}
+
+RSS per idle connection (connections scenario):
+{chr(10).join(f"- {r['target']}: {r.get('connected', 0):,} connected in {r.get('connect_s', 0):.1f} s, "
+              f"{r.get('rss_bytes_per_connection', 0) / 1024:.2f} KB per connection "
+              f"(RSS {r.get('server_rss_kb_idle', 0) / 1024:.0f} MB → {r.get('server_rss_kb_connected', 0) / 1024:.0f} MB)"
+              for r in results if r.get("group") == "connections" and ok(r))}
+
+## Latency sweep (mixed-200 topology, fixed offered loads)
+
+Offered books/s over all publishers; each book goes to 50 subscribers, so the ideal delivered
+rate is 50 × offered. "published" shows what the server actually accepted when it could not
+keep up with the offered rate (HTTP publishers wait for each reply, so a slow server slows them).
+
+{table_rows(results, in_group("sweep"))}
+
+![delivered/s and p99 latency vs offered load](performance.png)
+
+## Goals
+
+| goal | measured | target | verdict |
+| --- | ---: | ---: | --- |
+{goal_rows}
+
+## Analysis
+
+{ANALYSIS_BEGIN}
+{analysis}{ANALYSIS_END}
+
+## Commands of this run
+
+Each run: `orderbook-loadgen --host=127.0.0.1 --http_port=P --grpc_port=G --server_pid=PID
+--target=T --scenario=S` plus:
+
+```
+{chr(10).join(commands)}
+```
+"""
+    with open(md_path, "w") as f:
+        f.write(doc)
+    return md_path
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny durations: a smoke check")
+    parser.add_argument("--only", choices=SCENARIOS, action="append",
+                        help="run only this scenario (repeatable); others keep stored results")
+    parser.add_argument("--out", help="output directory (default docs/, or "
+                                      "$BUILD_DIR/bench-quick/ with --quick)")
+    args = parser.parse_args()
+    out_dir = args.out or (os.path.join(BUILD_DIR, "bench-quick") if args.quick
+                           else os.path.join(REPO_ROOT, "docs"))
+    os.makedirs(out_dir, exist_ok=True)
+    jsonl = os.path.join(out_dir, "performance-results.jsonl")
+    selected = args.only or SCENARIOS
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    env = Env()
+    atexit.register(env.cleanup)
+    raise_fd_limit()
+    started = time.time()
+    all_runs = scenario_runs(args.quick)
+    plan = [run for group in selected for run in all_runs[group]]
+    env.prepare(need_peers=any(run[2] != "gateway" for run in plan))
+
+    results = []
+    for n, (scenario, group, target, publish, params) in enumerate(plan, 1):
+        log(f"[{n}/{len(plan)}] ({time.time() - started:.0f} s)")
+        try:
+            results.append(run_one(env, scenario, group, target, publish, **params))
+        except RuntimeError as e:  # a server that failed to start
+            log(f"   ERROR {e}")
+            results.append({"scenario": scenario, "group": group, "target": target,
+                            "publish": publish, "error": str(e).splitlines()[0]})
+        stop_all()
+
+    # Keep the stored results of the scenarios not rerun.
+    kept = []
+    if args.only and os.path.exists(jsonl):
+        with open(jsonl) as f:
+            kept = [json.loads(l) for l in f if l.strip()]
+        kept = [r for r in kept if r.get("group") not in selected]
+    order = {g: i for i, g in enumerate(SCENARIOS)}
+    merged = sorted(kept + results, key=lambda r: order.get(r.get("group"), 99))
+    with open(jsonl, "w") as f:
+        for r in merged:
+            f.write(json.dumps(r) + "\n")
+    elapsed = time.time() - started
+    plot(merged, os.path.join(out_dir, "performance.png"))
+    md = write_doc(merged, machine_info(), out_dir, args.quick, elapsed,
+                   " ".join([ONE_COMMAND] + sys.argv[1:]))
+    log(f"== done in {elapsed / 60:.1f} min: {md}, {jsonl}, "
+        f"{os.path.join(out_dir, 'performance.png')}")
+    for g, m, t, v in goals(merged):
+        log(f"   {v:>14}  {g}: {m} (goal {t})")
+    return 1 if any(r.get("error") and "delivered_per_s" not in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
