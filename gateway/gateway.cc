@@ -11,7 +11,8 @@ Gateway::Gateway(GatewayConfig config) : state_(std::make_unique<SharedState>(st
   hub_ = std::make_unique<Hub>(
       state_->queue, state_->config.threads,
       [this](std::uint32_t shard, std::vector<FramePtr> frames) {
-        shards_[shard]->PostFrames(std::move(frames));
+        shards_[shard]->PostFrames(std::move(frames),
+                                   [this, shard] { hub_->BatchDelivered(shard); });
       },
       state_->hub_stats);
 }

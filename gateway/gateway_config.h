@@ -24,9 +24,9 @@ struct GatewayConfig {
   // Subscriptions one connection may hold.
   std::size_t max_subscriptions = 50;
   // Books one connection may have queued before conflation starts.
-  std::size_t session_queue_frames = 1024;
+  std::size_t session_queue_frames = 256;
   // Queue depth at which REST answers 503 and gRPC streams pause.
-  std::size_t queue_high_water = 65536;
+  std::size_t queue_high_water = 8192;
   // How long a WebSocket handshake or an idle HTTP connection may take.
   std::chrono::seconds handshake_timeout{30};
   // Adds counters of other components (ingest) to GET /stats; called on a

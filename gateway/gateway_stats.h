@@ -33,6 +33,7 @@ struct alignas(64) HubStats {
   Counter updates_routed{0};  // books given a seq and fanned out
   Counter symbols{0};         // symbols with at least one subscriber (gauge)
   Counter batches{0};         // bulk dequeues that returned work
+  Counter conflated{0};       // books replaced while their shard was backlogged
 };
 
 }  // namespace obgw::gateway

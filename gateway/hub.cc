@@ -1,5 +1,7 @@
 #include "gateway/hub.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace obgw::gateway {
@@ -17,7 +19,12 @@ Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, Dispatch dispatch, HubSt
       dispatch_(std::move(dispatch)),
       stats_(stats),
       pending_(shard_count),
-      batch_(kBatchSize) {}
+      pending_index_(shard_count),
+      batch_(kBatchSize) {
+  for (std::uint32_t i = 0; i < shard_count; ++i) {
+    in_flight_.push_back(std::make_unique<std::atomic<int>>(0));
+  }
+}
 
 Hub::~Hub() { Stop(); }
 
@@ -36,9 +43,16 @@ void Hub::Stop() {
 }
 
 std::size_t Hub::RunOnce(std::chrono::microseconds wait) {
+  bool deferred = false;
+  for (const auto& frames : pending_) deferred |= !frames.empty();
+  // A batch waiting for a backlogged shard is retried soon, new books or not.
+  if (deferred) wait = std::min(wait, std::chrono::microseconds(200));
   std::size_t count = queue_.PopBulk(batch_.data(), batch_.size(), wait);
   queue_.AfterPop();
-  if (count == 0) return 0;
+  if (count == 0) {
+    if (deferred) DispatchPending(false);
+    return 0;
+  }
   stats_.batches.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t i = 0; i < count; ++i) {
     if (auto* update = std::get_if<BookUpdate>(&batch_[i])) {
@@ -48,7 +62,7 @@ std::size_t Hub::RunOnce(std::chrono::microseconds wait) {
     }
     batch_[i] = HubMessage();  // Release the payload now, not at the next dequeue.
   }
-  DispatchPending();
+  DispatchPending(false);
   return count;
 }
 
@@ -61,7 +75,7 @@ void Hub::Route(BookUpdate& update) {
     FramePtr frame = RenderUpdateFrame(
         update.symbol, state.seq, clock_.Format(std::chrono::system_clock::now()), update.data);
     for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
-      if (state.per_shard[shard] > 0) pending_[shard].push_back(frame);
+      if (state.per_shard[shard] > 0) AddPending(shard, frame);
     }
   }
   stats_.updates_routed.fetch_add(1, std::memory_order_relaxed);
@@ -71,7 +85,8 @@ void Hub::Route(BookUpdate& update) {
 void Hub::Apply(SubscriptionChange& change) {
   // Books already routed in this batch go to the shards first, so a new
   // subscriber sees only books dequeued after its subscription.
-  DispatchPending();
+  // (Backlogged or not: changes are rare.)
+  DispatchPending(true);
   auto [it, inserted] = symbols_.try_emplace(change.symbol);
   SymbolState& state = it->second;
   if (inserted) state.per_shard.assign(shard_count_, 0);
@@ -92,9 +107,32 @@ void Hub::Apply(SubscriptionChange& change) {
   if (change.on_applied) change.on_applied();
 }
 
-void Hub::DispatchPending() {
+void Hub::AddPending(std::uint32_t shard, const FramePtr& frame) {
+  std::vector<FramePtr>& frames = pending_[shard];
+  if (!Backlogged(shard)) {
+    frames.push_back(frame);
+    return;
+  }
+  // The shard is behind: its waiting batch keeps one book per symbol.
+  auto& index = pending_index_[shard];
+  if (index.empty()) {
+    for (std::size_t i = 0; i < frames.size(); ++i) index[frames[i]->symbol()] = i;
+  }
+  auto [it, inserted] = index.try_emplace(frame->symbol(), frames.size());
+  if (inserted) {
+    frames.push_back(frame);
+  } else {
+    frames[it->second] = frame;
+    stats_.conflated.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Hub::DispatchPending(bool force) {
   for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
-    if (!pending_[shard].empty()) dispatch_(shard, std::exchange(pending_[shard], {}));
+    if (pending_[shard].empty() || (!force && Backlogged(shard))) continue;
+    pending_index_[shard].clear();
+    in_flight_[shard]->fetch_add(1, std::memory_order_acq_rel);
+    dispatch_(shard, std::exchange(pending_[shard], {}));
   }
 }
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,21 +21,32 @@ namespace obgw::gateway {
 // The sequencer between producers and I/O shards. Runs on its own thread.
 //
 // Owns all per-symbol state: the seq counter and how many subscribers each
-// shard has (a symbol's entry stays once seen, so its seq never restarts). For each book it assigns
-// the next seq, renders the client frame once, and hands it to every shard with subscribers,
-// batched: one hand-off per shard per bulk dequeue, never one per subscriber. Subscription changes
-// pass through the same queue, so a subscription is live (counted) before its confirmation is sent,
-// and every book dequeued after it reaches the new subscriber.
+// shard has (a symbol's entry stays once seen, so its seq never restarts).
+// For each book it assigns the next seq, renders the client frame once, and
+// hands it to every shard with subscribers, batched: one hand-off per shard
+// per bulk dequeue, never one per subscriber. Subscription changes pass
+// through the same queue, so a subscription is live (counted) before its
+// confirmation is sent, and every book dequeued after it reaches the new
+// subscriber.
+//
+// Bounded: at most kMaxBatchesInFlight batches per shard are handed over and
+// not yet delivered (the shard reports each with BatchDelivered). While a
+// shard is that far behind, its next batch waits in the hub and keeps only
+// the newest book of each symbol (hub_conflated), so a fan-out slower than
+// the ingest costs staleness, never unbounded memory or latency.
 class Hub {
  public:
   // Hands a batch of frames to shard `shard`; called on the hub thread, must
-  // not block (it posts to the shard's io_context).
+  // not block (it posts to the shard's io_context). The shard calls
+  // BatchDelivered(shard) once it has queued the frames.
   using Dispatch = std::function<void(std::uint32_t shard, std::vector<FramePtr> frames)>;
 
   Hub(UpdateQueue& queue, std::uint32_t shard_count, Dispatch dispatch, HubStats& stats);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
+
+  static constexpr int kMaxBatchesInFlight = 4;
 
   void Start();
   // Processes what is already queued, then stops and joins the thread.
@@ -45,6 +57,11 @@ class Hub {
   // without its thread.
   std::size_t RunOnce(std::chrono::microseconds wait);
 
+  // Any thread (the shard): one batch of `shard` has been delivered.
+  void BatchDelivered(std::uint32_t shard) {
+    in_flight_[shard]->fetch_sub(1, std::memory_order_release);
+  }
+
  private:
   struct SymbolState {
     std::uint64_t seq = 0;
@@ -54,7 +71,13 @@ class Hub {
 
   void Route(BookUpdate& update);
   void Apply(SubscriptionChange& change);
-  void DispatchPending();
+  // Hands each shard its pending batch, unless the shard is backlogged (and
+  // `force` is false).
+  void DispatchPending(bool force);
+  bool Backlogged(std::uint32_t shard) const {
+    return in_flight_[shard]->load(std::memory_order_acquire) >= kMaxBatchesInFlight;
+  }
+  void AddPending(std::uint32_t shard, const FramePtr& frame);
 
   UpdateQueue& queue_;
   const std::uint32_t shard_count_;
@@ -62,6 +85,9 @@ class Hub {
   HubStats& stats_;
   absl::flat_hash_map<std::string, SymbolState> symbols_;
   std::vector<std::vector<FramePtr>> pending_;  // Per shard, this batch.
+  // Per shard, while backlogged: symbol -> its book's index in pending_.
+  std::vector<absl::flat_hash_map<std::string, std::size_t>> pending_index_;
+  std::vector<std::unique_ptr<std::atomic<int>>> in_flight_;  // Per shard.
   std::vector<HubMessage> batch_;
   IsoClock clock_;
   std::atomic<bool> stopping_{false};

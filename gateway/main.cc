@@ -36,10 +36,10 @@ ABSL_FLAG(int64_t, max_frame_bytes, 64 << 10,
           "(env MAX_FRAME_BYTES).");
 ABSL_FLAG(int32_t, max_subscriptions, 50,
           "Subscriptions one WebSocket connection may hold (env MAX_SUBSCRIPTIONS).");
-ABSL_FLAG(int32_t, session_queue_frames, 1024,
+ABSL_FLAG(int32_t, session_queue_frames, 256,
           "Books one connection may have queued before older books of a symbol are replaced "
           "by newer ones (env SESSION_QUEUE_FRAMES).");
-ABSL_FLAG(int64_t, queue_high_water, 65536,
+ABSL_FLAG(int64_t, queue_high_water, 8192,
           "Queued books at which REST answers 503 and gRPC streams pause (env "
           "QUEUE_HIGH_WATER).");
 ABSL_FLAG(int32_t, max_levels, 1000, "Most levels per side of a gRPC book (env MAX_LEVELS).");

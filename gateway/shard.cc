@@ -38,8 +38,12 @@ void Shard::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Shard::PostFrames(std::vector<FramePtr> frames) {
-  boost::asio::post(io_context_, [this, frames = std::move(frames)] { Deliver(frames); });
+void Shard::PostFrames(std::vector<FramePtr> frames, std::function<void()> delivered) {
+  boost::asio::post(io_context_,
+                    [this, frames = std::move(frames), delivered = std::move(delivered)] {
+                      Deliver(frames);
+                      delivered();
+                    });
 }
 
 void Shard::CloseAllSessions() {

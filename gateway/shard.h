@@ -2,6 +2,7 @@
 #define OBGW_GATEWAY_SHARD_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -36,7 +37,8 @@ class Shard {
 
   // Any thread (the hub): queues a batch of frames for this shard's
   // subscribers. One post per batch, not one per frame or per subscriber.
-  void PostFrames(std::vector<FramePtr> frames);
+  // `delivered` runs on the shard once the frames are queued.
+  void PostFrames(std::vector<FramePtr> frames, std::function<void()> delivered);
 
   // Any thread: closes every WebSocket with 1001 "going away".
   void CloseAllSessions();

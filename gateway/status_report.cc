@@ -58,6 +58,7 @@ std::string RenderStats(const SharedState& state) {
       {"http_requests", Sum(state, &ShardStats::http_requests)},
       {"updates_routed", state.hub_stats.updates_routed.load(std::memory_order_relaxed)},
       {"hub_batches", state.hub_stats.batches.load(std::memory_order_relaxed)},
+      {"hub_conflated", state.hub_stats.conflated.load(std::memory_order_relaxed)},
       {"queue_depth", state.queue.Depth()},
       {"queue_high_water", state.queue.high_water()},
       {"threads", state.config.threads},

@@ -56,6 +56,7 @@ class HubTest : public ::testing::Test {
               for (const FramePtr& frame : frames) event += " " + Describe(frame);
               events_.push_back(event);
               dispatched_.push_back({shard, std::move(frames)});
+              if (!stall_shards_) hub_.BatchDelivered(shard);
             },
             stats_) {}
 
@@ -103,6 +104,7 @@ class HubTest : public ::testing::Test {
   UpdateQueue::Token token_;
   HubStats stats_;
   std::vector<Dispatched> dispatched_;
+  bool stall_shards_ = false;  // Shards never report a delivered batch.
   std::vector<std::size_t> routed_;
   std::vector<std::string> events_;
   Hub hub_;
@@ -355,6 +357,60 @@ TEST_F(HubTest, StartAndStopDeliverEverythingQueued) {
   hub_.Stop();  // Drains before joining.
   EXPECT_EQ(FramesFor(0).size(), 100u);
   EXPECT_EQ(stats_.updates_routed.load(), 100u);
+}
+
+}  // namespace
+}  // namespace obgw::gateway
+
+namespace obgw::gateway {
+namespace {
+
+TEST_F(HubTest, BackloggedShardGetsOnlyTheNewestBookOfEachSymbol) {
+  PushChange(0, "A", +1);
+  PushChange(0, "B", +1);
+  Run();
+  stall_shards_ = true;  // The shard stops reporting delivered batches.
+  // Each RunOnce hands over one batch until kMaxBatchesInFlight are out.
+  for (int i = 0; i < Hub::kMaxBatchesInFlight; ++i) {
+    PushBook("A");
+    ASSERT_EQ(hub_.RunOnce(microseconds(0)), 1u);
+  }
+  const std::size_t handed_over = dispatched_.size();
+  // Now the shard is backlogged: 100 more books of each symbol wait in the
+  // hub, conflated to the newest of each.
+  for (int i = 0; i < 100; ++i) {
+    PushBook("A");
+    PushBook("B");
+    hub_.RunOnce(microseconds(0));
+  }
+  EXPECT_EQ(dispatched_.size(), handed_over);
+  EXPECT_EQ(stats_.conflated.load(), 2u * 100 - 2);
+  // The shard catches up: one batch with one book per symbol, the newest.
+  hub_.BatchDelivered(0);
+  hub_.RunOnce(microseconds(0));
+  ASSERT_EQ(dispatched_.size(), handed_over + 1);
+  const std::vector<FramePtr>& last = dispatched_.back().frames;
+  ASSERT_EQ(last.size(), 2u);
+  EXPECT_EQ(Parse(last[0]).symbol, "A");
+  EXPECT_EQ(Parse(last[0]).seq, static_cast<std::uint64_t>(Hub::kMaxBatchesInFlight) + 100);
+  EXPECT_EQ(Parse(last[1]).symbol, "B");
+  EXPECT_EQ(Parse(last[1]).seq, 100u);
+}
+
+TEST_F(HubTest, SubscriptionChangeFlushesABackloggedShardFirst) {
+  PushChange(0, "A", +1);
+  Run();
+  stall_shards_ = true;
+  for (int i = 0; i < Hub::kMaxBatchesInFlight + 1; ++i) {
+    PushBook("A");
+    hub_.RunOnce(microseconds(0));
+  }
+  const std::size_t handed_over = dispatched_.size();
+  // A new subscriber must not get a book routed before its subscription.
+  PushChange(0, "A", +1);
+  hub_.RunOnce(microseconds(0));
+  ASSERT_EQ(dispatched_.size(), handed_over + 1);
+  EXPECT_EQ(events_.back(), "applied 0 A 1");
 }
 
 }  // namespace
