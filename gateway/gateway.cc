@@ -10,9 +10,10 @@ Gateway::Gateway(GatewayConfig config) : state_(std::make_unique<SharedState>(st
   }
   hub_ = std::make_unique<Hub>(
       state_->queue, state_->config.threads,
-      [this](std::uint32_t shard, std::vector<FramePtr> frames) {
-        shards_[shard]->PostFrames(std::move(frames),
-                                   [this, shard] { hub_->BatchDelivered(shard); });
+      [this](std::uint32_t shard, std::vector<FramePtr> frames, std::size_t deliveries) {
+        shards_[shard]->PostFrames(std::move(frames), [this, shard, deliveries] {
+          hub_->BatchDelivered(shard, deliveries);
+        });
       },
       state_->hub_stats);
 }

@@ -20,9 +20,10 @@ Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, Dispatch dispatch, HubSt
       stats_(stats),
       pending_(shard_count),
       pending_index_(shard_count),
+      pending_deliveries_(shard_count, 0),
       batch_(kBatchSize) {
   for (std::uint32_t i = 0; i < shard_count; ++i) {
-    in_flight_.push_back(std::make_unique<std::atomic<int>>(0));
+    in_flight_.push_back(std::make_unique<std::atomic<std::size_t>>(0));
   }
 }
 
@@ -75,7 +76,7 @@ void Hub::Route(BookUpdate& update) {
     FramePtr frame = RenderUpdateFrame(
         update.symbol, state.seq, clock_.Format(std::chrono::system_clock::now()), update.data);
     for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
-      if (state.per_shard[shard] > 0) AddPending(shard, frame);
+      if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
     }
   }
   stats_.updates_routed.fetch_add(1, std::memory_order_relaxed);
@@ -107,10 +108,11 @@ void Hub::Apply(SubscriptionChange& change) {
   if (change.on_applied) change.on_applied();
 }
 
-void Hub::AddPending(std::uint32_t shard, const FramePtr& frame) {
+void Hub::AddPending(std::uint32_t shard, const FramePtr& frame, std::size_t deliveries) {
   std::vector<FramePtr>& frames = pending_[shard];
   if (!Backlogged(shard)) {
     frames.push_back(frame);
+    pending_deliveries_[shard] += deliveries;
     return;
   }
   // The shard is behind: its waiting batch keeps one book per symbol.
@@ -121,6 +123,7 @@ void Hub::AddPending(std::uint32_t shard, const FramePtr& frame) {
   auto [it, inserted] = index.try_emplace(frame->symbol(), frames.size());
   if (inserted) {
     frames.push_back(frame);
+    pending_deliveries_[shard] += deliveries;
   } else {
     frames[it->second] = frame;
     stats_.conflated.fetch_add(1, std::memory_order_relaxed);
@@ -131,8 +134,9 @@ void Hub::DispatchPending(bool force) {
   for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
     if (pending_[shard].empty() || (!force && Backlogged(shard))) continue;
     pending_index_[shard].clear();
-    in_flight_[shard]->fetch_add(1, std::memory_order_acq_rel);
-    dispatch_(shard, std::exchange(pending_[shard], {}));
+    std::size_t deliveries = std::exchange(pending_deliveries_[shard], 0);
+    in_flight_[shard]->fetch_add(deliveries, std::memory_order_acq_rel);
+    dispatch_(shard, std::exchange(pending_[shard], {}), deliveries);
   }
 }
 

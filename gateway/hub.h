@@ -29,24 +29,26 @@ namespace obgw::gateway {
 // confirmation is sent, and every book dequeued after it reaches the new
 // subscriber.
 //
-// Bounded: at most kMaxBatchesInFlight batches per shard are handed over and
-// not yet delivered (the shard reports each with BatchDelivered). While a
-// shard is that far behind, its next batch waits in the hub and keeps only
+// Bounded: at most kMaxDeliveriesInFlight deliveries (frame x subscriber
+// on that shard) per shard are handed over and not yet queued by the shard
+// (it reports each batch with BatchDelivered), about 0.1 s of fan-out work.
+// While a shard is that far behind, its next batch waits in the hub and keeps only
 // the newest book of each symbol (hub_conflated), so a fan-out slower than
 // the ingest costs staleness, never unbounded memory or latency.
 class Hub {
  public:
   // Hands a batch of frames to shard `shard`; called on the hub thread, must
   // not block (it posts to the shard's io_context). The shard calls
-  // BatchDelivered(shard) once it has queued the frames.
-  using Dispatch = std::function<void(std::uint32_t shard, std::vector<FramePtr> frames)>;
+  // BatchDelivered(shard, deliveries) once it has queued the frames.
+  using Dispatch = std::function<void(std::uint32_t shard, std::vector<FramePtr> frames,
+                                      std::size_t deliveries)>;
 
   Hub(UpdateQueue& queue, std::uint32_t shard_count, Dispatch dispatch, HubStats& stats);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  static constexpr int kMaxBatchesInFlight = 4;
+  static constexpr std::size_t kMaxDeliveriesInFlight = 16384;
 
   void Start();
   // Processes what is already queued, then stops and joins the thread.
@@ -58,8 +60,8 @@ class Hub {
   std::size_t RunOnce(std::chrono::microseconds wait);
 
   // Any thread (the shard): one batch of `shard` has been delivered.
-  void BatchDelivered(std::uint32_t shard) {
-    in_flight_[shard]->fetch_sub(1, std::memory_order_release);
+  void BatchDelivered(std::uint32_t shard, std::size_t deliveries) {
+    in_flight_[shard]->fetch_sub(deliveries, std::memory_order_release);
   }
 
  private:
@@ -75,9 +77,10 @@ class Hub {
   // `force` is false).
   void DispatchPending(bool force);
   bool Backlogged(std::uint32_t shard) const {
-    return in_flight_[shard]->load(std::memory_order_acquire) >= kMaxBatchesInFlight;
+    return in_flight_[shard]->load(std::memory_order_acquire) >= kMaxDeliveriesInFlight;
   }
-  void AddPending(std::uint32_t shard, const FramePtr& frame);
+  // `deliveries`: the symbol's subscribers on that shard.
+  void AddPending(std::uint32_t shard, const FramePtr& frame, std::size_t deliveries);
 
   UpdateQueue& queue_;
   const std::uint32_t shard_count_;
@@ -87,7 +90,8 @@ class Hub {
   std::vector<std::vector<FramePtr>> pending_;  // Per shard, this batch.
   // Per shard, while backlogged: symbol -> its book's index in pending_.
   std::vector<absl::flat_hash_map<std::string, std::size_t>> pending_index_;
-  std::vector<std::unique_ptr<std::atomic<int>>> in_flight_;  // Per shard.
+  std::vector<std::size_t> pending_deliveries_;                       // Per shard, of pending_.
+  std::vector<std::unique_ptr<std::atomic<std::size_t>>> in_flight_;  // Per shard.
   std::vector<HubMessage> batch_;
   IsoClock clock_;
   std::atomic<bool> stopping_{false};

@@ -51,12 +51,13 @@ class HubTest : public ::testing::Test {
       : token_(queue_.MakeToken()),
         hub_(
             queue_, kShards,
-            [this](std::uint32_t shard, std::vector<FramePtr> frames) {
+            [this](std::uint32_t shard, std::vector<FramePtr> frames, std::size_t deliveries) {
               std::string event = "dispatch " + std::to_string(shard) + ":";
               for (const FramePtr& frame : frames) event += " " + Describe(frame);
               events_.push_back(event);
               dispatched_.push_back({shard, std::move(frames)});
-              if (!stall_shards_) hub_.BatchDelivered(shard);
+              if (!stall_shards_) hub_.BatchDelivered(shard, deliveries);
+              held_ += stall_shards_ ? deliveries : 0;
             },
             stats_) {}
 
@@ -105,6 +106,7 @@ class HubTest : public ::testing::Test {
   HubStats stats_;
   std::vector<Dispatched> dispatched_;
   bool stall_shards_ = false;  // Shards never report a delivered batch.
+  std::size_t held_ = 0;       // Deliveries not reported while stalled.
   std::vector<std::size_t> routed_;
   std::vector<std::string> events_;
   Hub hub_;
@@ -366,42 +368,52 @@ namespace obgw::gateway {
 namespace {
 
 TEST_F(HubTest, BackloggedShardGetsOnlyTheNewestBookOfEachSymbol) {
-  PushChange(0, "A", +1);
-  PushChange(0, "B", +1);
+  constexpr int kSubscribers = 64;  // Each book is 64 deliveries on shard 0.
+  for (int i = 0; i < kSubscribers; ++i) {
+    PushChange(0, "A", +1);
+    PushChange(0, "B", +1);
+  }
   Run();
   stall_shards_ = true;  // The shard stops reporting delivered batches.
-  // Each RunOnce hands over one batch until kMaxBatchesInFlight are out.
-  for (int i = 0; i < Hub::kMaxBatchesInFlight; ++i) {
+  // Each book is handed over until the shard is kMaxDeliveriesInFlight behind.
+  std::uint64_t books_a = 0;
+  for (;;) {
+    std::size_t before = dispatched_.size();
     PushBook("A");
-    ASSERT_EQ(hub_.RunOnce(microseconds(0)), 1u);
+    ++books_a;
+    hub_.RunOnce(microseconds(0));
+    if (dispatched_.size() == before) break;  // Held back: backlogged.
+    ASSERT_LT(books_a, 10 * Hub::kMaxDeliveriesInFlight);
   }
+  EXPECT_EQ(held_, Hub::kMaxDeliveriesInFlight);
   const std::size_t handed_over = dispatched_.size();
-  // Now the shard is backlogged: 100 more books of each symbol wait in the
-  // hub, conflated to the newest of each.
+  // 100 more books of each symbol wait in the hub, one per symbol.
   for (int i = 0; i < 100; ++i) {
     PushBook("A");
     PushBook("B");
     hub_.RunOnce(microseconds(0));
   }
+  books_a += 100;
   EXPECT_EQ(dispatched_.size(), handed_over);
-  EXPECT_EQ(stats_.conflated.load(), 2u * 100 - 2);
-  // The shard catches up: one batch with one book per symbol, the newest.
-  hub_.BatchDelivered(0);
+  EXPECT_EQ(stats_.conflated.load(), 100u + 99u);
+  // The shard catches up: one batch with the newest book of each symbol.
+  stall_shards_ = false;
+  hub_.BatchDelivered(0, held_);
   hub_.RunOnce(microseconds(0));
   ASSERT_EQ(dispatched_.size(), handed_over + 1);
   const std::vector<FramePtr>& last = dispatched_.back().frames;
   ASSERT_EQ(last.size(), 2u);
   EXPECT_EQ(Parse(last[0]).symbol, "A");
-  EXPECT_EQ(Parse(last[0]).seq, static_cast<std::uint64_t>(Hub::kMaxBatchesInFlight) + 100);
+  EXPECT_EQ(Parse(last[0]).seq, books_a);
   EXPECT_EQ(Parse(last[1]).symbol, "B");
   EXPECT_EQ(Parse(last[1]).seq, 100u);
 }
 
 TEST_F(HubTest, SubscriptionChangeFlushesABackloggedShardFirst) {
-  PushChange(0, "A", +1);
+  for (int i = 0; i < 64; ++i) PushChange(0, "A", +1);
   Run();
   stall_shards_ = true;
-  for (int i = 0; i < Hub::kMaxBatchesInFlight + 1; ++i) {
+  for (std::size_t i = 0; i <= Hub::kMaxDeliveriesInFlight / 64; ++i) {
     PushBook("A");
     hub_.RunOnce(microseconds(0));
   }

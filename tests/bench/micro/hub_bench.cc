@@ -35,10 +35,10 @@ void BM_HubRoute(benchmark::State& state) {
   std::uint64_t batches_dispatched = 0;
   gateway::Hub hub(
       queue, kShardCount,
-      [&](std::uint32_t shard, std::vector<gateway::FramePtr> frames) {
+      [&](std::uint32_t shard, std::vector<gateway::FramePtr> frames, std::size_t deliveries) {
         frames_dispatched += frames.size();
         ++batches_dispatched;
-        hub.BatchDelivered(shard);
+        hub.BatchDelivered(shard, deliveries);
       },
       stats);
 
