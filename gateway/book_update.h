@@ -19,7 +19,7 @@ struct BookUpdate {
   // A JSON object, sent to clients verbatim as the "data" field.
   std::string data;
   // Steady-clock nanoseconds when the gateway received the update; the hub
-  // measures queueing delay from it.
+  // adds the time it waited in the queue to /stats queue_delay_ns_total.
   std::int64_t received_ns = 0;
   // Runs on the hub thread once the update is routed, with the number of
   // subscribers it was routed to. Set by the REST shim to answer its request;

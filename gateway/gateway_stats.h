@@ -34,6 +34,8 @@ struct alignas(64) HubStats {
   Counter symbols{0};         // symbols with at least one subscriber (gauge)
   Counter batches{0};         // bulk dequeues that returned work
   Counter conflated{0};       // books replaced while their shard was backlogged
+  Counter queue_delay_ns{0};  // sum over routed books of the time they waited
+                              // in the queue (mean = this / updates_routed)
 };
 
 }  // namespace obgw::gateway

@@ -80,6 +80,14 @@ void Hub::Route(BookUpdate& update) {
     }
   }
   stats_.updates_routed.fetch_add(1, std::memory_order_relaxed);
+  if (update.received_ns > 0) {
+    std::int64_t waited = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count() -
+                          update.received_ns;
+    stats_.queue_delay_ns.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(waited, 0)),
+                                    std::memory_order_relaxed);
+  }
   if (update.on_routed) update.on_routed(state.subscribers);
 }
 

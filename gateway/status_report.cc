@@ -59,6 +59,7 @@ std::string RenderStats(const SharedState& state) {
       {"updates_routed", state.hub_stats.updates_routed.load(std::memory_order_relaxed)},
       {"hub_batches", state.hub_stats.batches.load(std::memory_order_relaxed)},
       {"hub_conflated", state.hub_stats.conflated.load(std::memory_order_relaxed)},
+      {"queue_delay_ns_total", state.hub_stats.queue_delay_ns.load(std::memory_order_relaxed)},
       {"queue_depth", state.queue.Depth()},
       {"queue_high_water", state.queue.high_water()},
       {"threads", state.config.threads},

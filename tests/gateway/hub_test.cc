@@ -427,3 +427,24 @@ TEST_F(HubTest, SubscriptionChangeFlushesABackloggedShardFirst) {
 
 }  // namespace
 }  // namespace obgw::gateway
+
+namespace obgw::gateway {
+namespace {
+
+TEST_F(HubTest, CountsHowLongBooksWaitedInTheQueue) {
+  BookUpdate update;
+  update.symbol = "A";
+  update.data = "{}";
+  // Received 5 ms ago, by the steady clock the producers use.
+  update.received_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          (std::chrono::steady_clock::now() - std::chrono::milliseconds(5)).time_since_epoch())
+          .count();
+  queue_.PushUpdate(token_, std::move(update));
+  Run();
+  EXPECT_GE(stats_.queue_delay_ns.load(), 5'000'000u);
+  EXPECT_LT(stats_.queue_delay_ns.load(), 5'000'000'000u);  // Not a bogus epoch difference.
+}
+
+}  // namespace
+}  // namespace obgw::gateway
