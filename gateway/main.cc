@@ -14,10 +14,9 @@
 #include <absl/flags/parse.h>
 #include <absl/flags/reflection.h>
 #include <absl/flags/usage.h>
-#include <absl/flags/usage_config.h>
-#include <absl/strings/match.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/flags_usage.h"
 #include "gateway/gateway.h"
 #include "ingest/ingest_service.h"
 #include "ingest/ingest_stats.h"
@@ -117,14 +116,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "orderbook-gateway: order books in over gRPC (Publish stream) or POST "
       "/broadcast/orderbook, out to browsers over WebSocket /ws/{client_id}.");
-  // --help lists this file's flags (abseil matches flag files against the
-  // program name, which has a dash).
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "gateway/main.cc");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
+  obgw::HelpListsFlagsOf("gateway/main.cc");
   ApplyEnvironment();
   absl::ParseCommandLine(argc, argv);
   GatewayConfig config = ConfigFromFlags();

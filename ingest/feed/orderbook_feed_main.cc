@@ -26,8 +26,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
+#include "gateway/flags_usage.h"
 #include "ingest/feed/book_generator.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
 #include "spdlog/spdlog.h"
@@ -254,14 +253,7 @@ int main(int argc, char** argv) {
       "Publishes generated order books to orderbook-gateway over gRPC.\n"
       "Usage: orderbook-feed [--target=host:port] [--symbols=N] [--rate=N] [--levels=N] "
       "[--count=N] [--duration_s=S]");
-  // --help lists this file's flags (abseil's default matches the file name
-  // against the program name, and "orderbook-feed" has a dash).
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "orderbook_feed_main.cc");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
+  obgw::HelpListsFlagsOf("orderbook_feed_main.cc");
   absl::ParseCommandLine(argc, argv);
   // Before any thread exists, so every thread inherits the blocked mask.
   StopSignals stop;

@@ -8,11 +8,33 @@
 #include <string_view>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/json.hpp>
 
 #include "http_test_client.h"
 
 namespace obgw::testing {
+
+// The legacy reply to a successful publish:
+// 200 {"status":"success","symbol":symbol,"subscribers":subscribers}.
+inline ::testing::AssertionResult IsBroadcastSuccess(const HttpResponse& response,
+                                                     std::string_view symbol,
+                                                     std::int64_t subscribers) {
+  if (response.status != 200) return ::testing::AssertionFailure() << response.Describe();
+  boost::json::value reply = response.Json();
+  const boost::json::object* object = reply.if_object();
+  auto string_at = [object](std::string_view key) {
+    const boost::json::value* value = object ? object->if_contains(key) : nullptr;
+    const boost::json::string* text = value ? value->if_string() : nullptr;
+    return text ? std::string_view(*text) : std::string_view();
+  };
+  if (string_at("status") != "success" || string_at("symbol") != symbol ||
+      FindInt(reply, "subscribers") != subscribers) {
+    return ::testing::AssertionFailure() << "expected success for " << symbol << " with "
+                                         << subscribers << " subscribers: " << response.Describe();
+  }
+  return ::testing::AssertionSuccess();
+}
 
 // The body of the guide's own curl example (its "Test broadcast endpoint").
 inline constexpr std::string_view kGuideBody =

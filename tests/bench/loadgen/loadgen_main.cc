@@ -16,6 +16,7 @@
 #include <absl/flags/usage.h>
 #include <boost/json.hpp>
 
+#include "gateway/flags_usage.h"
 #include "ingest/feed/book_generator.h"
 #include "process_sampler.h"
 #include "publisher.h"
@@ -62,6 +63,7 @@ void RaiseFileLimit() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("orderbook-loadgen: benchmark one server of the legacy protocol");
+  obgw::HelpListsFlagsOf("loadgen_main.cc");
   absl::ParseCommandLine(argc, argv);
   RaiseFileLimit();
   const std::string publish = absl::GetFlag(FLAGS_publish);
