@@ -8,6 +8,8 @@
 #include <string>
 #include <variant>
 
+#include "gateway/frame.h"
+
 namespace obgw::gateway {
 
 // One order book on its way into the fan-out. Built by a producer (a gRPC
@@ -38,8 +40,10 @@ struct SubscriptionChange {
   int delta = 0;
   // Runs on the hub thread once the change counts, so that every update the
   // hub routes afterwards reaches a new subscriber. It posts the activation
-  // and the confirmation back to the session's shard. May be empty.
-  std::function<void()> on_applied;
+  // and the confirmation back to the session's shard. For a new subscription
+  // (delta +1) it gets the symbol's snapshot frame (the last book, marked
+  // "snapshot":true), null if none was published yet. May be empty.
+  std::function<void(FramePtr snapshot)> on_applied;
 };
 
 // What travels through the UpdateQueue to the hub.

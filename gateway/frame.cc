@@ -9,11 +9,20 @@ std::shared_ptr<const Frame> Frame::Text(std::string_view payload, std::string s
                      [&](char* out) { std::memcpy(out, payload.data(), payload.size()); });
 }
 
-char* Frame::Allocate(std::size_t payload_size) {
-  // RFC 6455 section 5.2: FIN + opcode 0x1 (text), no mask, then a 7-bit,
+const std::shared_ptr<const Frame>& Frame::Ping() {
+  static const std::shared_ptr<const Frame> ping = [] {
+    auto frame = std::shared_ptr<Frame>(new Frame(std::string()));
+    frame->Allocate(0, 0x89);
+    return frame;
+  }();
+  return ping;
+}
+
+char* Frame::Allocate(std::size_t payload_size, unsigned char fin_and_opcode) {
+  // RFC 6455 section 5.2: FIN + opcode (0x1 text), no mask, then a 7-bit,
   // 16-bit or 64-bit big-endian length.
   unsigned char header[10];
-  header[0] = 0x81;
+  header[0] = fin_and_opcode;
   if (payload_size < 126) {
     header[1] = static_cast<unsigned char>(payload_size);
     header_size_ = 2;

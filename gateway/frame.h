@@ -33,6 +33,10 @@ class Frame {
     return frame;
   }
 
+  // An empty ping (opcode 0x9), shared by every session: the server's
+  // heartbeat. Its empty symbol makes it a control item for the Outbox.
+  static const std::shared_ptr<const Frame>& Ping();
+
   // The bytes to put on the wire.
   std::string_view wire() const { return storage_; }
   std::string_view payload() const { return wire().substr(header_size_); }
@@ -40,9 +44,9 @@ class Frame {
 
  private:
   explicit Frame(std::string symbol) : symbol_(std::move(symbol)) {}
-  // Sizes storage for header + payload, writes the header, returns where the
-  // payload goes.
-  char* Allocate(std::size_t payload_size);
+  // Sizes storage for header + payload, writes the header (first byte:
+  // `fin_and_opcode`), returns where the payload goes.
+  char* Allocate(std::size_t payload_size, unsigned char fin_and_opcode = 0x81);
 
   std::string symbol_;
   std::string storage_;

@@ -25,6 +25,25 @@ struct GatewayConfig {
   std::size_t max_subscriptions = 50;
   // Books one connection may have queued before conflation starts.
   std::size_t session_queue_frames = 256;
+  // Slow consumers: bytes a connection may have unwritten (queued + in
+  // flight) before conflation starts; a connection over it for longer than
+  // the grace, or whose write makes no progress for send_timeout, is closed
+  // with 1008 "slow consumer".
+  std::size_t slow_consumer_bytes = 4 << 20;
+  std::chrono::milliseconds slow_consumer_grace{5000};
+  std::chrono::milliseconds send_timeout{10000};
+  // Heartbeats: a ping to a client silent for ping_interval; a client silent
+  // (no message, pong or ping) for idle_timeout is closed. Zero disables.
+  std::chrono::milliseconds ping_interval{20000};
+  std::chrono::milliseconds idle_timeout{60000};
+  // Connection limits (close 1008): per client_id, and per node.
+  std::size_t max_connections_per_client = 10;
+  std::size_t max_connections = 100000;
+  // Inbound messages per connection: a token bucket of `burst` tokens
+  // refilled at `per_second`. A message over it gets error "rate_limited";
+  // `burst` rejected messages in a row close the connection with 1008.
+  double max_messages_per_second = 50;
+  std::size_t max_message_burst = 100;
   // Queue depth at which REST answers 503 and gRPC streams pause.
   std::size_t queue_high_water = 8192;
   // How long a WebSocket handshake or an idle HTTP connection may take.

@@ -1,5 +1,8 @@
 #include "gateway/http_session.h"
 
+#include <charconv>
+#include <optional>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/read.hpp>
@@ -22,6 +25,22 @@ namespace http = boost::beast::http;
 namespace {
 
 constexpr std::string_view kWebSocketPrefix = "/ws/";
+constexpr std::chrono::milliseconds kMaxThrottle{60000};
+
+// ?throttle_ms=N on the WebSocket URL: absent is 0 (no throttle); anything
+// but an integer in [0, kMaxThrottle] is refused.
+std::optional<std::chrono::milliseconds> ParseThrottle(boost::urls::params_view params) {
+  auto it = params.find("throttle_ms");
+  if (it == params.end()) return std::chrono::milliseconds(0);
+  std::string text = (*it).value;
+  long long value = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0 ||
+      value > kMaxThrottle.count()) {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(value);
+}
 constexpr std::size_t kMaxClientIdLength = 128;
 
 bool IsValidClientId(std::string_view id) {
@@ -87,9 +106,17 @@ void HttpSession::Handle(Request request) {
       return ReplyError(http::status::bad_request, "invalid_client_id",
                         "client_id must be 1-128 characters, no '/' or control characters", false);
     }
+    auto throttle = ParseThrottle(url->params());
+    if (!throttle) {
+      return ReplyError(
+          http::status::bad_request, "invalid_throttle",
+          "throttle_ms must be an integer from 0 to " + std::to_string(kMaxThrottle.count()),
+          false);
+    }
     stream_.expires_never();
     // The WebSocket session takes the socket; this session ends here.
-    std::make_shared<WebSocketSession>(stream_.release_socket(), shard_, std::move(client_id))
+    std::make_shared<WebSocketSession>(stream_.release_socket(), shard_, std::move(client_id),
+                                       *throttle)
         ->Run(std::move(request));
     return;
   }

@@ -13,9 +13,11 @@ constexpr std::size_t kBatchSize = 512;
 
 }  // namespace
 
-Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, Dispatch dispatch, HubStats& stats)
+Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, std::uint64_t epoch, Dispatch dispatch,
+         HubStats& stats)
     : queue_(queue),
       shard_count_(shard_count),
+      snapshot_fields_(R"(,"snapshot":true,"epoch":)" + std::to_string(epoch)),
       dispatch_(std::move(dispatch)),
       stats_(stats),
       pending_(shard_count),
@@ -72,13 +74,17 @@ void Hub::Route(BookUpdate& update) {
   SymbolState& state = it->second;
   if (inserted) state.per_shard.assign(shard_count_, 0);
   ++state.seq;
+  state.last_time = std::chrono::system_clock::now();
   if (state.subscribers > 0) {
-    FramePtr frame = RenderUpdateFrame(
-        update.symbol, state.seq, clock_.Format(std::chrono::system_clock::now()), update.data);
+    FramePtr frame =
+        RenderUpdateFrame(update.symbol, state.seq, clock_.Format(state.last_time), update.data);
     for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
       if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
     }
   }
+  // Kept (moved, not copied) for the next subscriber's snapshot.
+  state.last_data = std::move(update.data);
+  state.snapshot.reset();
   stats_.updates_routed.fetch_add(1, std::memory_order_relaxed);
   if (update.received_ns > 0) {
     std::int64_t waited = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -104,7 +110,9 @@ void Hub::Apply(SubscriptionChange& change) {
     return;
   }
   std::uint32_t& on_shard = state.per_shard[change.shard];
+  FramePtr snapshot;
   if (change.delta > 0) {
+    snapshot = Snapshot(change.symbol, state);
     if (state.subscribers == 0) stats_.symbols.fetch_add(1, std::memory_order_relaxed);
     ++on_shard;
     ++state.subscribers;
@@ -113,7 +121,17 @@ void Hub::Apply(SubscriptionChange& change) {
     --state.subscribers;
     if (state.subscribers == 0) stats_.symbols.fetch_sub(1, std::memory_order_relaxed);
   }
-  if (change.on_applied) change.on_applied();
+  if (change.on_applied) change.on_applied(std::move(snapshot));
+}
+
+FramePtr Hub::Snapshot(const std::string& symbol, SymbolState& state) {
+  if (state.seq == 0) return nullptr;  // Nothing published yet.
+  if (!state.snapshot) {
+    state.snapshot = RenderUpdateFrame(symbol, state.seq, snapshot_clock_.Format(state.last_time),
+                                       state.last_data, snapshot_fields_);
+    stats_.snapshots_rendered.fetch_add(1, std::memory_order_relaxed);
+  }
+  return state.snapshot;
 }
 
 void Hub::AddPending(std::uint32_t shard, const FramePtr& frame, std::size_t deliveries) {

@@ -20,8 +20,10 @@ namespace obgw::gateway {
 
 // The sequencer between producers and I/O shards. Runs on its own thread.
 //
-// Owns all per-symbol state: the seq counter and how many subscribers each
-// shard has (a symbol's entry stays once seen, so its seq never restarts).
+// Owns all per-symbol state: the seq counter, the last book (the snapshot a
+// new subscriber gets first) and how many subscribers each shard has (a
+// symbol's entry stays once seen, so its seq never restarts; its memory is
+// one book per symbol ever published).
 // For each book it assigns the next seq, renders the client frame once, and
 // hands it to every shard with subscribers, batched: one hand-off per shard
 // per bulk dequeue, never one per subscriber. Subscription changes pass
@@ -43,7 +45,10 @@ class Hub {
   using Dispatch = std::function<void(std::uint32_t shard, std::vector<FramePtr> frames,
                                       std::size_t deliveries)>;
 
-  Hub(UpdateQueue& queue, std::uint32_t shard_count, Dispatch dispatch, HubStats& stats);
+  // `epoch` tells this run of the gateway apart from earlier ones; it is sent
+  // with every snapshot so a client can detect that seq restarted.
+  Hub(UpdateQueue& queue, std::uint32_t shard_count, std::uint64_t epoch, Dispatch dispatch,
+      HubStats& stats);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -69,10 +74,17 @@ class Hub {
     std::uint64_t seq = 0;
     std::uint32_t subscribers = 0;
     std::vector<std::uint32_t> per_shard;
+    // The book of `seq` (empty before the first) and when the hub routed it.
+    std::string last_data;
+    std::chrono::system_clock::time_point last_time;
+    // Its snapshot frame, rendered at the first subscribe after it and shared
+    // by every later one (a reconnect storm renders it once).
+    FramePtr snapshot;
   };
 
   void Route(BookUpdate& update);
   void Apply(SubscriptionChange& change);
+  FramePtr Snapshot(const std::string& symbol, SymbolState& state);
   // Hands each shard its pending batch, unless the shard is backlogged (and
   // `force` is false).
   void DispatchPending(bool force);
@@ -84,6 +96,7 @@ class Hub {
 
   UpdateQueue& queue_;
   const std::uint32_t shard_count_;
+  const std::string snapshot_fields_;  // ,"snapshot":true,"epoch":E
   Dispatch dispatch_;
   HubStats& stats_;
   absl::flat_hash_map<std::string, SymbolState> symbols_;
@@ -94,6 +107,7 @@ class Hub {
   std::vector<std::unique_ptr<std::atomic<std::size_t>>> in_flight_;  // Per shard.
   std::vector<HubMessage> batch_;
   IsoClock clock_;
+  IsoClock snapshot_clock_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

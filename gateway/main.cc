@@ -14,6 +14,7 @@
 #include <absl/flags/parse.h>
 #include <absl/flags/reflection.h>
 #include <absl/flags/usage.h>
+#include <absl/strings/str_cat.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/flags_usage.h"
@@ -38,6 +39,32 @@ ABSL_FLAG(int32_t, max_subscriptions, 50,
 ABSL_FLAG(int32_t, session_queue_frames, 256,
           "Books one connection may have queued before older books of a symbol are replaced "
           "by newer ones (env SESSION_QUEUE_FRAMES).");
+ABSL_FLAG(int64_t, slow_consumer_bytes, 4 << 20,
+          "Bytes a WebSocket may have unwritten before its books are conflated; over it for "
+          "longer than --slow_consumer_grace_ms closes it with 1008 \"slow consumer\" (env "
+          "SLOW_CONSUMER_BYTES).");
+ABSL_FLAG(int32_t, slow_consumer_grace_ms, 5000,
+          "How long a WebSocket may stay over --slow_consumer_bytes (env SLOW_CONSUMER_GRACE_MS).");
+ABSL_FLAG(int32_t, send_timeout_ms, 10000,
+          "A WebSocket write that makes no progress for this long closes the connection with "
+          "1008 \"slow consumer\" (env SEND_TIMEOUT_MS).");
+ABSL_FLAG(int32_t, ping_interval_ms, 20000,
+          "Ping a WebSocket client silent for this long; 0 = never (env PING_INTERVAL_MS).");
+ABSL_FLAG(int32_t, idle_timeout_ms, 60000,
+          "Close a WebSocket client silent (no message, ping or pong) for this long with 1008 "
+          "\"idle timeout\"; 0 = never (env IDLE_TIMEOUT_MS).");
+ABSL_FLAG(int32_t, max_connections_per_client, 10,
+          "WebSocket connections one client_id may hold; more are closed with 1008 "
+          "\"Connection limit exceeded\" (env MAX_CONNECTIONS_PER_CLIENT).");
+ABSL_FLAG(int32_t, max_connections, 100000,
+          "WebSocket connections this node serves; more are closed with 1013 (env "
+          "MAX_CONNECTIONS).");
+ABSL_FLAG(double, max_messages_per_second, 50,
+          "Client messages per second per WebSocket (token bucket rate); more get error "
+          "\"rate_limited\" (env MAX_MESSAGES_PER_SECOND).");
+ABSL_FLAG(int32_t, max_message_burst, 100,
+          "Token bucket size; as many refused messages in a row close the connection with 1008 "
+          "(env MAX_MESSAGE_BURST).");
 ABSL_FLAG(int64_t, queue_high_water, 8192,
           "Queued books at which REST answers 503 and gRPC streams pause (env "
           "QUEUE_HIGH_WATER).");
@@ -56,9 +83,27 @@ using obgw::gateway::GatewayConfig;
 
 // Environment fallbacks: applied before the command line, which wins.
 void ApplyEnvironment() {
-  for (const char* name : {"bind", "http_port", "grpc_port", "threads", "redis_url",
-                           "max_body_bytes", "max_frame_bytes", "max_subscriptions",
-                           "session_queue_frames", "queue_high_water", "max_levels", "log_level"}) {
+  for (const char* name : {"bind",
+                           "http_port",
+                           "grpc_port",
+                           "threads",
+                           "redis_url",
+                           "max_body_bytes",
+                           "max_frame_bytes",
+                           "max_subscriptions",
+                           "session_queue_frames",
+                           "slow_consumer_bytes",
+                           "slow_consumer_grace_ms",
+                           "send_timeout_ms",
+                           "ping_interval_ms",
+                           "idle_timeout_ms",
+                           "max_connections_per_client",
+                           "max_connections",
+                           "max_messages_per_second",
+                           "max_message_burst",
+                           "queue_high_water",
+                           "max_levels",
+                           "log_level"}) {
     std::string env_name(name);
     for (char& c : env_name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     const char* value = std::getenv(env_name.c_str());
@@ -73,8 +118,7 @@ void ApplyEnvironment() {
 template <typename T>
 T InRange(const char* flag, T value, T low, T high) {
   if (value < low || value > high) {
-    Die("--" + std::string(flag) + "=" + std::to_string(value) + " is out of range [" +
-        std::to_string(low) + ", " + std::to_string(high) + "]");
+    Die(absl::StrCat("--", flag, "=", value, " is out of range [", low, ", ", high, "]"));
   }
   return value;
 }
@@ -94,6 +138,29 @@ GatewayConfig ConfigFromFlags() {
       InRange("max_subscriptions", absl::GetFlag(FLAGS_max_subscriptions), 1, 100000));
   config.session_queue_frames = static_cast<std::size_t>(
       InRange("session_queue_frames", absl::GetFlag(FLAGS_session_queue_frames), 1, 1 << 20));
+  config.slow_consumer_bytes = static_cast<std::size_t>(InRange<int64_t>(
+      "slow_consumer_bytes", absl::GetFlag(FLAGS_slow_consumer_bytes), 1024, 1LL << 34));
+  auto millis = [](const char* flag, int32_t value, int32_t low) {
+    return std::chrono::milliseconds(InRange(flag, value, low, 24 * 3600 * 1000));
+  };
+  config.slow_consumer_grace =
+      millis("slow_consumer_grace_ms", absl::GetFlag(FLAGS_slow_consumer_grace_ms), 0);
+  config.send_timeout = millis("send_timeout_ms", absl::GetFlag(FLAGS_send_timeout_ms), 100);
+  config.ping_interval = millis("ping_interval_ms", absl::GetFlag(FLAGS_ping_interval_ms), 0);
+  config.idle_timeout = millis("idle_timeout_ms", absl::GetFlag(FLAGS_idle_timeout_ms), 0);
+  if (config.idle_timeout.count() > 0 && config.ping_interval.count() > 0 &&
+      config.idle_timeout <= config.ping_interval) {
+    Die("--idle_timeout_ms must be longer than --ping_interval_ms (a healthy client answers "
+        "the ping in between)");
+  }
+  config.max_connections_per_client = static_cast<std::size_t>(InRange(
+      "max_connections_per_client", absl::GetFlag(FLAGS_max_connections_per_client), 1, 1 << 20));
+  config.max_connections = static_cast<std::size_t>(
+      InRange("max_connections", absl::GetFlag(FLAGS_max_connections), 1, 1 << 24));
+  config.max_messages_per_second =
+      InRange("max_messages_per_second", absl::GetFlag(FLAGS_max_messages_per_second), 0.1, 1e6);
+  config.max_message_burst = static_cast<std::size_t>(
+      InRange("max_message_burst", absl::GetFlag(FLAGS_max_message_burst), 1, 1 << 20));
   config.queue_high_water = static_cast<std::size_t>(
       InRange<int64_t>("queue_high_water", absl::GetFlag(FLAGS_queue_high_water), 1, 1LL << 26));
   return config;

@@ -1,5 +1,7 @@
 #include "gateway/outbox.h"
 
+#include <algorithm>
+
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -15,19 +17,46 @@ constexpr std::size_t kMaxFramesPerWrite = 512;
 
 }  // namespace
 
-Outbox::Outbox(boost::asio::ip::tcp::socket& socket, std::size_t max_frames, ShardStats& stats)
-    : socket_(socket), max_frames_(max_frames == 0 ? 1 : max_frames), stats_(stats) {}
+Outbox::Outbox(boost::asio::ip::tcp::socket& socket, std::size_t max_frames, std::size_t max_bytes,
+               ShardStats& stats)
+    : socket_(socket),
+      max_frames_(max_frames == 0 ? 1 : max_frames),
+      max_bytes_(max_bytes),
+      stats_(stats) {}
 
 void Outbox::Push(FramePtr frame) {
   if (frames_stopped_ || failed_) return;
   bool is_book = !frame->symbol().empty();
-  if (is_book && pending_books_ >= max_frames_ && !ReplaceQueuedBook(frame)) {
+  bool behind = pending_books_ >= max_frames_ || queued_bytes_ + frame->wire().size() > max_bytes_;
+  if (is_book && behind && !ReplaceQueuedBook(frame)) {
     Conflate();
     if (pending_books_ >= max_frames_) DropOldestBook();
   }
-  if (!frame) return;  // Took the place of a queued book.
-  pending_.push_back(Item{std::move(frame), nullptr, nullptr});
-  if (is_book) ++pending_books_;
+  if (frame) {  // Else it took the place of a queued book.
+    queued_bytes_ += frame->wire().size();
+    pending_.push_back(Item{std::move(frame), nullptr, nullptr});
+    if (is_book) ++pending_books_;
+  }
+  UpdateBudget();
+}
+
+void Outbox::UpdateBudget() {
+  if (queued_bytes_ <= max_bytes_) {
+    over_budget_since_.reset();
+  } else if (!over_budget_since_) {
+    over_budget_since_ = Clock::now();
+  }
+}
+
+void Outbox::DiscardBooks() {
+  auto is_book = [](const Item& item) { return item.frame && !item.frame->symbol().empty(); };
+  for (const Item& item : pending_) {
+    if (is_book(item)) queued_bytes_ -= item.frame->wire().size();
+  }
+  stats_.messages_dropped.fetch_add(pending_books_, std::memory_order_relaxed);
+  pending_.erase(std::remove_if(pending_.begin(), pending_.end(), is_book), pending_.end());
+  pending_books_ = 0;
+  UpdateBudget();
 }
 
 bool Outbox::ReplaceQueuedBook(FramePtr& frame) {
@@ -35,6 +64,7 @@ bool Outbox::ReplaceQueuedBook(FramePtr& frame) {
   // the client gets the fresh state at the earliest slot it would have had.
   for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
     if (it->frame && it->frame->symbol() == frame->symbol()) {
+      queued_bytes_ = queued_bytes_ - it->frame->wire().size() + frame->wire().size();
       it->frame = std::move(frame);
       stats_.messages_conflated.fetch_add(1, std::memory_order_relaxed);
       return true;
@@ -47,6 +77,7 @@ void Outbox::DropOldestBook() {
   // Every queued book is of a different symbol than the new one.
   for (auto it = pending_.begin(); it != pending_.end(); ++it) {
     if (it->frame && !it->frame->symbol().empty()) {
+      queued_bytes_ -= it->frame->wire().size();
       pending_.erase(it);
       --pending_books_;
       stats_.messages_dropped.fetch_add(1, std::memory_order_relaxed);
@@ -62,6 +93,7 @@ void Outbox::Conflate() {
   std::size_t removed = 0;
   for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
     if (it->frame && !it->frame->symbol().empty() && !seen.insert(it->frame->symbol()).second) {
+      queued_bytes_ -= it->frame->wire().size();
       ++removed;
       continue;
     }
@@ -82,6 +114,7 @@ void Outbox::PushRaw(std::string bytes, WriteDone done) {
   // A close frame (FIN + opcode 8) ends the message stream: RFC 6455 forbids
   // data frames after it.
   if (!bytes.empty() && static_cast<unsigned char>(bytes[0]) == 0x88) frames_stopped_ = true;
+  queued_bytes_ += bytes.size();
   pending_.push_back(
       Item{nullptr, std::make_unique<std::string>(std::move(bytes)), std::move(done)});
   Flush();
@@ -107,11 +140,23 @@ void Outbox::Flush() {
     pending_.pop_front();
   }
   writing_ = true;
+  last_progress_ = Clock::now();
+  progress_bytes_ = 0;
   stats_.socket_writes.fetch_add(1, std::memory_order_relaxed);
   stats_.messages_sent.fetch_add(frames, std::memory_order_relaxed);
   // The owner rides along so the socket and the queued bytes outlive the write.
   boost::asio::async_write(
       socket_, buffers_,
+      // Called after each partial write: a write that moves no byte for long
+      // is a client that stopped reading (StalledFor).
+      [this](const boost::system::error_code& ec, std::size_t written) -> std::size_t {
+        if (ec) return 0;
+        if (written > progress_bytes_) {
+          progress_bytes_ = written;
+          last_progress_ = Clock::now();
+        }
+        return 65536;
+      },
       [this, owner = std::move(owner)](boost::system::error_code ec, std::size_t bytes) {
         OnWrite(ec, bytes);
       });
@@ -123,8 +168,10 @@ void Outbox::OnWrite(boost::system::error_code ec, std::size_t bytes) {
   std::vector<Item> done;
   done.swap(in_flight_);
   for (Item& item : done) {
+    queued_bytes_ -= item.frame ? item.frame->wire().size() : item.raw->size();
     if (item.done) item.done(ec, ec ? 0 : item.raw->size());
   }
+  UpdateBudget();
   done.clear();
   in_flight_.swap(done);  // Keep the capacity for the next write.
   if (ec) {
@@ -139,6 +186,8 @@ void Outbox::Fail(boost::system::error_code ec) {
   boost::container::devector<Item> abandoned;
   abandoned.swap(pending_);
   pending_books_ = 0;
+  queued_bytes_ = 0;
+  over_budget_since_.reset();
   for (Item& item : abandoned) {
     if (item.done) item.done(ec, 0);
   }

@@ -1,6 +1,7 @@
 #ifndef OBGW_GATEWAY_SHARD_H_
 #define OBGW_GATEWAY_SHARD_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <absl/container/flat_hash_set.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "gateway/frame.h"
 #include "gateway/shared_state.h"
@@ -21,9 +23,11 @@ namespace obgw::gateway {
 class WebSocketSession;
 
 // One I/O thread and everything on it: an io_context, the HTTP and WebSocket
-// sessions accepted onto it, and the symbol -> sessions index used to fan out
-// frames. Sessions never move between shards, so nothing here is locked: all
-// methods except PostFrames and Stop run on the shard's own thread.
+// sessions accepted onto it, the symbol -> sessions index used to fan out
+// frames, and the sweep timer that polices every session (heartbeats, idle
+// and slow clients) in one pass instead of a timer per connection. Sessions never move between
+// shards, so nothing here is locked: all methods except PostFrames and Stop run on the shard's own
+// thread.
 class Shard {
  public:
   Shard(std::uint32_t index, SharedState& state);
@@ -52,6 +56,9 @@ class Shard {
   // This shard's producer token: its subscription changes and REST books stay
   // in order.
   UpdateQueue::Token& token() { return token_; }
+  // The time of the last sweep: a clock for heartbeats, without a clock
+  // read per message.
+  std::chrono::steady_clock::time_point now() const { return now_; }
 
   void Register(WebSocketSession* session);
   void Unregister(WebSocketSession* session);
@@ -61,6 +68,7 @@ class Shard {
  private:
   void Deliver(const std::vector<FramePtr>& frames);
   void FlushQueued();
+  void Sweep();
 
   const std::uint32_t index_;
   SharedState& state_;
@@ -70,10 +78,12 @@ class Shard {
   absl::flat_hash_set<WebSocketSession*> sessions_;
   std::vector<WebSocketSession*> to_flush_;  // Sessions with books queued.
   bool flush_posted_ = false;
+  std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::now();
   std::thread thread_;
   // Declared last, destroyed first: handlers it still holds release sessions,
   // whose cleanup uses the index above.
   boost::asio::io_context io_context_{1};
+  boost::asio::steady_timer sweep_timer_{io_context_};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
 };
 

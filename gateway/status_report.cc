@@ -35,6 +35,7 @@ std::string RenderHealth(const SharedState& state) {
       {"active_connections", Sum(state, &ShardStats::connections)},
       {"queue_depth", state.queue.Depth()},
       {"uptime_seconds", UptimeSeconds(state)},
+      {"epoch", state.epoch},
   };
   return boost::json::serialize(body);
 }
@@ -55,14 +56,25 @@ std::string RenderStats(const SharedState& state) {
       {"bytes_sent", Sum(state, &ShardStats::bytes_sent)},
       {"ws_errors", Sum(state, &ShardStats::ws_errors)},
       {"ws_closed_too_big", Sum(state, &ShardStats::ws_closed_too_big)},
+      {"ws_closed_slow_consumer", Sum(state, &ShardStats::ws_closed_slow)},
+      {"ws_closed_idle", Sum(state, &ShardStats::ws_closed_idle)},
+      {"ws_refused_connection_limit", Sum(state, &ShardStats::ws_closed_limit)},
+      {"ws_closed_rate_limit", Sum(state, &ShardStats::ws_closed_rate)},
+      {"ws_rate_limited", Sum(state, &ShardStats::ws_rate_limited)},
+      {"ws_pings_sent", Sum(state, &ShardStats::ws_pings_sent)},
+      {"snapshots_sent", Sum(state, &ShardStats::snapshots_sent)},
+      {"messages_throttled", Sum(state, &ShardStats::messages_throttled)},
       {"http_requests", Sum(state, &ShardStats::http_requests)},
       {"updates_routed", state.hub_stats.updates_routed.load(std::memory_order_relaxed)},
       {"hub_batches", state.hub_stats.batches.load(std::memory_order_relaxed)},
       {"hub_conflated", state.hub_stats.conflated.load(std::memory_order_relaxed)},
+      {"hub_snapshots_rendered",
+       state.hub_stats.snapshots_rendered.load(std::memory_order_relaxed)},
       {"queue_delay_ns_total", state.hub_stats.queue_delay_ns.load(std::memory_order_relaxed)},
       {"queue_depth", state.queue.Depth()},
       {"queue_high_water", state.queue.high_water()},
       {"threads", state.config.threads},
+      {"epoch", state.epoch},
   };
   boost::json::object ingest{
       {"rest_accepted", Sum(state, &ShardStats::rest_accepted)},

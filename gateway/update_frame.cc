@@ -11,7 +11,8 @@ namespace {
 constexpr std::string_view kPrefix = R"({"type":"orderbook_update","symbol":")";
 constexpr std::string_view kSeq = R"(","seq":)";
 constexpr std::string_view kTimestamp = R"(,"timestamp":")";
-constexpr std::string_view kData = R"(","data":)";
+constexpr std::string_view kTimestampEnd = R"(")";
+constexpr std::string_view kData = R"(,"data":)";
 constexpr std::string_view kSuffix = "}";
 
 char* Append(char* out, std::string_view text) {
@@ -22,13 +23,13 @@ char* Append(char* out, std::string_view text) {
 }  // namespace
 
 FramePtr RenderUpdateFrame(std::string_view symbol, std::uint64_t seq, std::string_view timestamp,
-                           std::string_view data) {
+                           std::string_view data, std::string_view extra_fields) {
   char seq_text[24];
   auto [seq_end, ec] = std::to_chars(seq_text, seq_text + sizeof(seq_text), seq);
   std::string_view seq_view(seq_text, seq_end - seq_text);
   std::size_t size = kPrefix.size() + symbol.size() + kSeq.size() + seq_view.size() +
-                     kTimestamp.size() + timestamp.size() + kData.size() + data.size() +
-                     kSuffix.size();
+                     kTimestamp.size() + timestamp.size() + kTimestampEnd.size() +
+                     extra_fields.size() + kData.size() + data.size() + kSuffix.size();
   return Frame::TextInPlace(size, std::string(symbol), [&](char* out) {
     out = Append(out, kPrefix);
     out = Append(out, symbol);
@@ -36,6 +37,8 @@ FramePtr RenderUpdateFrame(std::string_view symbol, std::uint64_t seq, std::stri
     out = Append(out, seq_view);
     out = Append(out, kTimestamp);
     out = Append(out, timestamp);
+    out = Append(out, kTimestampEnd);
+    out = Append(out, extra_fields);
     out = Append(out, kData);
     out = Append(out, data);
     Append(out, kSuffix);

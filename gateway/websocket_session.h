@@ -1,21 +1,26 @@
 #ifndef OBGW_GATEWAY_WEBSOCKET_SESSION_H_
 #define OBGW_GATEWAY_WEBSOCKET_SESSION_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <absl/container/flat_hash_map.h>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/container/devector.hpp>
+#include <boost/json/value.hpp>
 
 #include "gateway/frame.h"
 #include "gateway/outbox.h"
 #include "gateway/outbox_stream.h"
+#include "gateway/symbol_throttle.h"
 
 namespace obgw::gateway {
 
@@ -24,17 +29,25 @@ class Shard;
 // One client on WS /ws/{client_id}. Runs on its shard's thread, for life.
 //
 // Owns the Beast websocket stream (handshake, reads, control frames), its
-// Outbox (every byte written), and the client's subscriptions. Subscribing
-// and unsubscribing go through the hub, and the confirmation is sent when the
-// hub has applied the change: a confirmed subscription is live.
+// Outbox (every byte written), the client's subscriptions, and its policing:
+// rate limit, heartbeats, slow-consumer checks (Tick, from the shard's sweep)
+// and the optional per-symbol throttle. Subscribing and unsubscribing go
+// through the hub, and the confirmation is sent when the hub has applied the
+// change: a confirmed subscription is live, and its first book is the
+// snapshot the hub kept.
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
  public:
+  using Clock = std::chrono::steady_clock;
   // Replies a client may leave unread before it is closed with 1008.
   static constexpr std::size_t kMaxUnsentReplies = 1024;
+  // How long a close handshake may take before the socket is simply closed.
+  static constexpr Clock::duration kCloseTimeout = std::chrono::seconds(2);
 
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  WebSocketSession(boost::asio::ip::tcp::socket socket, Shard& shard, std::string client_id);
+  // `throttle`: the client's minimum interval per symbol; zero for none.
+  WebSocketSession(boost::asio::ip::tcp::socket socket, Shard& shard, std::string client_id,
+                   std::chrono::milliseconds throttle);
   ~WebSocketSession();
 
   // Completes the upgrade of `request` and starts reading.
@@ -45,30 +58,48 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   bool Queue(const FramePtr& frame);
   void Flush();
 
+  // The shard's periodic sweep: heartbeats, idle and slow-consumer checks,
+  // and the deadline of a close handshake.
+  void Tick(Clock::time_point now);
+
   // Shutdown: close 1001.
   void CloseGoingAway();
 
  private:
   enum class Subscription { kPending, kLive };
   // On the shard once the hub has applied a change: the reply to send.
-  using Then = FramePtr (*)(WebSocketSession* self, const std::string& symbol);
+  using Then = FramePtr (*)(WebSocketSession* self, const std::string& symbol,
+                            const boost::json::value& req_id, FramePtr snapshot);
 
   void OnAccept(boost::beast::error_code ec);
   void DoRead();
   void OnRead(boost::beast::error_code ec, std::size_t bytes);
+  // The token bucket: false when the message must be refused.
+  bool TakeToken(Clock::time_point now);
   void HandleText(std::string_view text);
-  void Subscribe(const std::string& symbol);
-  void Unsubscribe(const std::string& symbol);
-  FramePtr OnSubscribeApplied(const std::string& symbol);
-  static FramePtr RenderReply(std::string_view type, std::string_view symbol);
-  void SendError(std::string_view code, std::string_view message);
+  void Subscribe(const std::vector<std::string>& symbols, const boost::json::value& req_id);
+  void Unsubscribe(const std::vector<std::string>& symbols, const boost::json::value& req_id);
+  void ListSubscriptions(const boost::json::value& req_id);
+  FramePtr OnSubscribeApplied(const std::string& symbol, const boost::json::value& req_id,
+                              FramePtr snapshot);
+  FramePtr RenderReply(std::string_view type, std::string_view symbol,
+                       const boost::json::value& req_id) const;
+  void SendError(std::string_view code, std::string_view message,
+                 const boost::json::value& req_id = nullptr);
   // Sends a reply now, or queues it behind replies the hub still owes.
   void Reply(FramePtr frame);
   // The hub's answer for the oldest open slot; sends every reply now ready.
   void FillReplySlot(FramePtr frame);
   // Posts a subscription change to the hub; `then` runs on this shard after
   // the hub applied it (if the session is still alive).
-  void PushChange(const std::string& symbol, int delta, Then then);
+  void PushChange(const std::string& symbol, int delta, const boost::json::value& req_id,
+                  Then then);
+  // Books held back by the throttle whose time has come.
+  void OnThrottleTimer();
+  void ArmThrottleTimer(Clock::time_point due);
+  // Starts the close handshake (once); Tick closes the socket if it stalls.
+  void Close(boost::beast::websocket::close_code code, std::string_view reason);
+  void CloseSocket();
   void Cleanup();
   void Fail(boost::beast::error_code ec, const char* what);
 
@@ -80,8 +111,21 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   absl::flat_hash_map<std::string, Subscription> subscriptions_;
   // Replies in request order; null = the hub's answer is still due.
   boost::container::devector<FramePtr> replies_;
+  // Heartbeats (shard's coarse clock).
+  Clock::time_point last_heard_;
+  Clock::time_point last_ping_;
+  Clock::time_point closing_since_;
+  // Rate limit.
+  double tokens_;
+  Clock::time_point tokens_at_;
+  std::size_t refused_in_row_ = 0;
+  // Throttle (?throttle_ms), only when asked for.
+  std::unique_ptr<SymbolThrottle> throttle_;
+  std::unique_ptr<boost::asio::steady_timer> throttle_timer_;
+  Clock::time_point throttle_due_ = Clock::time_point::max();
   bool flush_due_ = false;
   bool registered_ = false;
+  bool admitted_ = false;  // Counted by the connection limits.
   bool closing_ = false;
 };
 

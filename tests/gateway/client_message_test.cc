@@ -9,11 +9,12 @@ namespace obgw::gateway {
 namespace {
 
 using Action = ClientRequest::Action;
+using Symbols = std::vector<std::string>;
 
 TEST(ClientMessageTest, SubscribeCarriesTheSymbol) {
   ClientRequest request = ParseClientMessage(R"({"action":"subscribe","symbol":"AAPL"})");
   EXPECT_EQ(request.action, Action::kSubscribe);
-  EXPECT_EQ(request.symbol, "AAPL");
+  EXPECT_EQ(request.symbols, Symbols{"AAPL"});
   EXPECT_TRUE(request.error_code.empty());
   EXPECT_TRUE(request.error_message.empty());
 }
@@ -21,14 +22,14 @@ TEST(ClientMessageTest, SubscribeCarriesTheSymbol) {
 TEST(ClientMessageTest, UnsubscribeCarriesTheSymbol) {
   ClientRequest request = ParseClientMessage(R"({"action":"unsubscribe","symbol":"TSLA"})");
   EXPECT_EQ(request.action, Action::kUnsubscribe);
-  EXPECT_EQ(request.symbol, "TSLA");
+  EXPECT_EQ(request.symbols, Symbols{"TSLA"});
   EXPECT_TRUE(request.error_code.empty());
 }
 
 TEST(ClientMessageTest, PingNeedsNoSymbol) {
   ClientRequest request = ParseClientMessage(R"({"action":"ping"})");
   EXPECT_EQ(request.action, Action::kPing);
-  EXPECT_TRUE(request.symbol.empty());
+  EXPECT_TRUE(request.symbols.empty());
   EXPECT_TRUE(request.error_code.empty());
 }
 
@@ -36,7 +37,7 @@ TEST(ClientMessageTest, ExtraFieldsAndKeyOrderDoNotMatter) {
   ClientRequest request = ParseClientMessage(
       R"({ "req_id": 7, "symbol" : "MSFT", "extra": [1, {"a": null}], "action": "subscribe" })");
   EXPECT_EQ(request.action, Action::kSubscribe);
-  EXPECT_EQ(request.symbol, "MSFT");
+  EXPECT_EQ(request.symbols, Symbols{"MSFT"});
 }
 
 TEST(ClientMessageTest, AcceptsExchangeStyleSymbols) {
@@ -45,7 +46,7 @@ TEST(ClientMessageTest, AcceptsExchangeStyleSymbols) {
     ClientRequest request =
         ParseClientMessage(R"({"action":"subscribe","symbol":")" + symbol + R"("})");
     EXPECT_EQ(request.action, Action::kSubscribe) << symbol;
-    EXPECT_EQ(request.symbol, symbol);
+    EXPECT_EQ(request.symbols, Symbols{symbol});
     EXPECT_TRUE(request.error_code.empty()) << symbol << ": " << request.error_code;
   }
 }
@@ -75,7 +76,7 @@ TEST(ClientMessageTest, UnknownActionNamesIt) {
   EXPECT_EQ(request.action, Action::kInvalid);
   EXPECT_EQ(request.error_code, "unknown_action");
   EXPECT_EQ(request.error_message, "Unknown action: buy");
-  EXPECT_TRUE(request.symbol.empty());
+  EXPECT_TRUE(request.symbols.empty());
 }
 
 TEST(ClientMessageTest, ActionIsCaseSensitive) {
@@ -136,7 +137,7 @@ TEST(ClientMessageTest, MissingSymbol) {
     EXPECT_EQ(request.action, Action::kInvalid) << text;
     EXPECT_EQ(request.error_code, "missing_symbol") << text;
     EXPECT_FALSE(request.error_message.empty()) << text;
-    EXPECT_TRUE(request.symbol.empty()) << text;
+    EXPECT_TRUE(request.symbols.empty()) << text;
   }
 }
 
@@ -151,7 +152,7 @@ TEST(ClientMessageTest, InvalidSymbols) {
     EXPECT_EQ(request.action, Action::kInvalid) << literal;
     EXPECT_EQ(request.error_code, "invalid_symbol") << literal;
     EXPECT_FALSE(request.error_message.empty()) << literal;
-    EXPECT_TRUE(request.symbol.empty()) << literal;
+    EXPECT_TRUE(request.symbols.empty()) << literal;
   }
 }
 
@@ -167,6 +168,82 @@ TEST(ClientMessageTest, InvalidSymbolErrorDoesNotEchoTheSymbol) {
       ParseClientMessage(R"({"action":"subscribe","symbol":"<script>alert(1)</script>"})");
   EXPECT_EQ(request.error_code, "invalid_symbol");
   EXPECT_EQ(request.error_message.find("script"), std::string::npos);
+}
+
+TEST(ClientMessageTest, SymbolsListKeepsOrderAndDropsRepeats) {
+  ClientRequest request = ParseClientMessage(
+      R"({"action":"subscribe","symbol":"MSFT","symbols":["AAPL","MSFT","TSLA","AAPL"]})");
+  EXPECT_EQ(request.action, Action::kSubscribe);
+  EXPECT_EQ(request.symbols, (Symbols{"MSFT", "AAPL", "TSLA"}));
+  EXPECT_TRUE(request.error_code.empty());
+}
+
+TEST(ClientMessageTest, SymbolsListWorksForUnsubscribe) {
+  ClientRequest request =
+      ParseClientMessage(R"({"action":"unsubscribe","symbol":null,"symbols":["A","B"]})");
+  EXPECT_EQ(request.action, Action::kUnsubscribe);
+  EXPECT_EQ(request.symbols, (Symbols{"A", "B"}));
+}
+
+TEST(ClientMessageTest, MalformedSymbolsList) {
+  for (std::string text :
+       {R"({"action":"subscribe","symbols":[]})", R"({"action":"subscribe","symbols":"AAPL"})",
+        R"({"action":"subscribe","symbols":["AAPL",1]})",
+        R"({"action":"subscribe","symbols":[null]})"}) {
+    ClientRequest request = ParseClientMessage(text);
+    EXPECT_EQ(request.action, Action::kInvalid) << text;
+    EXPECT_EQ(request.error_code, "invalid_symbols") << text;
+    EXPECT_TRUE(request.symbols.empty()) << text;
+  }
+}
+
+TEST(ClientMessageTest, OneInvalidSymbolRejectsTheWholeList) {
+  ClientRequest request =
+      ParseClientMessage(R"({"action":"subscribe","symbols":["AAPL","A B","MSFT"]})");
+  EXPECT_EQ(request.action, Action::kInvalid);
+  EXPECT_EQ(request.error_code, "invalid_symbol");
+  EXPECT_TRUE(request.symbols.empty());
+}
+
+TEST(ClientMessageTest, SymbolsListIsBounded) {
+  std::string list;
+  for (std::size_t i = 0; i <= kMaxSymbolsPerRequest; ++i) {
+    list += (i ? ",\"S" : "\"S") + std::to_string(i) + "\"";
+  }
+  ClientRequest request = ParseClientMessage(R"({"action":"subscribe","symbols":[)" + list + "]}");
+  EXPECT_EQ(request.error_code, "too_many_symbols");
+}
+
+TEST(ClientMessageTest, ReqIdIsKeptAsGiven) {
+  EXPECT_EQ(ParseClientMessage(R"({"action":"ping","req_id":42})").req_id, boost::json::value(42));
+  EXPECT_EQ(ParseClientMessage(R"({"action":"ping","req_id":"a-1"})").req_id,
+            boost::json::value("a-1"));
+  EXPECT_TRUE(ParseClientMessage(R"({"action":"ping"})").req_id.is_null());
+}
+
+TEST(ClientMessageTest, ReqIdIsEchoedEvenWhenTheRequestIsInvalid) {
+  ClientRequest request = ParseClientMessage(R"({"action":"buy","req_id":9})");
+  EXPECT_EQ(request.error_code, "unknown_action");
+  EXPECT_EQ(request.req_id, boost::json::value(9));
+}
+
+TEST(ClientMessageTest, MalformedReqId) {
+  for (std::string text : std::vector<std::string>{
+           R"({"action":"ping","req_id":1.5})", R"({"action":"ping","req_id":{}})",
+           R"({"action":"ping","req_id":[1]})", R"({"action":"ping","req_id":null})",
+           R"({"action":"ping","req_id":")" + std::string(65, 'x') + R"("})"}) {
+    ClientRequest request = ParseClientMessage(text);
+    EXPECT_EQ(request.action, Action::kInvalid) << text;
+    EXPECT_EQ(request.error_code, "invalid_req_id") << text;
+    EXPECT_TRUE(request.req_id.is_null()) << text;
+  }
+}
+
+TEST(ClientMessageTest, ListSubscriptionsNeedsNoSymbol) {
+  ClientRequest request = ParseClientMessage(R"({"action":"list_subscriptions","req_id":"l"})");
+  EXPECT_EQ(request.action, Action::kListSubscriptions);
+  EXPECT_TRUE(request.error_code.empty());
+  EXPECT_EQ(request.req_id, boost::json::value("l"));
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ std::string Describe(const FramePtr& frame) {
 class HubTest : public ::testing::Test {
  protected:
   static constexpr std::uint32_t kShards = 3;
+  static constexpr std::uint64_t kEpoch = 1700000000123456;
 
   struct Dispatched {
     std::uint32_t shard;
@@ -50,7 +51,7 @@ class HubTest : public ::testing::Test {
   HubTest()
       : token_(queue_.MakeToken()),
         hub_(
-            queue_, kShards,
+            queue_, kShards, kEpoch,
             [this](std::uint32_t shard, std::vector<FramePtr> frames, std::size_t deliveries) {
               std::string event = "dispatch " + std::to_string(shard) + ":";
               for (const FramePtr& frame : frames) event += " " + Describe(frame);
@@ -78,9 +79,11 @@ class HubTest : public ::testing::Test {
     change.shard = shard;
     change.symbol = symbol;
     change.delta = delta;
-    change.on_applied = [this, shard, symbol, delta] {
+    change.on_applied = [this, shard, symbol, delta](FramePtr snapshot) {
       events_.push_back("applied " + std::to_string(shard) + " " + symbol + " " +
-                        std::to_string(delta));
+                        std::to_string(delta) +
+                        (snapshot ? " snapshot " + Describe(snapshot) : ""));
+      snapshots_.push_back(std::move(snapshot));
     };
     queue_.PushControl(token_, std::move(change));
   }
@@ -109,6 +112,7 @@ class HubTest : public ::testing::Test {
   std::size_t held_ = 0;       // Deliveries not reported while stalled.
   std::vector<std::size_t> routed_;
   std::vector<std::string> events_;
+  std::vector<FramePtr> snapshots_;  // What each on_applied got, in order.
   Hub hub_;
 };
 
@@ -225,8 +229,9 @@ TEST_F(HubTest, SubscriptionInTheMiddleOfABatch) {
                          "routed A 1",
                          // Books routed before the change leave first ...
                          "dispatch 0: A#1",
-                         // ... then the change counts and is confirmed ...
-                         "applied 1 A 1",
+                         // ... then the change counts and is confirmed, with
+                         // the last book as the snapshot ...
+                         "applied 1 A 1 snapshot A#1",
                          // ... and later books reach the new subscriber.
                          "routed A 2",
                          "dispatch 0: A#2",
@@ -422,7 +427,9 @@ TEST_F(HubTest, SubscriptionChangeFlushesABackloggedShardFirst) {
   PushChange(0, "A", +1);
   hub_.RunOnce(microseconds(0));
   ASSERT_EQ(dispatched_.size(), handed_over + 1);
-  EXPECT_EQ(events_.back(), "applied 0 A 1");
+  // Its snapshot is the newest book, the one just handed over.
+  EXPECT_EQ(events_.back(),
+            "applied 0 A 1 snapshot A#" + std::to_string(Hub::kMaxDeliveriesInFlight / 64 + 1));
 }
 
 }  // namespace
@@ -444,6 +451,73 @@ TEST_F(HubTest, CountsHowLongBooksWaitedInTheQueue) {
   Run();
   EXPECT_GE(stats_.queue_delay_ns.load(), 5'000'000u);
   EXPECT_LT(stats_.queue_delay_ns.load(), 5'000'000'000u);  // Not a bogus epoch difference.
+}
+
+TEST_F(HubTest, NewSubscriberGetsTheLastBookAsSnapshot) {
+  PushBook("A", R"({"bids":[[1,1]],"asks":[]})");
+  PushBook("A", R"({"bids":[[2,2]],"asks":[]})");
+  PushChange(0, "A", +1);
+  Run();
+  ASSERT_EQ(snapshots_.size(), 1u);
+  ASSERT_NE(snapshots_[0], nullptr);
+  boost::json::value message = boost::json::parse(snapshots_[0]->payload());
+  const boost::json::object& object = message.as_object();
+  EXPECT_EQ(object.at("type"), "orderbook_update");
+  EXPECT_EQ(object.at("symbol"), "A");
+  EXPECT_EQ(object.at("seq"), 2);
+  EXPECT_EQ(object.at("snapshot"), true);
+  EXPECT_EQ(object.at("epoch").to_number<std::uint64_t>(), kEpoch);
+  EXPECT_EQ(object.at("data"), boost::json::parse(R"({"bids":[[2,2]],"asks":[]})"));
+  EXPECT_TRUE(object.at("timestamp").is_string());
+  // The snapshot keeps the book's symbol: a newer book may replace it in a
+  // slow client's queue.
+  EXPECT_EQ(snapshots_[0]->symbol(), "A");
+}
+
+TEST_F(HubTest, NoSnapshotBeforeTheFirstBookOrForARepeatedSubscribe) {
+  PushChange(0, "A", +1);  // Nothing published yet.
+  PushBook("A");
+  PushChange(0, "A", 0);   // Repeated subscribe: already has the books.
+  PushChange(0, "A", -1);  // Unsubscribe.
+  Run();
+  ASSERT_EQ(snapshots_.size(), 3u);
+  EXPECT_EQ(snapshots_[0], nullptr);
+  EXPECT_EQ(snapshots_[1], nullptr);
+  EXPECT_EQ(snapshots_[2], nullptr);
+}
+
+TEST_F(HubTest, SnapshotIsRenderedOncePerBookAndSharedBySubscribers) {
+  PushBook("A");
+  PushChange(0, "A", +1);
+  PushChange(1, "A", +1);
+  PushChange(2, "A", +1);
+  Run();
+  ASSERT_EQ(snapshots_.size(), 3u);
+  EXPECT_EQ(snapshots_[0], snapshots_[1]);
+  EXPECT_EQ(snapshots_[1], snapshots_[2]);
+  EXPECT_EQ(stats_.snapshots_rendered.load(), 1u);
+
+  // A newer book makes a new snapshot.
+  PushBook("A");
+  PushChange(0, "A", -1);
+  PushChange(0, "A", +1);
+  Run();
+  ASSERT_EQ(snapshots_.size(), 5u);
+  EXPECT_EQ(Describe(snapshots_[4]), "A#2");
+  EXPECT_EQ(stats_.snapshots_rendered.load(), 2u);
+}
+
+TEST_F(HubTest, SnapshotThenLiveBooksContinueTheSequence) {
+  PushBook("A");
+  PushBook("A");
+  PushChange(0, "A", +1);
+  PushBook("A");
+  PushBook("A");
+  Run();
+  ASSERT_EQ(snapshots_.size(), 1u);
+  std::vector<std::string> seen{Describe(snapshots_[0])};
+  for (const FramePtr& frame : FramesFor(0)) seen.push_back(Describe(frame));
+  EXPECT_EQ(seen, (std::vector<std::string>{"A#2", "A#3", "A#4"}));
 }
 
 }  // namespace

@@ -36,8 +36,8 @@ class OutboxTest : public ::testing::Test {
     acceptor.accept(server_);
   }
 
-  Outbox& MakeOutbox(std::size_t max_frames) {
-    outbox_.emplace(server_, max_frames, stats_);
+  Outbox& MakeOutbox(std::size_t max_frames, std::size_t max_bytes = SIZE_MAX) {
+    outbox_.emplace(server_, max_frames, max_bytes, stats_);
     outbox_->SetOwner(owner_);
     return *outbox_;
   }

@@ -223,7 +223,8 @@ TEST(LegacyClientTest, RepliesKeepRequestOrder) {
 }
 
 TEST(LegacyClientTest, ClientThatNeverReadsRepliesIsClosedWith1008) {
-  OBGW_START_GATEWAY(gw, {});
+  // No rate limit: this client floods, and must be stopped by the reply bound.
+  OBGW_START_GATEWAY(gw, {"--max_messages_per_second=1000000", "--max_message_burst=1000000"});
   // A raw Beast client that writes pings and reads nothing, with a tiny
   // receive buffer: the pongs pile up in the gateway until it gives up.
   boost::asio::io_context io;

@@ -70,7 +70,7 @@ void BM_OutboxPushFullReplace(benchmark::State& state) {
   SocketPair sockets;
   gateway::ShardStats stats;
   auto owner = std::make_shared<int>(0);
-  gateway::Outbox outbox(sockets.server, kMaxFrames, stats);
+  gateway::Outbox outbox(sockets.server, kMaxFrames, SIZE_MAX, stats);
   outbox.SetOwner(owner);
   const std::vector<gateway::FramePtr> frames = MakeFrames(kSymbolCount);
   std::size_t next = 0;
@@ -106,7 +106,7 @@ void BM_OutboxPushFullConflate(benchmark::State& state) {
   std::optional<gateway::Outbox> outbox;
   for (auto _ : state) {
     state.PauseTiming();
-    outbox.emplace(sockets.server, kMaxFrames, stats);
+    outbox.emplace(sockets.server, kMaxFrames, SIZE_MAX, stats);
     outbox->SetOwner(owner);
     for (const auto& frame : fill) outbox->Push(frame);
     state.ResumeTiming();
@@ -143,7 +143,7 @@ void BM_OutboxPushFlush100(benchmark::State& state) {
   gateway::ShardStats stats;
   auto owner = std::make_shared<int>(0);
   // Room for the whole batch: this is the fast client, nothing conflates.
-  gateway::Outbox outbox(sockets.server, 2 * kFramesPerFlush, stats);
+  gateway::Outbox outbox(sockets.server, 2 * kFramesPerFlush, SIZE_MAX, stats);
   outbox.SetOwner(owner);
   const std::vector<gateway::FramePtr> frames = MakeFrames(kSymbolCount);
   std::uint64_t batch_bytes = 0;
