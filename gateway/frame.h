@@ -1,6 +1,7 @@
 #ifndef OBGW_GATEWAY_FRAME_H_
 #define OBGW_GATEWAY_FRAME_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -37,10 +38,28 @@ class Frame {
   // heartbeat. Its empty symbol makes it a control item for the Outbox.
   static const std::shared_ptr<const Frame>& Ping();
 
+  ~Frame();
+  Frame(const Frame&) = delete;
+  Frame& operator=(const Frame&) = delete;
+
+  // One whole frame: header (first byte `fin_and_opcode`, no mask, the
+  // shortest length form) then `payload`.
+  static std::unique_ptr<const std::string> EncodeHeader(unsigned char fin_and_opcode,
+                                                         std::string_view payload);
+
   // The bytes to put on the wire.
   std::string_view wire() const { return storage_; }
   std::string_view payload() const { return wire().substr(header_size_); }
   const std::string& symbol() const { return symbol_; }
+  // Whether permessage-deflate may compress it: data frames, not control.
+  bool compressible() const { return compressible_; }
+
+  // The compressed form for permessage-deflate connections (FrameDeflater),
+  // or an empty string when compressing does not pay; null until a shard
+  // made it. The first shard to finish installs it; a racing shard's copy is
+  // discarded, so no shard ever waits for another.
+  const std::string* deflated() const { return deflated_.load(std::memory_order_acquire); }
+  const std::string* SetDeflated(std::unique_ptr<const std::string> deflated) const;
 
  private:
   explicit Frame(std::string symbol) : symbol_(std::move(symbol)) {}
@@ -51,6 +70,8 @@ class Frame {
   std::string symbol_;
   std::string storage_;
   std::size_t header_size_ = 0;
+  bool compressible_ = true;
+  mutable std::atomic<const std::string*> deflated_{nullptr};
 };
 
 using FramePtr = std::shared_ptr<const Frame>;

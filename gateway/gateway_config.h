@@ -48,6 +48,11 @@ struct GatewayConfig {
   std::size_t queue_high_water = 8192;
   // How long a WebSocket handshake or an idle HTTP connection may take.
   std::chrono::seconds handshake_timeout{30};
+  // permessage-deflate (RFC 7692) for clients that offer it; payloads under
+  // deflate_min_bytes go uncompressed; zlib level 1 (fast) to 9 (small).
+  bool deflate = false;
+  std::size_t deflate_min_bytes = 256;
+  int deflate_level = 1;
   // Adds counters of other components (ingest) to GET /stats; called on a
   // shard thread, must only read atomics.
   std::function<void(boost::json::object&)> extra_stats;

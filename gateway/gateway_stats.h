@@ -31,6 +31,10 @@ struct alignas(64) ShardStats {
   Counter ws_pings_sent{0};       // heartbeat pings
   Counter snapshots_sent{0};      // snapshot books queued to new subscribers
   Counter messages_throttled{0};  // books replaced within a client's throttle_ms
+  Counter frames_deflated{0};     // frames compressed (once per frame, by
+                                  // the first shard that needed it)
+  Counter deflate_bytes_in{0};    // payload bytes before / after compression
+  Counter deflate_bytes_out{0};   // (of the frames that shrank)
   Counter rest_accepted{0};       // POST /broadcast/orderbook answered 200
   Counter rest_rejected{0};       // answered 4xx/5xx
   Counter http_requests{0};

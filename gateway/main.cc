@@ -14,6 +14,7 @@
 #include <absl/flags/parse.h>
 #include <absl/flags/reflection.h>
 #include <absl/flags/usage.h>
+#include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 #include <spdlog/spdlog.h>
 
@@ -65,6 +66,13 @@ ABSL_FLAG(double, max_messages_per_second, 50,
 ABSL_FLAG(int32_t, max_message_burst, 100,
           "Token bucket size; as many refused messages in a row close the connection with 1008 "
           "(env MAX_MESSAGE_BURST).");
+ABSL_FLAG(bool, ws_deflate, false,
+          "Compress WebSocket frames with permessage-deflate for clients that offer it "
+          "(env WS_DEFLATE).");
+ABSL_FLAG(int32_t, ws_deflate_min_bytes, 256,
+          "Smaller messages are sent uncompressed (env WS_DEFLATE_MIN_BYTES).");
+ABSL_FLAG(int32_t, ws_deflate_level, 1,
+          "zlib level, 1 (fastest) to 9 (smallest) (env WS_DEFLATE_LEVEL).");
 ABSL_FLAG(int64_t, queue_high_water, 8192,
           "Queued books at which REST answers 503 and gRPC streams pause (env "
           "QUEUE_HIGH_WATER).");
@@ -81,35 +89,17 @@ using obgw::gateway::GatewayConfig;
   std::exit(2);
 }
 
-// Environment fallbacks: applied before the command line, which wins.
+// Environment fallbacks: applied before the command line, which wins. Every
+// flag of this file has one, named in upper case (--http_port: HTTP_PORT).
 void ApplyEnvironment() {
-  for (const char* name : {"bind",
-                           "http_port",
-                           "grpc_port",
-                           "threads",
-                           "redis_url",
-                           "max_body_bytes",
-                           "max_frame_bytes",
-                           "max_subscriptions",
-                           "session_queue_frames",
-                           "slow_consumer_bytes",
-                           "slow_consumer_grace_ms",
-                           "send_timeout_ms",
-                           "ping_interval_ms",
-                           "idle_timeout_ms",
-                           "max_connections_per_client",
-                           "max_connections",
-                           "max_messages_per_second",
-                           "max_message_burst",
-                           "queue_high_water",
-                           "max_levels",
-                           "log_level"}) {
-    std::string env_name(name);
+  for (const auto& [flag_name, flag] : absl::GetAllFlags()) {
+    if (!absl::EndsWith(flag->Filename(), "gateway/main.cc")) continue;
+    std::string env_name(flag_name);
     for (char& c : env_name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     const char* value = std::getenv(env_name.c_str());
     if (value == nullptr) continue;
     std::string error;
-    if (!absl::FindCommandLineFlag(name)->ParseFrom(value, &error)) {
+    if (!flag->ParseFrom(value, &error)) {
       Die("invalid " + env_name + "='" + value + "': " + error);
     }
   }
@@ -161,6 +151,10 @@ GatewayConfig ConfigFromFlags() {
       InRange("max_messages_per_second", absl::GetFlag(FLAGS_max_messages_per_second), 0.1, 1e6);
   config.max_message_burst = static_cast<std::size_t>(
       InRange("max_message_burst", absl::GetFlag(FLAGS_max_message_burst), 1, 1 << 20));
+  config.deflate = absl::GetFlag(FLAGS_ws_deflate);
+  config.deflate_min_bytes = static_cast<std::size_t>(
+      InRange("ws_deflate_min_bytes", absl::GetFlag(FLAGS_ws_deflate_min_bytes), 0, 1 << 26));
+  config.deflate_level = InRange("ws_deflate_level", absl::GetFlag(FLAGS_ws_deflate_level), 1, 9);
   config.queue_high_water = static_cast<std::size_t>(
       InRange<int64_t>("queue_high_water", absl::GetFlag(FLAGS_queue_high_water), 1, 1LL << 26));
   return config;

@@ -130,7 +130,8 @@ void Outbox::Flush() {
   while (!pending_.empty() && in_flight_.size() < kMaxFramesPerWrite) {
     Item& item = pending_.front();
     if (item.frame) {
-      buffers_.emplace_back(item.frame->wire().data(), item.frame->wire().size());
+      std::string_view wire = deflater_ ? deflater_->Wire(*item.frame) : item.frame->wire();
+      buffers_.emplace_back(wire.data(), wire.size());
       if (!item.frame->symbol().empty()) --pending_books_;
       ++frames;
     } else {

@@ -15,6 +15,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "gateway/frame.h"
+#include "gateway/frame_deflater.h"
 #include "gateway/gateway_stats.h"
 
 namespace obgw::gateway {
@@ -47,6 +48,10 @@ class Outbox {
          ShardStats& stats);
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
+
+  // The connection negotiated permessage-deflate: frames go out compressed
+  // (each compressed once, shared; see FrameDeflater).
+  void UseDeflater(FrameDeflater* deflater) { deflater_ = deflater; }
 
   // Who keeps the socket alive while a write is in flight (the session).
   void SetOwner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
@@ -101,6 +106,7 @@ class Outbox {
   const std::size_t max_bytes_;
   ShardStats& stats_;
   std::weak_ptr<void> owner_;
+  FrameDeflater* deflater_ = nullptr;
   // devector, not deque: an idle connection's empty queue allocates nothing.
   boost::container::devector<Item> pending_;
   std::size_t pending_books_ = 0;  // Items in pending_ that hold a book.

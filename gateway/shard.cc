@@ -13,7 +13,12 @@ Shard::Shard(std::uint32_t index, SharedState& state)
     : index_(index),
       state_(state),
       stats_(*state.shard_stats.at(index)),
-      token_(state.queue.MakeToken()) {}
+      token_(state.queue.MakeToken()) {
+  if (state.config.deflate) {
+    deflater_ = std::make_unique<FrameDeflater>(state.config.deflate_level,
+                                                state.config.deflate_min_bytes, stats_);
+  }
+}
 
 Shard::~Shard() { Stop(); }
 

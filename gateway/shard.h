@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "gateway/frame.h"
+#include "gateway/frame_deflater.h"
 #include "gateway/shared_state.h"
 
 namespace obgw::gateway {
@@ -59,6 +60,9 @@ class Shard {
   // The time of the last sweep: a clock for heartbeats, without a clock
   // read per message.
   std::chrono::steady_clock::time_point now() const { return now_; }
+  // Compresses frames for this shard's permessage-deflate connections; null
+  // unless --ws_deflate.
+  FrameDeflater* deflater() { return deflater_.get(); }
 
   void Register(WebSocketSession* session);
   void Unregister(WebSocketSession* session);
@@ -74,6 +78,7 @@ class Shard {
   SharedState& state_;
   ShardStats& stats_;
   UpdateQueue::Token token_;
+  std::unique_ptr<FrameDeflater> deflater_;
   absl::flat_hash_map<std::string, std::vector<WebSocketSession*>> subscribers_;
   absl::flat_hash_set<WebSocketSession*> sessions_;
   std::vector<WebSocketSession*> to_flush_;  // Sessions with books queued.

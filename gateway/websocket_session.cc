@@ -42,8 +42,29 @@ void WebSocketSession::Run(Request request) {
       websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeout.handshake_timeout = config.handshake_timeout;
   ws_.set_option(timeout);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+  if (shard_.deflater() != nullptr) {
+    // Offered to clients that ask. server_no_context_takeover makes every
+    // message independent, so a frame is compressed once for all clients.
+    // Client messages are few and small: a small inflate window for
+    // clients that let the server choose it.
+    websocket::permessage_deflate deflate;
+    deflate.server_enable = true;
+    deflate.server_no_context_takeover = true;
+    deflate.client_no_context_takeover = true;
+    deflate.server_max_window_bits = 15;
+    deflate.client_max_window_bits = 15;
+    ws_.set_option(deflate);
+  }
+  ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& response) {
     response.set(beast::http::field::server, "orderbook-gateway");
+    // Beast has written its negotiation into the reply. A client that
+    // asked for a smaller server window than the shared frames use gets
+    // them uncompressed (always allowed by RFC 7692).
+    std::string_view extensions = response[beast::http::field::sec_websocket_extensions];
+    if (extensions.starts_with("permessage-deflate") &&
+        extensions.find("server_max_window_bits") == std::string_view::npos) {
+      outbox_.UseDeflater(shard_.deflater());
+    }
   }));
   // Any control frame (pong, ping, close) proves the peer alive. Only called
   // from inside a read, which holds a reference to this session.
