@@ -33,6 +33,10 @@ absl::Status Gateway::Start() {
   return absl::OkStatus();
 }
 
+void Gateway::StopAccepting() {
+  if (running_) listener_->Stop();
+}
+
 void Gateway::Stop(std::chrono::milliseconds grace) {
   if (!running_) return;
   running_ = false;

@@ -27,6 +27,9 @@ class Gateway {
 
   // Binds the HTTP port (fails fast with a reason) and starts every thread.
   absl::Status Start();
+  // First step of a shutdown: new HTTP and WebSocket connections are refused
+  // (the port is closed); open ones are served as before.
+  void StopAccepting();
   // Stops accepting, closes WebSockets with 1001, routes what is queued, and
   // joins every thread; waits at most `grace` for clients to close.
   void Stop(std::chrono::milliseconds grace);

@@ -4,6 +4,7 @@
 // together: parse flags (each with an environment fallback), start both,
 // print the ready line, wait for SIGINT/SIGTERM, shut down in order.
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -76,6 +77,9 @@ ABSL_FLAG(int32_t, ws_deflate_level, 1,
 ABSL_FLAG(int64_t, queue_high_water, 8192,
           "Queued books at which REST answers 503 and gRPC streams pause (env "
           "QUEUE_HIGH_WATER).");
+ABSL_FLAG(int32_t, shutdown_grace_ms, 5000,
+          "On SIGTERM/SIGINT: how long open gRPC streams may take to end, then how long "
+          "WebSocket clients may take to answer the 1001 close (env SHUTDOWN_GRACE_MS).");
 ABSL_FLAG(int32_t, max_levels, 1000, "Most levels per side of a gRPC book (env MAX_LEVELS).");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error (env LOG_LEVEL).");
 
@@ -183,6 +187,8 @@ int main(int argc, char** argv) {
   GatewayConfig config = ConfigFromFlags();
   int grpc_port = InRange("grpc_port", absl::GetFlag(FLAGS_grpc_port), 0, 65535);
   int max_levels = InRange("max_levels", absl::GetFlag(FLAGS_max_levels), 1, 100000);
+  auto grace = std::chrono::milliseconds(
+      InRange("shutdown_grace_ms", absl::GetFlag(FLAGS_shutdown_grace_ms), 0, 600000));
   auto level = spdlog::level::from_str(absl::GetFlag(FLAGS_log_level));
   if (level == spdlog::level::off && absl::GetFlag(FLAGS_log_level) != "off") {
     Die("--log_level='" + absl::GetFlag(FLAGS_log_level) + "' is not a log level");
@@ -226,9 +232,18 @@ int main(int argc, char** argv) {
   int signal = 0;
   sigwait(&signals, &signal);
   spdlog::info("signal {}: shutting down", signal);
-  // gRPC first: its streams finish while the hub still routes their books.
-  ingest.Shutdown(std::chrono::seconds(2));
-  gateway.Stop(std::chrono::seconds(2));
+  auto started = std::chrono::steady_clock::now();
+  // No new connections anywhere (gRPC's Shutdown refuses new streams).
+  gateway.StopAccepting();
+  // gRPC next: open streams may end on their own within the grace period,
+  // and their books still reach the subscribers (the hub keeps routing);
+  // streams still open at the deadline are cancelled.
+  ingest.Shutdown(grace);
+  // Then every WebSocket gets 1001 and the grace period to answer it.
+  gateway.Stop(grace);
+  spdlog::info("stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now() - started)
+                                       .count());
   spdlog::info("stopped");
   return 0;
 }
