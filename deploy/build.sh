@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the dependencies (if missing) and builds everything into build/
-# (override with BUILD_DIR and BUILD_TYPE). Used by run-demo.sh and run-tests.sh.
+# (override with BUILD_DIR and BUILD_TYPE; extra CMake options in CMAKE_ARGS,
+# separated by spaces, none containing one: see run-tests.sh). Used by run-demo.sh
+# and run-tests.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -11,6 +13,7 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   echo "build.sh: not root, skipping deploy/install-deps.sh (run it as root once)"
 fi
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
+# shellcheck disable=SC2086  # CMAKE_ARGS is a list of options
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" ${CMAKE_ARGS:-} >/dev/null
 echo "build.sh: building ($BUILD_TYPE) in $BUILD_DIR/ with $(nproc) jobs; the first build takes several minutes"
 cmake --build "$BUILD_DIR" -j"$(nproc)"

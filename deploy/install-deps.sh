@@ -11,6 +11,8 @@ fi
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git clang clang-format
+  # sanitizer and libFuzzer runtimes for clang, llvm-symbolizer for readable reports
+  libclang-rt-14-dev llvm
   # gRPC 1.51 + Protobuf 3.21
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   # Boost 1.81 explicitly: plain libboost-dev is 1.74
