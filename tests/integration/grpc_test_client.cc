@@ -23,6 +23,33 @@ PublishResult PublishStream(const std::string& target,
   return result;
 }
 
+PublishStreamWriter::PublishStreamWriter(const std::string& target,
+                                         std::chrono::milliseconds timeout)
+    : channel_(grpc::CreateChannel(target, grpc::InsecureChannelCredentials())),
+      stub_(orderbook::v1::OrderBookIngest::NewStub(channel_)) {
+  context_.set_deadline(std::chrono::system_clock::now() + timeout);
+  writer_ = stub_->Publish(&context_, &result_.summary);
+}
+
+PublishStreamWriter::~PublishStreamWriter() {
+  if (!finished_) Finish();
+}
+
+bool PublishStreamWriter::Write(const orderbook::v1::OrderBookUpdate& update) {
+  if (finished_ || !writer_->Write(update)) return false;
+  ++result_.written;
+  return true;
+}
+
+PublishResult PublishStreamWriter::Finish() {
+  if (!finished_) {
+    finished_ = true;
+    writer_->WritesDone();
+    result_.status = writer_->Finish();
+  }
+  return result_;
+}
+
 orderbook::v1::OrderBookUpdate MakeUpdate(std::string_view symbol, std::uint64_t source_seq,
                                           int levels) {
   orderbook::v1::OrderBookUpdate update;

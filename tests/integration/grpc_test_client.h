@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,30 @@ struct PublishResult {
 PublishResult PublishStream(const std::string& target,
                             const std::vector<orderbook::v1::OrderBookUpdate>& updates,
                             std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// One open Publish stream, for tests that pace their writes or write from a
+// thread of their own. Thread-compatible: use from one thread.
+class PublishStreamWriter {
+ public:
+  explicit PublishStreamWriter(const std::string& target,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  PublishStreamWriter(const PublishStreamWriter&) = delete;
+  PublishStreamWriter& operator=(const PublishStreamWriter&) = delete;
+  ~PublishStreamWriter();
+
+  // False once the stream is broken.
+  bool Write(const orderbook::v1::OrderBookUpdate& update);
+  // Half-closes and returns the summary (once).
+  PublishResult Finish();
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<orderbook::v1::OrderBookIngest::Stub> stub_;
+  grpc::ClientContext context_;
+  PublishResult result_;
+  std::unique_ptr<grpc::ClientWriter<orderbook::v1::OrderBookUpdate>> writer_;
+  bool finished_ = false;
+};
 
 // A valid book: `levels` bids from 100 down and asks from 100.5 up, with
 // source_seq set (0 leaves it unset).

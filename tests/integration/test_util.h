@@ -3,6 +3,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +67,23 @@ inline std::int64_t NowUnixMillis() {
 }
 
 inline std::string Str(const boost::json::value& value) { return boost::json::serialize(value); }
+
+// Resident set size of process `pid` in KiB (VmRSS in /proc/<pid>/status);
+// -1 when it cannot be read.
+inline std::int64_t ReadVmRssKib(int pid) {
+  std::FILE* file = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (file == nullptr) return -1;
+  char line[256];
+  std::int64_t kib = -1;
+  while (std::fgets(line, sizeof line, file) != nullptr) {
+    if (std::strncmp(line, "VmRSS:", 6) == 0) {
+      kib = std::strtoll(line + 6, nullptr, 10);
+      break;
+    }
+  }
+  std::fclose(file);
+  return kib;
+}
 
 }  // namespace obgw::testing
 
