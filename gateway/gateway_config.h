@@ -53,6 +53,11 @@ struct GatewayConfig {
   bool deflate = false;
   std::size_t deflate_min_bytes = 256;
   int deflate_level = 1;
+  // The LZ77 window (2^bits bytes) clients may use for their compressed
+  // messages, i.e. the inflate memory a connection may need. Clients that do
+  // not offer client_max_window_bits (they need 15) get no compression
+  // unless this is 15.
+  int deflate_client_window_bits = 9;
   // Adds counters of other components (ingest) to GET /stats; called on a
   // shard thread, must only read atomics.
   std::function<void(boost::json::object&)> extra_stats;

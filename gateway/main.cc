@@ -74,6 +74,11 @@ ABSL_FLAG(int32_t, ws_deflate_min_bytes, 256,
           "Smaller messages are sent uncompressed (env WS_DEFLATE_MIN_BYTES).");
 ABSL_FLAG(int32_t, ws_deflate_level, 1,
           "zlib level, 1 (fastest) to 9 (smallest) (env WS_DEFLATE_LEVEL).");
+ABSL_FLAG(int32_t, ws_deflate_client_window_bits, 9,
+          "LZ77 window (2^N bytes, 9-15) clients may compress their messages with: the inflate "
+          "memory per connection. Below 15, clients that cannot limit their window (they do "
+          "not offer client_max_window_bits) get no compression (env "
+          "WS_DEFLATE_CLIENT_WINDOW_BITS).");
 ABSL_FLAG(int64_t, queue_high_water, 8192,
           "Queued books at which REST answers 503 and gRPC streams pause (env "
           "QUEUE_HIGH_WATER).");
@@ -159,6 +164,8 @@ GatewayConfig ConfigFromFlags() {
   config.deflate_min_bytes = static_cast<std::size_t>(
       InRange("ws_deflate_min_bytes", absl::GetFlag(FLAGS_ws_deflate_min_bytes), 0, 1 << 26));
   config.deflate_level = InRange("ws_deflate_level", absl::GetFlag(FLAGS_ws_deflate_level), 1, 9);
+  config.deflate_client_window_bits = InRange(
+      "ws_deflate_client_window_bits", absl::GetFlag(FLAGS_ws_deflate_client_window_bits), 9, 15);
   config.queue_high_water = static_cast<std::size_t>(
       InRange<int64_t>("queue_high_water", absl::GetFlag(FLAGS_queue_high_water), 1, 1LL << 26));
   return config;

@@ -45,7 +45,7 @@ class Shard {
   // `delivered` runs on the shard once the frames are queued.
   void PostFrames(std::vector<FramePtr> frames, std::function<void()> delivered);
 
-  // Any thread: closes every WebSocket with 1001 "going away".
+  // Any thread: closes every WebSocket with 1001 "server shutting down".
   void CloseAllSessions();
 
   // Shard thread only, from here on.

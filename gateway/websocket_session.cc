@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <absl/strings/str_cat.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket/error.hpp>
@@ -41,18 +42,22 @@ void WebSocketSession::Run(Request request) {
   websocket::stream_base::timeout timeout =
       websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeout.handshake_timeout = config.handshake_timeout;
+  // Beast's own keep-alive (a ping after 150 s, a silent drop after 300 s)
+  // would undercut --idle_timeout_ms: heartbeats are Tick's alone.
+  timeout.idle_timeout = websocket::stream_base::none();
+  timeout.keep_alive_pings = false;
   ws_.set_option(timeout);
   if (shard_.deflater() != nullptr) {
     // Offered to clients that ask. server_no_context_takeover makes every
     // message independent, so a frame is compressed once for all clients.
-    // Client messages are few and small: a small inflate window for
-    // clients that let the server choose it.
+    // Client messages are few and small: a small inflate window (512 bytes
+    // by default instead of 32 KiB) bounds what a connection can cost.
     websocket::permessage_deflate deflate;
     deflate.server_enable = true;
     deflate.server_no_context_takeover = true;
     deflate.client_no_context_takeover = true;
     deflate.server_max_window_bits = 15;
-    deflate.client_max_window_bits = 15;
+    deflate.client_max_window_bits = config.deflate_client_window_bits;
     ws_.set_option(deflate);
   }
   ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& response) {
@@ -146,9 +151,9 @@ bool WebSocketSession::TakeToken(Clock::time_point now) {
     shard_.stats().ws_closed_rate.fetch_add(1, std::memory_order_relaxed);
     Close(websocket::close_code::policy_error, "rate limit exceeded");
   } else {
-    SendError("rate_limited", "Too many messages: at most " +
-                                  std::to_string(config.max_messages_per_second) +
-                                  " per second; this one was ignored");
+    SendError("rate_limited",
+              absl::StrCat("Too many messages: at most ", config.max_messages_per_second,
+                           " per second; this one was ignored"));
   }
   return false;
 }
@@ -181,23 +186,30 @@ void WebSocketSession::Subscribe(const std::vector<std::string>& symbols,
                      req_id);
   }
   for (const std::string& symbol : symbols) {
-    bool inserted = subscriptions_.try_emplace(symbol, Subscription::kPending).second;
+    auto [it, inserted] = subscriptions_.try_emplace(symbol);
     // A repeated subscribe changes no count but is still answered in order.
-    PushChange(
-        symbol, inserted ? 1 : 0, req_id,
-        [](WebSocketSession* self, const std::string& s, const boost::json::value& id,
-           FramePtr snapshot) { return self->OnSubscribeApplied(s, id, std::move(snapshot)); });
+    std::uint64_t change =
+        PushChange(symbol, inserted ? 1 : 0, req_id,
+                   [](WebSocketSession* self, const std::string& s, const boost::json::value& id,
+                      FramePtr snapshot, std::uint64_t applied) {
+                     return self->OnSubscribeApplied(s, id, std::move(snapshot), applied);
+                   });
+    if (inserted) it->second.change = change;
   }
 }
 
 FramePtr WebSocketSession::OnSubscribeApplied(const std::string& symbol,
-                                              const boost::json::value& req_id, FramePtr snapshot) {
+                                              const boost::json::value& req_id, FramePtr snapshot,
+                                              std::uint64_t change) {
   FramePtr confirmation = RenderReply("subscription_confirmed", symbol, req_id);
   auto it = subscriptions_.find(symbol);
-  // Unsubscribed meanwhile: the confirmation still goes out, then the
-  // unsubscription's, in the order the client asked.
-  if (it == subscriptions_.end() || it->second != Subscription::kPending) return confirmation;
-  it->second = Subscription::kLive;
+  // Unsubscribed meanwhile (or subscribed again by a later request): the
+  // confirmation still goes out, then the other answers, in the order the
+  // client asked.
+  if (it == subscriptions_.end() || it->second.live || it->second.change != change) {
+    return confirmation;
+  }
+  it->second.live = true;
   shard_.AddSubscriber(symbol, this);
   if (snapshot) {
     // Right behind its confirmation (every earlier reply is out: the hub
@@ -218,14 +230,15 @@ void WebSocketSession::Unsubscribe(const std::vector<std::string>& symbols,
     int delta = 0;
     if (it != subscriptions_.end()) {
       // Delivery stops now; the hub's count follows.
-      if (it->second == Subscription::kLive) shard_.RemoveSubscriber(symbol, this);
+      if (it->second.live) shard_.RemoveSubscriber(symbol, this);
       subscriptions_.erase(it);
       if (throttle_) throttle_->Forget(symbol);
       delta = -1;
     }
-    PushChange(symbol, delta, req_id,
-               [](WebSocketSession* self, const std::string& s, const boost::json::value& id,
-                  FramePtr) { return self->RenderReply("unsubscription_confirmed", s, id); });
+    PushChange(
+        symbol, delta, req_id,
+        [](WebSocketSession* self, const std::string& s, const boost::json::value& id, FramePtr,
+           std::uint64_t) { return self->RenderReply("unsubscription_confirmed", s, id); });
   }
 }
 
@@ -239,8 +252,9 @@ void WebSocketSession::ListSubscriptions(const boost::json::value& req_id) {
   Reply(Frame::Text(boost::json::serialize(reply)));
 }
 
-void WebSocketSession::PushChange(const std::string& symbol, int delta,
-                                  const boost::json::value& req_id, Then then) {
+std::uint64_t WebSocketSession::PushChange(const std::string& symbol, int delta,
+                                           const boost::json::value& req_id, Then then) {
+  const std::uint64_t number = ++changes_pushed_;
   SubscriptionChange change;
   change.shard = shard_.index();
   change.symbol = symbol;
@@ -249,19 +263,20 @@ void WebSocketSession::PushChange(const std::string& symbol, int delta,
     // The answer's place among this client's replies is taken now, so that
     // replies go out in the order of the requests.
     replies_.push_back(nullptr);
-    change.on_applied = [weak = weak_from_this(), &io = shard_.io_context(), symbol, req_id,
-                         then](FramePtr snapshot) {
+    change.on_applied = [weak = weak_from_this(), &io = shard_.io_context(), symbol, req_id, then,
+                         number](FramePtr snapshot) {
       // On the hub thread: hop back to the session's shard.
-      boost::asio::post(io, [weak, symbol, req_id, then, snapshot = std::move(snapshot)] {
+      boost::asio::post(io, [weak, symbol, req_id, then, number, snapshot = std::move(snapshot)] {
         auto self = weak.lock();
         if (!self || !self->registered_) return;
-        if (FramePtr reply = then(self.get(), symbol, req_id, snapshot)) {
+        if (FramePtr reply = then(self.get(), symbol, req_id, snapshot, number)) {
           self->FillReplySlot(std::move(reply));
         }
       });
     };
   }
   shard_.state().queue.PushControl(shard_.token(), std::move(change));
+  return number;
 }
 
 FramePtr WebSocketSession::RenderReply(std::string_view type, std::string_view symbol,
@@ -402,8 +417,8 @@ void WebSocketSession::CloseSocket() {
 void WebSocketSession::Cleanup() {
   if (!registered_) return;
   registered_ = false;
-  for (const auto& [symbol, state] : subscriptions_) {
-    if (state == Subscription::kLive) shard_.RemoveSubscriber(symbol, this);
+  for (const auto& [symbol, subscription] : subscriptions_) {
+    if (subscription.live) shard_.RemoveSubscriber(symbol, this);
     PushChange(symbol, -1, nullptr, nullptr);
   }
   subscriptions_.clear();

@@ -66,10 +66,18 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   void CloseGoingAway();
 
  private:
-  enum class Subscription { kPending, kLive };
-  // On the shard once the hub has applied a change: the reply to send.
+  struct Subscription {
+    bool live = false;
+    // The subscribe that created it: only that request's confirmation makes
+    // it live (a subscribe, unsubscribe, subscribe burst must not activate
+    // the third with the first's answer, before the hub counted it).
+    std::uint64_t change = 0;
+  };
+  // On the shard once the hub has applied change number `change`: the reply
+  // to send.
   using Then = FramePtr (*)(WebSocketSession* self, const std::string& symbol,
-                            const boost::json::value& req_id, FramePtr snapshot);
+                            const boost::json::value& req_id, FramePtr snapshot,
+                            std::uint64_t change);
 
   void OnAccept(boost::beast::error_code ec);
   void DoRead();
@@ -81,7 +89,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   void Unsubscribe(const std::vector<std::string>& symbols, const boost::json::value& req_id);
   void ListSubscriptions(const boost::json::value& req_id);
   FramePtr OnSubscribeApplied(const std::string& symbol, const boost::json::value& req_id,
-                              FramePtr snapshot);
+                              FramePtr snapshot, std::uint64_t change);
   FramePtr RenderReply(std::string_view type, std::string_view symbol,
                        const boost::json::value& req_id) const;
   void SendError(std::string_view code, std::string_view message,
@@ -91,9 +99,10 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   // The hub's answer for the oldest open slot; sends every reply now ready.
   void FillReplySlot(FramePtr frame);
   // Posts a subscription change to the hub; `then` runs on this shard after
-  // the hub applied it (if the session is still alive).
-  void PushChange(const std::string& symbol, int delta, const boost::json::value& req_id,
-                  Then then);
+  // the hub applied it (if the session is still alive). Returns the change's
+  // number.
+  std::uint64_t PushChange(const std::string& symbol, int delta, const boost::json::value& req_id,
+                           Then then);
   // Books held back by the throttle whose time has come.
   void OnThrottleTimer();
   void ArmThrottleTimer(Clock::time_point due);
@@ -111,6 +120,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   absl::flat_hash_map<std::string, Subscription> subscriptions_;
   // Replies in request order; null = the hub's answer is still due.
   boost::container::devector<FramePtr> replies_;
+  std::uint64_t changes_pushed_ = 0;
   // Heartbeats (shard's coarse clock).
   Clock::time_point last_heard_;
   Clock::time_point last_ping_;

@@ -19,7 +19,7 @@ own process group, with its soft fd limit raised to the hard limit, and is
 killed at the end of the run and on any error.
 
 --only SCENARIO reruns one scenario (fanout-1k, mixed-200, sweep,
-connections, ingest) and regenerates the doc from the stored results of the
+connections, ingest, deflate) and regenerates the doc from the stored results of the
 others. --quick uses tiny durations and writes to $BUILD_DIR/bench-quick/
 unless --out is given (so a smoke check never overwrites the real figures).
 
@@ -51,13 +51,14 @@ BIN_DIR = os.path.join(BUILD_DIR, "bin")
 PYTHON = "/usr/bin/python3"  # Debian's, which has fastapi and uvicorn
 ONE_COMMAND = "/usr/bin/python3 tests/bench/run_benchmarks.py"
 
-SCENARIOS = ["fanout-1k", "mixed-200", "sweep", "connections", "ingest"]
+SCENARIOS = ["fanout-1k", "mixed-200", "sweep", "connections", "ingest", "deflate"]
 # Display names: target and publishing path.
 TARGETS = {
     ("gateway", "http"): "gateway (HTTP)",
     ("gateway", "grpc"): "gateway (gRPC)",
     ("python-seed", "http"): "python-seed",
     ("node-ws", "http"): "node-ws",
+    ("gateway-deflate", "grpc"): "gateway (gRPC, deflate)",
 }
 PEERS = ["python-seed", "node-ws"]
 SWEEP_RATES = [1000, 5000, 10000, 20000, 50000]
@@ -227,9 +228,11 @@ class Env:
 
     def start(self, target):
         """Starts a fresh server; returns (server, http_port, grpc_port)."""
-        if target == "gateway":
-            server = Server("gateway", [self.gateway, "--bind=127.0.0.1", "--http_port=0",
-                                        "--grpc_port=0", "--log_level=warn"], REPO_ROOT, self.tmp)
+        if target in ("gateway", "gateway-deflate"):
+            extra = ["--ws_deflate"] if target == "gateway-deflate" else []
+            server = Server(target, [self.gateway, "--bind=127.0.0.1", "--http_port=0",
+                                     "--grpc_port=0", "--log_level=warn"] + extra,
+                            REPO_ROOT, self.tmp)
             line = server.wait_ready_line(30)
             http = int(re.search(r"http=\S*:(\d+)", line).group(1))
             grpc = int(re.search(r"grpc=\S*:(\d+)", line).group(1))
@@ -389,6 +392,20 @@ def scenario_runs(quick):
     runs["ingest"].append(("ingest", "ingest", "gateway", "grpc", dict(
         clients=0, symbols=10, subs_per_client=0, levels=10, rate=0, publishers=1,
         duration_s=dur, drain_s=0)))
+    # permessage-deflate: the same moderate load (1,000 20-level books/s to
+    # 50 subscribers each) with plain and compressed clients, then idle
+    # connections of each kind for the memory per connection.
+    idle = 300 if quick else 5000
+    for target in ("gateway", "gateway-deflate"):
+        deflate = "true" if target == "gateway-deflate" else "false"
+        runs["deflate"].append(("deflate-50k", "deflate", target, "grpc", dict(
+            clients=200, symbols=20, subs_per_client=5, levels=20, rate=1000,
+            publishers=GRPC_PUBLISHERS, duration_s=dur, drain_s=drain, deflate=deflate)))
+    for target in ("gateway", "gateway-deflate"):
+        deflate = "true" if target == "gateway-deflate" else "false"
+        runs["deflate"].append(("deflate-idle", "deflate", target, "none", dict(
+            clients=idle, symbols=10, subs_per_client=1, duration_s=0, drain_s=0,
+            connect_timeout_s=180, deflate=deflate)))
     return runs
 
 
@@ -511,6 +528,34 @@ def table_rows(results, scenario_filter):
             "—" if idle else f"{r.get('server_cpu_pct', 0):.0f}",
             f"{r.get('server_rss_kb_peak', 0) / 1024:.0f}",
             fmt_ratio(rp), fmt_ratio(rn)]) + " |")
+    return "\n".join(lines)
+
+
+def deflate_rows(results):
+    """The permessage-deflate comparison: plain vs compressed clients."""
+    lines = ["| run | clients | delivered msg/s | p50 ms | p99 ms | server CPU % | "
+             "server RSS peak MB | wire bytes / message | RSS per idle connection |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        if r.get("group") != "deflate":
+            continue
+        label = "deflate" if r.get("target") == "gateway-deflate" else "plain"
+        if not ok(r):
+            lines.append(f"| {r.get('scenario')} {label} | ERROR: {r.get('error', '?')} "
+                         "| | | | | | | |")
+            continue
+        idle = r.get("publish") == "none"
+        lat = r.get("latency_us", {})
+        lines.append("| " + " | ".join([
+            f"{r['scenario']} {label}" + (" ⚠" if r.get("error") else ""),
+            f"{r.get('connected', 0):,} ({r.get('deflate_negotiated', 0):,} negotiated)",
+            "—" if idle else fmt_int(r.get("delivered_per_s")),
+            "—" if idle else fmt_ms(lat.get("p50")),
+            "—" if idle else fmt_ms(lat.get("p99")),
+            "—" if idle else f"{r.get('server_cpu_pct', 0):.0f}",
+            f"{r.get('server_rss_kb_peak', 0) / 1024:.0f}",
+            "—" if idle else f"{r.get('wire_bytes_per_message', 0):,.0f}",
+            f"{r.get('rss_bytes_per_connection', 0) / 1024:.2f} KB" if idle else "—"]) + " |")
     return "\n".join(lines)
 
 
@@ -732,6 +777,18 @@ keep up with the offered rate (HTTP publishers wait for each reply, so a slow se
 {table_rows(results, in_group("sweep"))}
 
 ![delivered/s and p99 latency vs offered load](performance.png)
+
+## permessage-deflate (`--ws_deflate`)
+
+The mixed-200 topology at a moderate load (1,000 books/s of 20 levels a side, 50 subscribers
+each: 50,000 messages/s), over gRPC, once with plain clients and once with clients that offer
+permessage-deflate (`orderbook-loadgen --deflate`, which inflates every message as a browser
+would; its inflating shares the 2 cores). Then idle connections of each kind, for memory.
+The gateway compresses each frame once (zlib level 1, frames of 256 bytes and more) and sends
+the same bytes to every compressing client, so its CPU cost grows with books published, not
+with subscribers.
+
+{deflate_rows(results)}
 
 ## Goals
 

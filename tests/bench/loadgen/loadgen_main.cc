@@ -38,6 +38,8 @@ ABSL_FLAG(int32_t, server_pid, 0, "pid of the server, for its CPU and RSS; 0 = n
 ABSL_FLAG(std::string, target, "gateway", "name of the server in the output");
 ABSL_FLAG(std::string, scenario, "custom", "name of the scenario in the output");
 ABSL_FLAG(double, connect_timeout_s, 120, "longest time to connect and subscribe every client");
+ABSL_FLAG(bool, deflate, false,
+          "offer permessage-deflate and inflate compressed frames, as browsers do");
 ABSL_FLAG(int32_t, reader_threads, 2,
           "threads reading the WebSocket clients (one can saturate near 250k messages/s)");
 
@@ -94,7 +96,8 @@ int main(int argc, char** argv) {
   const std::int64_t rss_before_kb = server.RssKb();
   SubscriberPool pool(absl::GetFlag(FLAGS_host),
                       static_cast<std::uint16_t>(absl::GetFlag(FLAGS_http_port)), plan,
-                      static_cast<std::size_t>(std::max(1, absl::GetFlag(FLAGS_reader_threads))));
+                      static_cast<std::size_t>(std::max(1, absl::GetFlag(FLAGS_reader_threads))),
+                      absl::GetFlag(FLAGS_deflate));
   auto connect_started = Clock::now();
   bool all_connected = pool.ConnectAll(
       std::chrono::seconds(static_cast<int>(absl::GetFlag(FLAGS_connect_timeout_s))));
@@ -193,6 +196,11 @@ int main(int argc, char** argv) {
         {"max", latency.PercentileUs(1.0)}}},
       {"connect_s", connect_s},
       {"reader_threads", absl::GetFlag(FLAGS_reader_threads)},
+      {"deflate_offered", absl::GetFlag(FLAGS_deflate)},
+      {"deflate_negotiated", pool.deflate_negotiated()},
+      {"wire_bytes", pool.wire_bytes()},
+      {"wire_bytes_per_message",
+       received > 0 ? static_cast<double>(pool.wire_bytes()) / static_cast<double>(received) : 0.0},
   };
   if (server.valid()) {
     out["server_cpu_pct"] = cpu_wall_s > 0 ? 100.0 * (cpu_after - cpu_before) / cpu_wall_s : 0.0;

@@ -25,10 +25,19 @@ class SubscriberPool::Client : public std::enable_shared_from_this<Client> {
     ws_.next_layer().async_connect(endpoint, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->Fail();
       self->ws_.next_layer().set_option(tcp::no_delay(true));
+      if (self->pool_.deflate_) {
+        websocket::permessage_deflate deflate;
+        deflate.client_enable = true;
+        self->ws_.set_option(deflate);
+      }
       self->ws_.async_handshake(
-          self->pool_.host_, "/ws/lg-" + std::to_string(self->index_),
+          self->response_, self->pool_.host_, "/ws/lg-" + std::to_string(self->index_),
           [self](beast::error_code ec) {
             if (ec) return self->Fail();
+            if (self->response_[beast::http::field::sec_websocket_extensions].starts_with(
+                    "permessage-deflate")) {
+              self->pool_.deflate_negotiated_.fetch_add(1, std::memory_order_relaxed);
+            }
             self->pool_.confirmations_due_.fetch_add(self->pool_.plan_[self->index_].size());
             self->pool_.connected_.fetch_add(1, std::memory_order_relaxed);
             self->pool_.StartNext();
@@ -61,6 +70,7 @@ class SubscriberPool::Client : public std::enable_shared_from_this<Client> {
         boost::asio::buffer(pending_.data() + used_, pending_.size() - used_),
         [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
           if (ec) return;  // Closed by the server or at Stop().
+          self->pool_.wire_bytes_.fetch_add(bytes, std::memory_order_relaxed);
           self->used_ += bytes;
           self->SplitFrames();
           self->ReadRaw();
@@ -85,7 +95,14 @@ class SubscriberPool::Client : public std::enable_shared_from_this<Client> {
       }
       if (used_ - pos < header + length) break;
       if ((data[pos] & 0x0F) == 0x1) {
-        pool_.OnMessage(reader_, std::string_view(pending_.data() + pos + header, length));
+        std::string_view payload(pending_.data() + pos + header, length);
+        if ((data[pos] & 0x40) == 0) {
+          pool_.OnMessage(reader_, payload);
+        } else if (reader_.Inflate(payload)) {  // RSV1: compressed.
+          pool_.OnMessage(reader_, reader_.inflated);
+        } else {
+          pool_.failures_.fetch_add(1, std::memory_order_relaxed);
+        }
       }
       pos += header + length;
     }
@@ -103,15 +120,45 @@ class SubscriberPool::Client : public std::enable_shared_from_this<Client> {
   Reader& reader_;
   std::size_t index_;
   websocket::stream<tcp::socket> ws_;
+  websocket::response_type response_;
   std::vector<char> pending_;  // Received bytes not yet split into frames.
   std::size_t used_ = 0;
   std::string request_;
 };
 
+SubscriberPool::Reader::Reader() { inflateInit2(&zstream, -15); }
+
+SubscriberPool::Reader::~Reader() { inflateEnd(&zstream); }
+
+bool SubscriberPool::Reader::Inflate(std::string_view payload) {
+  // RFC 7692 7.2.2: append the 00 00 FF FF the sender removed. The gateway
+  // negotiates server_no_context_takeover, so each message starts afresh.
+  static constexpr unsigned char kTail[4] = {0x00, 0x00, 0xFF, 0xFF};
+  inflateReset(&zstream);
+  inflated.resize(std::max<std::size_t>(inflated.capacity(), payload.size() * 8 + 1024));
+  std::size_t produced = 0;
+  for (int part = 0; part < 2; ++part) {
+    zstream.next_in = part == 0 ? reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()))
+                                : const_cast<Bytef*>(kTail);
+    zstream.avail_in = part == 0 ? static_cast<uInt>(payload.size()) : 4;
+    while (zstream.avail_in > 0) {
+      if (produced == inflated.size()) inflated.resize(inflated.size() * 2);
+      zstream.next_out = reinterpret_cast<Bytef*>(inflated.data() + produced);
+      zstream.avail_out = static_cast<uInt>(inflated.size() - produced);
+      int result = inflate(&zstream, Z_SYNC_FLUSH);
+      produced = inflated.size() - zstream.avail_out;
+      if (result != Z_OK && result != Z_BUF_ERROR) return false;
+      if (result == Z_BUF_ERROR && zstream.avail_out != 0) return false;
+    }
+  }
+  inflated.resize(produced);
+  return true;
+}
+
 SubscriberPool::SubscriberPool(std::string host, std::uint16_t port,
                                std::vector<std::vector<std::string>> symbols_per_client,
-                               std::size_t threads)
-    : host_(std::move(host)), port_(port), plan_(std::move(symbols_per_client)) {
+                               std::size_t threads, bool deflate)
+    : host_(std::move(host)), port_(port), plan_(std::move(symbols_per_client)), deflate_(deflate) {
   for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
     readers_.push_back(std::make_unique<Reader>());
     readers_.back()->latencies.Reserve(1 << 21);

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include <zlib.h>
 #include <boost/asio/io_context.hpp>
 
 #include "latency_recorder.h"
@@ -26,8 +27,11 @@ namespace obgw::loadgen {
 // atomics read by the main thread; the latency samples are merged at Stop().
 class SubscriberPool {
  public:
+  // `deflate`: offer permessage-deflate and inflate compressed frames (as a
+  // browser would), to measure what compression costs and saves.
   SubscriberPool(std::string host, std::uint16_t port,
-                 std::vector<std::vector<std::string>> symbols_per_client, std::size_t threads);
+                 std::vector<std::vector<std::string>> symbols_per_client, std::size_t threads,
+                 bool deflate = false);
   ~SubscriberPool();
 
   // Connects every client (at most `window` handshakes in flight) and waits
@@ -38,6 +42,10 @@ class SubscriberPool {
   std::uint64_t received() const { return received_.load(std::memory_order_relaxed); }
   std::uint64_t connected() const { return connected_.load(std::memory_order_relaxed); }
   std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  // Clients whose handshake negotiated permessage-deflate.
+  std::uint64_t deflate_negotiated() const { return deflate_negotiated_.load(); }
+  // Bytes read off the sockets (compressed, with frame headers).
+  std::uint64_t wire_bytes() const { return wire_bytes_.load(std::memory_order_relaxed); }
   // Stops the threads and merges their samples into latencies().
   void Stop();
   LatencyRecorder& latencies() { return latencies_; }
@@ -47,9 +55,17 @@ class SubscriberPool {
 
   // One reader thread's world.
   struct Reader {
+    Reader();
+    ~Reader();
+    // Inflates one permessage-deflate payload (no context takeover) into
+    // `inflated`; false if it is corrupt.
+    bool Inflate(std::string_view payload);
+
     boost::asio::io_context io_context{1};
     LatencyRecorder latencies;
     std::thread thread;
+    z_stream zstream{};
+    std::string inflated;
   };
 
   // Starts the next client of the plan, if any (any reader thread).
@@ -68,6 +84,9 @@ class SubscriberPool {
   std::atomic<std::uint64_t> connected_{0};
   std::atomic<std::uint64_t> failures_{0};
   std::atomic<std::uint64_t> received_{0};
+  const bool deflate_;
+  std::atomic<std::uint64_t> deflate_negotiated_{0};
+  std::atomic<std::uint64_t> wire_bytes_{0};
   LatencyRecorder latencies_;  // Merged at Stop().
 };
 
