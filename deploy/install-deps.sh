@@ -19,6 +19,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   # abseil, logging, queue, Redis client, OpenSSL
   libabsl-dev libspdlog-dev libfmt-dev libconcurrentqueue-dev libhiredis-dev libssl-dev
+  # permessage-deflate (--ws_deflate)
+  zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev redis-server curl python3
   # a real browser for the end-to-end test of the guide's WebSocketClient
