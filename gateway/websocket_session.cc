@@ -75,6 +75,10 @@ void WebSocketSession::Run(Request request) {
   // from inside a read, which holds a reference to this session.
   ws_.control_callback(
       [this](websocket::frame_type, beast::string_view) { last_heard_ = shard_.now(); });
+  // Counted before the 101 goes out, so connections are admitted in the
+  // order their handshakes complete; a refused one is closed once open.
+  verdict_ = shard_.state().connection_limits.Admit(client_id_);
+  admitted_ = verdict_ == ConnectionLimits::Verdict::kAdmitted;
   // Beast writes the 101 reply through the Outbox; reading starts after it.
   ws_.async_accept(request,
                    beast::bind_front_handler(&WebSocketSession::OnAccept, shared_from_this()));
@@ -85,9 +89,8 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
   shard_.Register(this);
   registered_ = true;
   last_heard_ = last_ping_ = tokens_at_ = shard_.now();
-  switch (shard_.state().connection_limits.Admit(client_id_)) {
+  switch (verdict_) {
     case ConnectionLimits::Verdict::kAdmitted:
-      admitted_ = true;
       break;
     case ConnectionLimits::Verdict::kClientLimit:
       shard_.stats().ws_closed_limit.fetch_add(1, std::memory_order_relaxed);
@@ -415,6 +418,8 @@ void WebSocketSession::CloseSocket() {
 }
 
 void WebSocketSession::Cleanup() {
+  if (admitted_) shard_.state().connection_limits.Release(client_id_);
+  admitted_ = false;
   if (!registered_) return;
   registered_ = false;
   for (const auto& [symbol, subscription] : subscriptions_) {
@@ -422,8 +427,6 @@ void WebSocketSession::Cleanup() {
     PushChange(symbol, -1, nullptr, nullptr);
   }
   subscriptions_.clear();
-  if (admitted_) shard_.state().connection_limits.Release(client_id_);
-  admitted_ = false;
   if (throttle_timer_) throttle_timer_->cancel();
   shard_.Unregister(this);
 }

@@ -17,6 +17,7 @@
 #include <boost/container/devector.hpp>
 #include <boost/json/value.hpp>
 
+#include "gateway/connection_limits.h"
 #include "gateway/frame.h"
 #include "gateway/outbox.h"
 #include "gateway/outbox_stream.h"
@@ -135,6 +136,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   Clock::time_point throttle_due_ = Clock::time_point::max();
   bool flush_due_ = false;
   bool registered_ = false;
+  ConnectionLimits::Verdict verdict_ = ConnectionLimits::Verdict::kAdmitted;
   bool admitted_ = false;  // Counted by the connection limits.
   bool closing_ = false;
 };

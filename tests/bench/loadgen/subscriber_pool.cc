@@ -204,6 +204,10 @@ void SubscriberPool::OnMessage(Reader& reader, std::string_view text) {
   // The type is near the front in every server's encoding; no full parse.
   std::string_view head = text.substr(0, 48);
   if (head.find("orderbook_update") != std::string_view::npos) {
+    // The gateway's snapshot on subscribe repeats a book published earlier
+    // (another run's): it is neither expected nor a latency sample.
+    std::string_view before_data = text.substr(0, text.find("\"data\""));
+    if (before_data.find("\"snapshot\":true") != std::string_view::npos) return;
     received_.fetch_add(1, std::memory_order_relaxed);
     std::int64_t sent = ExtractSendTimeNs(text);
     if (sent > 0) reader.latencies.Record(NowNs() - sent);
