@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -148,6 +149,8 @@ std::unique_ptr<ChromiumProcess> ChromiumProcess::Start(std::string* error, Dura
   }
   if (pid == 0) {
     ::setsid();  // Own session and process group: teardown kills the tree.
+    // And it dies with the test process, even when that is killed.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
