@@ -27,6 +27,7 @@ struct alignas(64) ShardStats {
   Counter ws_closed_idle{0};      // closed: silent for idle_timeout
   Counter ws_closed_limit{0};     // refused: connection limit (per client_id or node)
   Counter ws_closed_rate{0};      // closed 1008 "rate limit exceeded"
+  Counter ws_closed_unread{0};    // closed 1008 "too many unread replies"
   Counter ws_rate_limited{0};     // client messages rejected by the rate limit
   Counter ws_pings_sent{0};       // heartbeat pings
   Counter snapshots_sent{0};      // snapshot books queued to new subscribers

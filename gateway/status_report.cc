@@ -60,6 +60,7 @@ std::string RenderStats(const SharedState& state) {
       {"ws_closed_idle", Sum(state, &ShardStats::ws_closed_idle)},
       {"ws_refused_connection_limit", Sum(state, &ShardStats::ws_closed_limit)},
       {"ws_closed_rate_limit", Sum(state, &ShardStats::ws_closed_rate)},
+      {"ws_closed_unread_replies", Sum(state, &ShardStats::ws_closed_unread)},
       {"ws_rate_limited", Sum(state, &ShardStats::ws_rate_limited)},
       {"ws_pings_sent", Sum(state, &ShardStats::ws_pings_sent)},
       {"snapshots_sent", Sum(state, &ShardStats::snapshots_sent)},

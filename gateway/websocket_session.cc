@@ -132,6 +132,7 @@ void WebSocketSession::OnRead(beast::error_code ec, std::size_t bytes) {
   if (replies_.size() + outbox_.pending_replies() > kMaxUnsentReplies) {
     // A client that sends requests but never reads the answers would make
     // its queue grow without bound.
+    if (!closing_) shard_.stats().ws_closed_unread.fetch_add(1, std::memory_order_relaxed);
     Close(websocket::close_code::policy_error, "too many unread replies");
   }
   DoRead();
