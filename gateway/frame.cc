@@ -5,8 +5,9 @@
 namespace obgw::gateway {
 
 std::shared_ptr<const Frame> Frame::Text(std::string_view payload, std::string symbol) {
-  return TextInPlace(payload.size(), std::move(symbol),
-                     [&](char* out) { std::memcpy(out, payload.data(), payload.size()); });
+  return TextInPlace(payload.size(), std::move(symbol), [&](char* out) {
+    if (!payload.empty()) std::memcpy(out, payload.data(), payload.size());
+  });
 }
 
 namespace {

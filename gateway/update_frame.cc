@@ -16,7 +16,8 @@ constexpr std::string_view kData = R"(,"data":)";
 constexpr std::string_view kSuffix = "}";
 
 char* Append(char* out, std::string_view text) {
-  std::memcpy(out, text.data(), text.size());
+  // memcpy from an empty view's null data() is undefined, even for 0 bytes.
+  if (!text.empty()) std::memcpy(out, text.data(), text.size());
   return out + text.size();
 }
 
