@@ -38,12 +38,14 @@ PublishReactor::PublishReactor(gateway::UpdateQueue& queue, IngestStats& stats,
   stats_.streams_open.fetch_add(1, std::memory_order_relaxed);
   stats_.streams_total.fetch_add(1, std::memory_order_relaxed);
   spdlog::debug("gRPC ingest: stream from {} opened", peer_);
+  HandOff();
   StartRead(&msg_);
 }
 
 PublishReactor::~PublishReactor() = default;
 
 void PublishReactor::OnReadDone(bool ok) {
+  HandOff();
   if (!ok) {
     // No more messages: the client half-closed (answer it) or the call was
     // cancelled (the answer goes nowhere, but Finish is still required).
@@ -56,6 +58,7 @@ void PublishReactor::OnReadDone(bool ok) {
   }
   // Nothing may touch members after this: the next OnReadDone can run on
   // another thread as soon as the read completes.
+  HandOff();
   StartRead(&msg_);
 }
 
@@ -89,6 +92,7 @@ void PublishReactor::Pause() {
   // Once `paused` is set and the mutex released, OnCancel may Finish the call
   // and OnDone delete `this` at any moment: take what is needed afterwards
   // into locals first.
+  HandOff();
   gateway::UpdateQueue& queue = queue_;
   std::shared_ptr<FlowControl> flow = flow_;
   bool cancelled;
@@ -104,6 +108,7 @@ void PublishReactor::Pause() {
   if (cancelled) {
     // OnCancel already ran while our read was in flight, so it left the
     // Finish to us; pausing now would leave a dead call waiting on the hub.
+    HandOff();
     Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
     return;
   }
@@ -117,11 +122,13 @@ void PublishReactor::Pause() {
       reactor = flow->reactor;
     }
     // Alive: paused implied no Finish, hence no OnDone (see FlowControl).
+    reactor->HandOff();
     reactor->StartRead(&reactor->msg_);
   });
 }
 
 void PublishReactor::OnCancel() {
+  HandOff();
   bool finish_now;
   {
     std::lock_guard lock(flow_->mutex);
@@ -138,10 +145,12 @@ void PublishReactor::FinishWithSummary() {
   summary_->set_accepted(accepted_);
   summary_->set_rejected(rejected_);
   for (std::string& error : errors_) summary_->add_errors(std::move(error));
+  HandOff();
   Finish(grpc::Status::OK);
 }
 
 void PublishReactor::OnDone() {
+  HandOff();
   spdlog::info("gRPC ingest: stream from {} done: {} accepted, {} rejected", peer_, accepted_,
                rejected_);
   stats_.streams_open.fetch_sub(1, std::memory_order_relaxed);
