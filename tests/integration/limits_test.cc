@@ -247,7 +247,8 @@ TEST(LimitsTest, InvalidThrottleOrClientIdIsRefusedWithHttp400) {
     SCOPED_TRACE(c.target.substr(0, 60));
     HttpResponse response = RawHttpExchange(port, UpgradeRequest(c.target));
     EXPECT_EQ(response.status, 400) << response.Describe();
-    const json::value* code = Find(response.Json(), "code");
+    const json::value body = response.Json();  // Find points into it.
+    const json::value* code = Find(body, "code");
     EXPECT_TRUE(code != nullptr && *code == json::value(c.code)) << response.Describe();
     // And a WebSocket client sees the refused handshake.
     WsTestClient client;
