@@ -12,9 +12,11 @@
 #include <atomic>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -318,8 +320,14 @@ TEST(SlowConsumerTest, StalledClientDoesNotSlowOthersAndIsClosed) {
   // (a loaded 2-core machine shares its cores with the gateway, the publisher
   // and the readers) from failing the test; a real head-of-line block (books
   // waiting on the stalled socket) would cost the send timeout, 1000 ms.
-  EXPECT_LE(p99_stalled, 1.10 * p99_baseline + 2.0)
-      << "baseline p99 " << p99_baseline << " ms, with stalled client " << p99_stalled << " ms";
+  // Under ThreadSanitizer (5-15x slower, run-tests.sh tsan sets
+  // OBGW_NO_LATENCY_ASSERTS) latencies say nothing about the gateway: the
+  // figures are printed above, everything else is still checked.
+  const char* no_latency = std::getenv("OBGW_NO_LATENCY_ASSERTS");
+  if (no_latency == nullptr || std::string_view(no_latency) != "1") {
+    EXPECT_LE(p99_stalled, 1.10 * p99_baseline + 2.0)
+        << "baseline p99 " << p99_baseline << " ms, with stalled client " << p99_stalled << " ms";
+  }
   // Memory stays bounded: the stalled client's backlog is capped by its budget.
   ASSERT_GT(rss_baseline, 0);
   EXPECT_LE(rss_stalled, rss_baseline + 64 * 1024)
