@@ -1,6 +1,7 @@
 #include "gateway/outbox.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -226,13 +227,8 @@ TEST_F(OutboxTest, ControlRepliesAreNeverDropped) {
   EXPECT_EQ(Read(expected.size()), expected);
 }
 
-// BUG (gateway/outbox.cc, Outbox::Push): conflation only looks at books that
-// are already queued, not at the incoming one. With [B1, A1] queued and
-// max_frames 2, a newer A2 should replace A1 (conflation: "a newer book for
-// the same symbol replaces the queued one ... nothing is lost but
-// staleness"). Instead Conflate() finds no duplicate, and the drop path
-// discards B1, the only book of B: the client never sees B's state, and
-// receives the stale A1. Enable once Push conflates against the new frame.
+// With [B1, A1] queued and the queue full, a newer A2 takes A1's place; B1,
+// the only book of B, stays.
 TEST_F(OutboxTest, NewBookReplacesTheQueuedBookOfItsSymbol) {
   Outbox& outbox = MakeOutbox(2);
   FramePtr b1 = Frame::Text(Book("B", 1), "B");
@@ -428,6 +424,88 @@ TEST_F(OutboxTest, QueuedRawBytesFailWithTheWriteAhead) {
   EXPECT_TRUE(results[0]);
   EXPECT_EQ(outbox.pending(), 0u);
   EXPECT_EQ(stats_.socket_writes.load(), 1u);
+}
+
+TEST_F(OutboxTest, ByteBudgetConflatesBeforeTheFrameBound) {
+  FramePtr a1 = Frame::Text(Book("A", 1), "A");
+  FramePtr b1 = Frame::Text(Book("B", 1), "B");
+  FramePtr a2 = Frame::Text(Book("A", 2), "A");
+  // Room for 1,000 books but bytes for two.
+  Outbox& outbox = MakeOutbox(1000, a1->wire().size() + b1->wire().size());
+  outbox.Push(a1);
+  outbox.Push(b1);
+  EXPECT_EQ(outbox.queued_bytes(), a1->wire().size() + b1->wire().size());
+  outbox.Push(a2);  // Would exceed the budget: takes A1's place.
+  EXPECT_EQ(stats_.messages_conflated.load(), 1u);
+  EXPECT_EQ(outbox.pending(), 2u);
+  EXPECT_FALSE(outbox.over_budget_since());
+  outbox.Flush();
+  RunIo();
+  std::string expected = std::string(a2->wire()) + std::string(b1->wire());
+  EXPECT_EQ(Read(expected.size()), expected);
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+}
+
+TEST_F(OutboxTest, OverBudgetWhenConflationCannotHelpUntilWritten) {
+  FramePtr a = Frame::Text(Book("A", 1), "A");
+  FramePtr b = Frame::Text(Book("B", 1), "B");
+  Outbox& outbox = MakeOutbox(1000, a->wire().size());
+  outbox.Push(a);
+  EXPECT_FALSE(outbox.over_budget_since());
+  outbox.Push(b);  // Another symbol: nothing to conflate, the budget is exceeded.
+  ASSERT_TRUE(outbox.over_budget_since());
+  EXPECT_LE(*outbox.over_budget_since(), Outbox::Clock::now());
+  EXPECT_EQ(stats_.messages_dropped.load(), 0u);
+  outbox.Flush();
+  RunIo();
+  EXPECT_FALSE(outbox.over_budget_since());
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+}
+
+TEST_F(OutboxTest, DiscardBooksKeepsRepliesAndCountsTheDrops) {
+  Outbox& outbox = MakeOutbox(8);
+  FramePtr confirmed = Frame::Text(R"({"type":"subscription_confirmed","symbol":"A"})");
+  FramePtr a = Frame::Text(Book("A", 1), "A");
+  FramePtr b = Frame::Text(Book("B", 1), "B");
+  FramePtr pong = Frame::Text(R"({"type":"pong"})");
+  outbox.Push(confirmed);
+  outbox.Push(a);
+  outbox.Push(b);
+  outbox.Push(pong);
+  outbox.DiscardBooks();
+  EXPECT_EQ(stats_.messages_dropped.load(), 2u);
+  EXPECT_EQ(outbox.pending(), 2u);
+  EXPECT_EQ(outbox.queued_bytes(), confirmed->wire().size() + pong->wire().size());
+  outbox.Flush();
+  RunIo();
+  std::string expected = std::string(confirmed->wire()) + std::string(pong->wire());
+  EXPECT_EQ(Read(expected.size()), expected);
+  EXPECT_TRUE(NothingMore());
+}
+
+TEST_F(OutboxTest, StalledForMeasuresAWriteThePeerDoesNotRead) {
+  Outbox& outbox = MakeOutbox(1000);
+  EXPECT_EQ(outbox.StalledFor(Outbox::Clock::now()), Outbox::Clock::duration::zero());
+  // Far more than loopback buffers hold: the write cannot finish unread.
+  std::string payload(256 * 1024, 'x');
+  for (int i = 0; i < 200; ++i) outbox.Push(Frame::Text(payload, "S" + std::to_string(i)));
+  outbox.Flush();
+  io_.restart();
+  io_.run_for(std::chrono::milliseconds(300));
+  auto now = Outbox::Clock::now();
+  // The last progress was when the kernel buffers filled, before `now`.
+  EXPECT_GT(outbox.StalledFor(now), Outbox::Clock::duration::zero());
+  EXPECT_GE(outbox.StalledFor(now + std::chrono::seconds(5)), std::chrono::seconds(5));
+  // The peer reads: the write moves again, and the stall restarts from zero.
+  std::string sink(1 << 20, '\0');
+  for (int i = 0; i < 20; ++i) {
+    boost::system::error_code ec;
+    client_.read_some(asio::buffer(sink), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_LT(outbox.StalledFor(Outbox::Clock::now()), std::chrono::milliseconds(150));
 }
 
 }  // namespace
