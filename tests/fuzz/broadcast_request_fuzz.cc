@@ -11,7 +11,8 @@
 //   - status != 0 implies a non-empty code;
 //   - detail is valid UTF-8 (it goes back in the JSON reply).
 //
-//   build-asan/bin/broadcast_request_fuzz -dict=tests/fuzz/json.dict tests/fuzz/corpus/broadcast_request
+//   build-asan/bin/broadcast_request_fuzz -dict=tests/fuzz/json.dict
+//   tests/fuzz/corpus/broadcast_request
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cstddef>
@@ -55,8 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (check.status != 0 && check.status != 400 && check.status != 413 && check.status != 422) {
     Fail("status is not 0, 400, 413 or 422", check);
   }
-  const bool valid =
-      has_symbol && obgw::gateway::IsValidSymbol(symbol) && IsJsonObject(body);
+  const bool valid = has_symbol && obgw::gateway::IsValidSymbol(symbol) && IsJsonObject(body);
   if (check.status == 0 && !valid) Fail("accepted an invalid request", check);
   if (valid && check.status != 0 && check.status != 413) Fail("rejected a valid request", check);
   if (check.status != 0 && check.code.empty()) Fail("rejected without a code", check);

@@ -24,17 +24,6 @@ namespace json = boost::json;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-// The value at `key`, or null when absent (never throws).
-json::value Field(const json::object& message, std::string_view key) {
-  const json::value* value = message.if_contains(key);
-  return value != nullptr ? *value : json::value();
-}
-
-std::string TypeOf(const json::object& message) {
-  const json::value* type = message.if_contains("type");
-  return type != nullptr && type->is_string() ? std::string(type->as_string()) : std::string();
-}
-
 // The server closed `client` with `code` and `reason` (within 5 s).
 ::testing::AssertionResult ClosedWith(WsTestClient& client, int code, std::string_view reason) {
   if (!client.WaitForClose()) {

@@ -30,17 +30,6 @@ using Clock = std::chrono::steady_clock;
 // How long "nothing more arrives" is watched for.
 constexpr milliseconds kQuiet{300};
 
-// The value at `key`, or null when absent (never throws).
-json::value Field(const json::object& message, std::string_view key) {
-  const json::value* value = message.if_contains(key);
-  return value != nullptr ? *value : json::value();
-}
-
-std::string TypeOf(const json::object& message) {
-  const json::value* type = message.if_contains("type");
-  return type != nullptr && type->is_string() ? std::string(type->as_string()) : std::string();
-}
-
 // The next message must be a JSON object of `type` (and of `symbol`, unless
 // empty); it is stored in `out`.
 ::testing::AssertionResult NextIs(WsTestClient& client, std::string_view type,

@@ -36,8 +36,7 @@ RawWsClient::~RawWsClient() {
   if (fd_ >= 0) close(fd_);
 }
 
-bool RawWsClient::Connect(int port, std::string_view target, int receive_buffer,
-                          Duration timeout) {
+bool RawWsClient::Connect(int port, std::string_view target, int receive_buffer, Duration timeout) {
   auto deadline = Clock::now() + timeout;
   fd_ = socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) {
@@ -103,7 +102,8 @@ bool RawWsClient::SendText(std::string_view text, Duration timeout) {
   } else {
     frame.push_back(static_cast<char>(mask_bit | 127));
     for (int i = 7; i >= 0; --i) {
-      frame.push_back(static_cast<char>((static_cast<std::uint64_t>(text.size()) >> (8 * i)) & 0xFF));
+      frame.push_back(
+          static_cast<char>((static_cast<std::uint64_t>(text.size()) >> (8 * i)) & 0xFF));
     }
   }
   const unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};

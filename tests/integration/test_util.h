@@ -68,6 +68,18 @@ inline std::int64_t NowUnixMillis() {
 
 inline std::string Str(const boost::json::value& value) { return boost::json::serialize(value); }
 
+// The value at `key` of a server message, or null when absent (never throws).
+inline boost::json::value Field(const boost::json::object& message, std::string_view key) {
+  const boost::json::value* value = message.if_contains(key);
+  return value != nullptr ? *value : boost::json::value();
+}
+
+// A server message's "type", or "" when it has none.
+inline std::string TypeOf(const boost::json::object& message) {
+  const boost::json::value* type = message.if_contains("type");
+  return type != nullptr && type->is_string() ? std::string(type->as_string()) : std::string();
+}
+
 // Resident set size of process `pid` in KiB (VmRSS in /proc/<pid>/status);
 // -1 when it cannot be read.
 inline std::int64_t ReadVmRssKib(int pid) {

@@ -34,7 +34,7 @@ void BM_HubRoute(benchmark::State& state) {
   std::uint64_t frames_dispatched = 0;
   std::uint64_t batches_dispatched = 0;
   gateway::Hub hub(
-      queue, kShardCount, /*epoch=*/ 1,
+      queue, kShardCount, /*epoch=*/1,
       [&](std::uint32_t shard, std::vector<gateway::FramePtr> frames, std::size_t deliveries) {
         frames_dispatched += frames.size();
         ++batches_dispatched;
