@@ -23,6 +23,8 @@ packages=(
   zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev redis-server curl python3
+  # promtool checks the /metrics text (tests/integration/metrics_test)
+  prometheus
   # a real browser for the end-to-end test of the guide's WebSocketClient
   chromium
   # peers for side-by-side benchmarks (python-seed: FastAPI; node-ws: Node.js)

@@ -19,8 +19,8 @@
 #include <absl/strings/str_cat.h>
 #include <spdlog/spdlog.h>
 
-#include "gateway/flags_usage.h"
-#include "gateway/gateway.h"
+#include "ingest/cli/flags_usage.h"
+#include "gateway/node/gateway.h"
 #include "ingest/ingest_service.h"
 #include "ingest/ingest_stats.h"
 

@@ -8,7 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
-#include "gateway/update_queue.h"
+#include "gateway/fanout/update_queue.h"
 #include "ingest/ingest_stats.h"
 #include "ingest/update_validator.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"

@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/book_update.h"
+#include "gateway/fanout/book_update.h"
 #include "ingest/book_renderer.h"
 #include "ingest/printable.h"
 #include "spdlog/spdlog.h"

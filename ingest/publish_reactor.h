@@ -20,7 +20,7 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
-#include "gateway/update_queue.h"
+#include "gateway/fanout/update_queue.h"
 #include "ingest/ingest_stats.h"
 #include "ingest/update_validator.h"
 #include "orderbook/v1/orderbook.pb.h"

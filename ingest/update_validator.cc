@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/symbol.h"
+#include "gateway/fanout/symbol.h"
 #include "ingest/printable.h"
 
 namespace obgw::ingest {

@@ -26,7 +26,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "gateway/flags_usage.h"
+#include "ingest/cli/flags_usage.h"
 #include "ingest/feed/book_generator.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
 #include "spdlog/spdlog.h"

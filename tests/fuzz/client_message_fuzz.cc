@@ -14,7 +14,7 @@
 #include <cstdio>
 #include <string_view>
 
-#include "gateway/client_message.h"
+#include "gateway/ws/client_message.h"
 #include "tests/fuzz/utf8.h"
 
 namespace {

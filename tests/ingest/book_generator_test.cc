@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/symbol.h"
+#include "gateway/fanout/symbol.h"
 #include "ingest/update_validator.h"
 
 namespace obgw::ingest {

@@ -16,7 +16,7 @@
 #include <absl/flags/usage.h>
 #include <boost/json.hpp>
 
-#include "gateway/flags_usage.h"
+#include "ingest/cli/flags_usage.h"
 #include "ingest/feed/book_generator.h"
 #include "process_sampler.h"
 #include "publisher.h"

@@ -8,8 +8,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "gateway/broadcast_request.h"
-#include "gateway/client_message.h"
+#include "gateway/http/broadcast_request.h"
+#include "gateway/ws/client_message.h"
 #include "tests/bench/micro/bench_data.h"
 
 namespace obgw::bench {

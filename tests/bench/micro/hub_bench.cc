@@ -13,11 +13,11 @@
 
 #include <benchmark/benchmark.h>
 
-#include "gateway/book_update.h"
-#include "gateway/frame.h"
-#include "gateway/gateway_stats.h"
-#include "gateway/hub.h"
-#include "gateway/update_queue.h"
+#include "gateway/fanout/book_update.h"
+#include "gateway/fanout/frame.h"
+#include "gateway/metrics/gateway_stats.h"
+#include "gateway/fanout/hub.h"
+#include "gateway/fanout/update_queue.h"
 #include "tests/bench/micro/bench_data.h"
 
 namespace obgw::bench {

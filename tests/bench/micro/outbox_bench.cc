@@ -24,10 +24,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "gateway/frame.h"
-#include "gateway/gateway_stats.h"
-#include "gateway/outbox.h"
-#include "gateway/update_frame.h"
+#include "gateway/fanout/frame.h"
+#include "gateway/metrics/gateway_stats.h"
+#include "gateway/ws/outbox.h"
+#include "gateway/fanout/update_frame.h"
 #include "tests/bench/micro/bench_data.h"
 
 namespace obgw::bench {

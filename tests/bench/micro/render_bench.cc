@@ -11,7 +11,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "gateway/update_frame.h"
+#include "gateway/fanout/update_frame.h"
 #include "ingest/book_renderer.h"
 #include "tests/bench/micro/bench_data.h"
 

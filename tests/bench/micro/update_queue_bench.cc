@@ -21,8 +21,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "gateway/book_update.h"
-#include "gateway/update_queue.h"
+#include "gateway/fanout/book_update.h"
+#include "gateway/fanout/update_queue.h"
 #include "tests/bench/micro/bench_data.h"
 
 namespace obgw::bench {

@@ -1,0 +1,54 @@
+#ifndef OBGW_GATEWAY_FANOUT_BOOK_UPDATE_H_
+#define OBGW_GATEWAY_FANOUT_BOOK_UPDATE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "gateway/fanout/frame.h"
+
+namespace obgw::gateway {
+
+// One order book on its way into the fan-out. Built by a producer (a gRPC
+// reactor or the REST shim) on its own thread, moved through the UpdateQueue,
+// and consumed by the hub thread.
+struct BookUpdate {
+  // Validated symbol (see symbol.h).
+  std::string symbol;
+  // A JSON object, sent to clients verbatim as the "data" field.
+  std::string data;
+  // Steady-clock nanoseconds when the gateway received the update; the hub
+  // adds the time it waited in the queue to /stats queue_delay_ns_total.
+  std::int64_t received_ns = 0;
+  // Runs on the hub thread once the update is routed, with the number of
+  // subscribers it was routed to. Set by the REST shim to answer its request;
+  // empty for gRPC.
+  std::function<void(std::size_t subscribers)> on_routed;
+};
+
+// A session on an I/O shard starts or stops following a symbol. The hub keeps
+// per-shard subscriber counts from these, so it posts each frame only to the
+// shards that want it.
+struct SubscriptionChange {
+  std::uint32_t shard = 0;
+  std::string symbol;
+  // +1 subscribe, -1 unsubscribe, 0 a repeated request (answered in order,
+  // counts unchanged).
+  int delta = 0;
+  // Runs on the hub thread once the change counts, so that every update the
+  // hub routes afterwards reaches a new subscriber. It posts the activation
+  // and the confirmation back to the session's shard. For a new subscription
+  // (delta +1) it gets the symbol's snapshot frame (the last book, marked
+  // "snapshot":true), null if none was published yet. May be empty.
+  std::function<void(FramePtr snapshot)> on_applied;
+};
+
+// What travels through the UpdateQueue to the hub.
+using HubMessage = std::variant<BookUpdate, SubscriptionChange>;
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_FANOUT_BOOK_UPDATE_H_

@@ -1,0 +1,169 @@
+#include "gateway/fanout/hub.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace obgw::gateway {
+namespace {
+
+// Messages taken per bulk dequeue: large enough to amortize the hand-off to
+// the shards under load, small enough to keep the first book's delay short.
+constexpr std::size_t kBatchSize = 512;
+
+}  // namespace
+
+Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, std::uint64_t epoch, Dispatch dispatch,
+         HubStats& stats)
+    : queue_(queue),
+      shard_count_(shard_count),
+      snapshot_fields_(R"(,"snapshot":true,"epoch":)" + std::to_string(epoch)),
+      dispatch_(std::move(dispatch)),
+      stats_(stats),
+      pending_(shard_count),
+      pending_index_(shard_count),
+      pending_deliveries_(shard_count, 0),
+      batch_(kBatchSize) {
+  for (std::uint32_t i = 0; i < shard_count; ++i) {
+    in_flight_.push_back(std::make_unique<std::atomic<std::size_t>>(0));
+  }
+}
+
+Hub::~Hub() { Stop(); }
+
+void Hub::Start() {
+  thread_ = std::thread([this] {
+    while (!stopping_.load(std::memory_order_acquire)) RunOnce(std::chrono::milliseconds(10));
+    // Drain what producers queued before the stop, so no accepted book is lost.
+    while (RunOnce(std::chrono::microseconds(0)) > 0) {
+    }
+  });
+}
+
+void Hub::Stop() {
+  stopping_.store(true, std::memory_order_release);
+  if (thread_.joinable()) thread_.join();
+}
+
+std::size_t Hub::RunOnce(std::chrono::microseconds wait) {
+  bool deferred = false;
+  for (const auto& frames : pending_) deferred |= !frames.empty();
+  // A batch waiting for a backlogged shard is retried soon, new books or not.
+  if (deferred) wait = std::min(wait, std::chrono::microseconds(200));
+  std::size_t count = queue_.PopBulk(batch_.data(), batch_.size(), wait);
+  queue_.AfterPop();
+  if (count == 0) {
+    if (deferred) DispatchPending(false);
+    return 0;
+  }
+  stats_.batches.fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (auto* update = std::get_if<BookUpdate>(&batch_[i])) {
+      Route(*update);
+    } else {
+      Apply(std::get<SubscriptionChange>(batch_[i]));
+    }
+    batch_[i] = HubMessage();  // Release the payload now, not at the next dequeue.
+  }
+  DispatchPending(false);
+  return count;
+}
+
+void Hub::Route(BookUpdate& update) {
+  auto [it, inserted] = symbols_.try_emplace(update.symbol);
+  SymbolState& state = it->second;
+  if (inserted) state.per_shard.assign(shard_count_, 0);
+  ++state.seq;
+  state.last_time = std::chrono::system_clock::now();
+  if (state.subscribers > 0) {
+    FramePtr frame =
+        RenderUpdateFrame(update.symbol, state.seq, clock_.Format(state.last_time), update.data);
+    for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
+      if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
+    }
+  }
+  // Kept (moved, not copied) for the next subscriber's snapshot.
+  state.last_data = std::move(update.data);
+  state.snapshot.reset();
+  stats_.updates_routed.fetch_add(1, std::memory_order_relaxed);
+  if (update.received_ns > 0) {
+    std::int64_t waited = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count() -
+                          update.received_ns;
+    stats_.queue_delay_ns.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(waited, 0)),
+                                    std::memory_order_relaxed);
+  }
+  if (update.on_routed) update.on_routed(state.subscribers);
+}
+
+void Hub::Apply(SubscriptionChange& change) {
+  // Books already routed in this batch go to the shards first, so a new
+  // subscriber sees only books dequeued after its subscription.
+  // (Backlogged or not: changes are rare.)
+  DispatchPending(true);
+  auto [it, inserted] = symbols_.try_emplace(change.symbol);
+  SymbolState& state = it->second;
+  if (inserted) state.per_shard.assign(shard_count_, 0);
+  if (change.shard >= shard_count_) {
+    spdlog::error("hub: subscription change from unknown shard {}", change.shard);
+    return;
+  }
+  std::uint32_t& on_shard = state.per_shard[change.shard];
+  FramePtr snapshot;
+  if (change.delta > 0) {
+    snapshot = Snapshot(change.symbol, state);
+    if (state.subscribers == 0) stats_.symbols.fetch_add(1, std::memory_order_relaxed);
+    ++on_shard;
+    ++state.subscribers;
+  } else if (change.delta < 0 && on_shard > 0) {
+    --on_shard;
+    --state.subscribers;
+    if (state.subscribers == 0) stats_.symbols.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (change.on_applied) change.on_applied(std::move(snapshot));
+}
+
+FramePtr Hub::Snapshot(const std::string& symbol, SymbolState& state) {
+  if (state.seq == 0) return nullptr;  // Nothing published yet.
+  if (!state.snapshot) {
+    state.snapshot = RenderUpdateFrame(symbol, state.seq, snapshot_clock_.Format(state.last_time),
+                                       state.last_data, snapshot_fields_);
+    stats_.snapshots_rendered.fetch_add(1, std::memory_order_relaxed);
+  }
+  return state.snapshot;
+}
+
+void Hub::AddPending(std::uint32_t shard, const FramePtr& frame, std::size_t deliveries) {
+  std::vector<FramePtr>& frames = pending_[shard];
+  if (!Backlogged(shard)) {
+    frames.push_back(frame);
+    pending_deliveries_[shard] += deliveries;
+    return;
+  }
+  // The shard is behind: its waiting batch keeps one book per symbol.
+  auto& index = pending_index_[shard];
+  if (index.empty()) {
+    for (std::size_t i = 0; i < frames.size(); ++i) index[frames[i]->symbol()] = i;
+  }
+  auto [it, inserted] = index.try_emplace(frame->symbol(), frames.size());
+  if (inserted) {
+    frames.push_back(frame);
+    pending_deliveries_[shard] += deliveries;
+  } else {
+    frames[it->second] = frame;
+    stats_.conflated.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Hub::DispatchPending(bool force) {
+  for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
+    if (pending_[shard].empty() || (!force && Backlogged(shard))) continue;
+    pending_index_[shard].clear();
+    std::size_t deliveries = std::exchange(pending_deliveries_[shard], 0);
+    in_flight_[shard]->fetch_add(deliveries, std::memory_order_acq_rel);
+    dispatch_(shard, std::exchange(pending_[shard], {}), deliveries);
+  }
+}
+
+}  // namespace obgw::gateway

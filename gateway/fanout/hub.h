@@ -1,0 +1,117 @@
+#ifndef OBGW_GATEWAY_FANOUT_HUB_H_
+#define OBGW_GATEWAY_FANOUT_HUB_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+
+#include "gateway/fanout/frame.h"
+#include "gateway/metrics/gateway_stats.h"
+#include "gateway/fanout/update_frame.h"
+#include "gateway/fanout/update_queue.h"
+
+namespace obgw::gateway {
+
+// The sequencer between producers and I/O shards. Runs on its own thread.
+//
+// Owns all per-symbol state: the seq counter, the last book (the snapshot a
+// new subscriber gets first) and how many subscribers each shard has (a
+// symbol's entry stays once seen, so its seq never restarts; its memory is
+// one book per symbol ever published).
+// For each book it assigns the next seq, renders the client frame once, and
+// hands it to every shard with subscribers, batched: one hand-off per shard
+// per bulk dequeue, never one per subscriber. Subscription changes pass
+// through the same queue, so a subscription is live (counted) before its
+// confirmation is sent, and every book dequeued after it reaches the new
+// subscriber.
+//
+// Bounded: at most kMaxDeliveriesInFlight deliveries (frame x subscriber
+// on that shard) per shard are handed over and not yet queued by the shard
+// (it reports each batch with BatchDelivered), about 0.1 s of fan-out work.
+// While a shard is that far behind, its next batch waits in the hub and keeps only
+// the newest book of each symbol (hub_conflated), so a fan-out slower than
+// the ingest costs staleness, never unbounded memory or latency.
+class Hub {
+ public:
+  // Hands a batch of frames to shard `shard`; called on the hub thread, must
+  // not block (it posts to the shard's io_context). The shard calls
+  // BatchDelivered(shard, deliveries) once it has queued the frames.
+  using Dispatch = std::function<void(std::uint32_t shard, std::vector<FramePtr> frames,
+                                      std::size_t deliveries)>;
+
+  // `epoch` tells this run of the gateway apart from earlier ones; it is sent
+  // with every snapshot so a client can detect that seq restarted.
+  Hub(UpdateQueue& queue, std::uint32_t shard_count, std::uint64_t epoch, Dispatch dispatch,
+      HubStats& stats);
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  static constexpr std::size_t kMaxDeliveriesInFlight = 16384;
+
+  void Start();
+  // Processes what is already queued, then stops and joins the thread.
+  void Stop();
+
+  // One loop iteration: dequeue up to a batch, route it, dispatch. Returns
+  // the number of messages processed. Public so tests can drive the hub
+  // without its thread.
+  std::size_t RunOnce(std::chrono::microseconds wait);
+
+  // Any thread (the shard): one batch of `shard` has been delivered.
+  void BatchDelivered(std::uint32_t shard, std::size_t deliveries) {
+    in_flight_[shard]->fetch_sub(deliveries, std::memory_order_release);
+  }
+
+ private:
+  struct SymbolState {
+    std::uint64_t seq = 0;
+    std::uint32_t subscribers = 0;
+    std::vector<std::uint32_t> per_shard;
+    // The book of `seq` (empty before the first) and when the hub routed it.
+    std::string last_data;
+    std::chrono::system_clock::time_point last_time;
+    // Its snapshot frame, rendered at the first subscribe after it and shared
+    // by every later one (a reconnect storm renders it once).
+    FramePtr snapshot;
+  };
+
+  void Route(BookUpdate& update);
+  void Apply(SubscriptionChange& change);
+  FramePtr Snapshot(const std::string& symbol, SymbolState& state);
+  // Hands each shard its pending batch, unless the shard is backlogged (and
+  // `force` is false).
+  void DispatchPending(bool force);
+  bool Backlogged(std::uint32_t shard) const {
+    return in_flight_[shard]->load(std::memory_order_acquire) >= kMaxDeliveriesInFlight;
+  }
+  // `deliveries`: the symbol's subscribers on that shard.
+  void AddPending(std::uint32_t shard, const FramePtr& frame, std::size_t deliveries);
+
+  UpdateQueue& queue_;
+  const std::uint32_t shard_count_;
+  const std::string snapshot_fields_;  // ,"snapshot":true,"epoch":E
+  Dispatch dispatch_;
+  HubStats& stats_;
+  absl::flat_hash_map<std::string, SymbolState> symbols_;
+  std::vector<std::vector<FramePtr>> pending_;  // Per shard, this batch.
+  // Per shard, while backlogged: symbol -> its book's index in pending_.
+  std::vector<absl::flat_hash_map<std::string, std::size_t>> pending_index_;
+  std::vector<std::size_t> pending_deliveries_;                       // Per shard, of pending_.
+  std::vector<std::unique_ptr<std::atomic<std::size_t>>> in_flight_;  // Per shard.
+  std::vector<HubMessage> batch_;
+  IsoClock clock_;
+  IsoClock snapshot_clock_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_FANOUT_HUB_H_

@@ -1,0 +1,107 @@
+#ifndef OBGW_GATEWAY_FANOUT_UPDATE_QUEUE_H_
+#define OBGW_GATEWAY_FANOUT_UPDATE_QUEUE_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+
+#include "gateway/fanout/book_update.h"
+
+namespace obgw::gateway {
+
+// The lock-free MPSC hand-off between producers (gRPC reactors, the REST shim,
+// I/O shards sending subscription changes) and the one hub thread.
+//
+// Owns the moodycamel queue and the flow-control state. Producers call from
+// any thread, each with its own ProducerToken (so one producer's messages stay
+// in order); only the hub thread calls PopBulk and AfterPop.
+//
+// Bounded by flow control, not by refusing: book updates beyond the high-water
+// mark are refused to producers that can retry (REST: TryPushUpdate -> 503) and
+// pause producers that can wait (gRPC: PushUpdate returns true -> the reactor
+// stops reading and calls WhenDrained to be resumed). Subscription changes are
+// never refused: there are at most a few per client action.
+class UpdateQueue {
+ public:
+  using Token = moodycamel::ProducerToken;
+
+  explicit UpdateQueue(std::size_t high_water)
+      : high_water_(high_water == 0 ? 1 : high_water), low_water_(high_water_ / 2) {}
+  UpdateQueue(const UpdateQueue&) = delete;
+  UpdateQueue& operator=(const UpdateQueue&) = delete;
+
+  Token MakeToken() { return Token(queue_); }
+
+  // Enqueues unconditionally; returns true when the queue is now at or over
+  // its high-water mark and the producer should pause.
+  bool PushUpdate(Token& token, BookUpdate update) {
+    queue_.enqueue(token, HubMessage(std::move(update)));
+    return Depth() >= high_water_;
+  }
+
+  // Enqueues only below the high-water mark; false means "full, retry later"
+  // and leaves `update` untouched.
+  bool TryPushUpdate(Token& token, BookUpdate& update) {
+    if (Depth() >= high_water_) return false;
+    queue_.enqueue(token, HubMessage(std::move(update)));
+    return true;
+  }
+
+  void PushControl(Token& token, SubscriptionChange change) {
+    queue_.enqueue(token, HubMessage(std::move(change)));
+  }
+
+  // Runs `resume` once the depth has fallen below the low-water mark (at once,
+  // on the caller's thread, when it already has; otherwise later, on the hub
+  // thread).
+  void WhenDrained(std::function<void()> resume) {
+    {
+      std::lock_guard lock(waiters_mutex_);
+      if (Depth() >= low_water_) {
+        waiters_.push_back(std::move(resume));
+        has_waiters_.store(true, std::memory_order_release);
+        return;
+      }
+    }
+    resume();
+  }
+
+  // Hub thread: waits up to `timeout` for the first message, then takes up to
+  // `max` at once.
+  std::size_t PopBulk(HubMessage* out, std::size_t max, std::chrono::microseconds timeout) {
+    return queue_.wait_dequeue_bulk_timed(out, max, timeout);
+  }
+
+  // Hub thread, after each PopBulk: resumes paused producers once drained.
+  // One relaxed load when nobody waits.
+  void AfterPop() {
+    if (!has_waiters_.load(std::memory_order_acquire) || Depth() >= low_water_) return;
+    std::vector<std::function<void()>> ready;
+    {
+      std::lock_guard lock(waiters_mutex_);
+      ready.swap(waiters_);
+      has_waiters_.store(false, std::memory_order_release);
+    }
+    for (auto& resume : ready) resume();
+  }
+
+  std::size_t Depth() const { return queue_.size_approx(); }
+  std::size_t high_water() const { return high_water_; }
+
+ private:
+  const std::size_t high_water_;
+  const std::size_t low_water_;
+  moodycamel::BlockingConcurrentQueue<HubMessage> queue_;
+  std::mutex waiters_mutex_;  // Only taken when producers pause: off the hot path.
+  std::vector<std::function<void()>> waiters_;
+  std::atomic<bool> has_waiters_{false};
+};
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_FANOUT_UPDATE_QUEUE_H_

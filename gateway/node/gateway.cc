@@ -1,0 +1,64 @@
+#include "gateway/node/gateway.h"
+
+#include <thread>
+
+#include "gateway/http/http_session.h"
+
+namespace obgw::gateway {
+
+Gateway::Gateway(GatewayConfig config) : state_(std::make_unique<SharedState>(std::move(config))) {
+  for (std::uint32_t i = 0; i < state_->config.threads; ++i) {
+    shards_.push_back(std::make_unique<Shard>(i, *state_));
+  }
+  hub_ = std::make_unique<Hub>(
+      state_->queue, state_->config.threads, state_->epoch,
+      [this](std::uint32_t shard, std::vector<FramePtr> frames, std::size_t deliveries) {
+        shards_[shard]->PostFrames(std::move(frames), [this, shard, deliveries] {
+          hub_->BatchDelivered(shard, deliveries);
+        });
+      },
+      state_->hub_stats);
+}
+
+Gateway::~Gateway() { Stop(std::chrono::milliseconds(0)); }
+
+absl::Status Gateway::Start() {
+  std::vector<Shard*> shards;
+  for (auto& shard : shards_) shards.push_back(shard.get());
+  auto listener = Listener::Bind(state_->config.bind, state_->config.http_port, shards,
+                                 [](boost::asio::ip::tcp::socket socket, Shard& shard) {
+                                   std::make_shared<HttpSession>(std::move(socket), shard)->Run();
+                                 });
+  if (!listener.ok()) return listener.status();
+  listener_ = *std::move(listener);
+  for (auto& shard : shards_) shard->Start();
+  hub_->Start();
+  listener_->Start();
+  running_ = true;
+  return absl::OkStatus();
+}
+
+void Gateway::StopAccepting() {
+  if (running_) listener_->Stop();
+}
+
+void Gateway::Stop(std::chrono::milliseconds grace) {
+  if (!running_) return;
+  running_ = false;
+  listener_->Stop();
+  for (auto& shard : shards_) shard->CloseAllSessions();
+  // Give clients the grace period to answer the close handshake.
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  auto open_connections = [this] {
+    std::uint64_t open = 0;
+    for (auto& stats : state_->shard_stats) open += stats->connections.load();
+    return open;
+  };
+  while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  hub_->Stop();
+  for (auto& shard : shards_) shard->Stop();
+}
+
+}  // namespace obgw::gateway

@@ -1,0 +1,37 @@
+#ifndef OBGW_GATEWAY_SERVER_CONNECTION_LIMITS_H_
+#define OBGW_GATEWAY_SERVER_CONNECTION_LIMITS_H_
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+#include <absl/container/flat_hash_map.h>
+
+namespace obgw::gateway {
+
+// Counts open WebSocket connections per client_id and per node, and admits a
+// new one only within both limits. Shared by every shard: called once when a
+// connection opens and once when it closes (never on the fan-out path), so a
+// mutex is cheap and simple here.
+class ConnectionLimits {
+ public:
+  enum class Verdict { kAdmitted, kClientLimit, kNodeLimit };
+
+  ConnectionLimits(std::size_t per_client, std::size_t per_node)
+      : per_client_(per_client), per_node_(per_node) {}
+
+  // kAdmitted counts the connection; the caller must Release it later.
+  Verdict Admit(const std::string& client_id);
+  void Release(const std::string& client_id);
+
+ private:
+  const std::size_t per_client_;
+  const std::size_t per_node_;
+  std::mutex mutex_;
+  absl::flat_hash_map<std::string, std::size_t> per_client_open_;
+  std::size_t open_ = 0;
+};
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_SERVER_CONNECTION_LIMITS_H_

@@ -1,0 +1,68 @@
+#ifndef OBGW_GATEWAY_SERVER_GATEWAY_CONFIG_H_
+#define OBGW_GATEWAY_SERVER_GATEWAY_CONFIG_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+namespace obgw::gateway {
+
+// Settings of the HTTP/WebSocket side, filled from flags by main.cc. Read-only
+// once the gateway starts, so every thread may read it.
+struct GatewayConfig {
+  std::string bind = "0.0.0.0";
+  std::uint16_t http_port = 8002;
+  std::uint32_t threads = 1;
+  // Largest POST body accepted (413 above it).
+  std::size_t max_body_bytes = 1 << 20;
+  // Largest inbound WebSocket message (close 1009 above it).
+  std::size_t max_frame_bytes = 64 << 10;
+  // Subscriptions one connection may hold.
+  std::size_t max_subscriptions = 50;
+  // Books one connection may have queued before conflation starts.
+  std::size_t session_queue_frames = 256;
+  // Slow consumers: bytes a connection may have unwritten (queued + in
+  // flight) before conflation starts; a connection over it for longer than
+  // the grace, or whose write makes no progress for send_timeout, is closed
+  // with 1008 "slow consumer".
+  std::size_t slow_consumer_bytes = 4 << 20;
+  std::chrono::milliseconds slow_consumer_grace{5000};
+  std::chrono::milliseconds send_timeout{10000};
+  // Heartbeats: a ping to a client silent for ping_interval; a client silent
+  // (no message, pong or ping) for idle_timeout is closed. Zero disables.
+  std::chrono::milliseconds ping_interval{20000};
+  std::chrono::milliseconds idle_timeout{60000};
+  // Connection limits (close 1008): per client_id, and per node.
+  std::size_t max_connections_per_client = 10;
+  std::size_t max_connections = 100000;
+  // Inbound messages per connection: a token bucket of `burst` tokens
+  // refilled at `per_second`. A message over it gets error "rate_limited";
+  // `burst` rejected messages in a row close the connection with 1008.
+  double max_messages_per_second = 50;
+  std::size_t max_message_burst = 100;
+  // Queue depth at which REST answers 503 and gRPC streams pause.
+  std::size_t queue_high_water = 8192;
+  // How long a WebSocket handshake or an idle HTTP connection may take.
+  std::chrono::seconds handshake_timeout{30};
+  // permessage-deflate (RFC 7692) for clients that offer it; payloads under
+  // deflate_min_bytes go uncompressed; zlib level 1 (fast) to 9 (small).
+  bool deflate = false;
+  std::size_t deflate_min_bytes = 256;
+  int deflate_level = 1;
+  // The LZ77 window (2^bits bytes) clients may use for their compressed
+  // messages, i.e. the inflate memory a connection may need. Clients that do
+  // not offer client_max_window_bits (they need 15) get no compression
+  // unless this is 15.
+  int deflate_client_window_bits = 9;
+  // Adds counters of other components (ingest) to GET /stats; called on a
+  // shard thread, must only read atomics.
+  std::function<void(boost::json::object&)> extra_stats;
+};
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_SERVER_GATEWAY_CONFIG_H_

@@ -1,0 +1,86 @@
+#include "gateway/server/listener.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "gateway/server/shard.h"
+
+namespace obgw::gateway {
+
+namespace net = boost::asio;
+using tcp = boost::asio::ip::tcp;
+
+absl::StatusOr<std::shared_ptr<Listener>> Listener::Bind(const std::string& address,
+                                                         std::uint16_t port,
+                                                         std::vector<Shard*> shards,
+                                                         OnConnection on_connection) {
+  boost::system::error_code ec;
+  auto ip = net::ip::make_address(address, ec);
+  if (ec) return absl::InvalidArgumentError("invalid --bind address '" + address + "'");
+  tcp::endpoint endpoint(ip, port);
+  tcp::acceptor acceptor(shards.front()->io_context());
+  auto where = address + ":" + std::to_string(port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return absl::UnavailableError("cannot listen for HTTP on " + where + ": " + ec.message());
+  return std::shared_ptr<Listener>(
+      new Listener(std::move(acceptor), std::move(shards), std::move(on_connection)));
+}
+
+Listener::Listener(tcp::acceptor acceptor, std::vector<Shard*> shards,
+                   OnConnection on_connection)
+    : acceptor_(std::move(acceptor)),
+      retry_timer_(acceptor_.get_executor()),
+      shards_(std::move(shards)),
+      on_connection_(std::move(on_connection)) {
+  port_ = acceptor_.local_endpoint().port();
+}
+
+void Listener::Start() {
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->DoAccept(); });
+}
+
+void Listener::Stop() {
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ignored;
+    self->acceptor_.close(ignored);
+    self->retry_timer_.cancel();
+  });
+}
+
+void Listener::DoAccept() {
+  // The socket is created on the shard that will own the connection.
+  Shard* shard = shards_[next_shard_++ % shards_.size()];
+  acceptor_.async_accept(
+      shard->io_context(),
+      [self = shared_from_this(), shard](boost::system::error_code ec, tcp::socket socket) {
+        self->OnAccept(shard, ec, std::move(socket));
+      });
+}
+
+void Listener::OnAccept(Shard* shard, boost::system::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;  // Stopped.
+  if (ec) {
+    // Out of file descriptors and the like: log, pause, keep accepting, so a
+    // persistent error does not spin a core.
+    spdlog::warn("accept: {}", ec.message());
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
+      if (!wait_ec) self->DoAccept();
+    });
+    return;
+  }
+  {
+    socket.set_option(tcp::no_delay(true), ec);
+    net::post(shard->io_context(), [self = shared_from_this(), socket = std::move(socket),
+                                    shard]() mutable {
+      self->on_connection_(std::move(socket), *shard);
+    });
+  }
+  DoAccept();
+}
+
+}  // namespace obgw::gateway

@@ -1,0 +1,54 @@
+#ifndef OBGW_GATEWAY_SERVER_LISTENER_H_
+#define OBGW_GATEWAY_SERVER_LISTENER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace obgw::gateway {
+
+class Shard;
+
+// Accepts TCP connections on the HTTP port and deals them round-robin to the
+// shards; each connection then lives on its shard. The acceptor runs on shard
+// 0's thread; Stop may be called from any thread. Owns the acceptor.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  // Takes a new connection on its shard's thread (the node starts an HTTP
+  // session on it).
+  using OnConnection = std::function<void(boost::asio::ip::tcp::socket socket, Shard& shard)>;
+
+  // Binds and listens; a busy or invalid address fails here, with a reason.
+  static absl::StatusOr<std::shared_ptr<Listener>> Bind(const std::string& address,
+                                                        std::uint16_t port,
+                                                        std::vector<Shard*> shards,
+                                                        OnConnection on_connection);
+
+  void Start();
+  // Any thread: stops accepting.
+  void Stop();
+  std::uint16_t port() const { return port_; }
+
+ private:
+  Listener(boost::asio::ip::tcp::acceptor acceptor, std::vector<Shard*> shards,
+           OnConnection on_connection);
+  void DoAccept();
+  void OnAccept(Shard* shard, boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+  std::vector<Shard*> shards_;
+  OnConnection on_connection_;
+  std::size_t next_shard_ = 0;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_SERVER_LISTENER_H_

@@ -1,0 +1,96 @@
+#ifndef OBGW_GATEWAY_SERVER_SHARD_H_
+#define OBGW_GATEWAY_SERVER_SHARD_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "gateway/fanout/frame.h"
+#include "gateway/fanout/frame_deflater.h"
+#include "gateway/server/shard_session.h"
+#include "gateway/server/shared_state.h"
+
+namespace obgw::gateway {
+
+// One I/O thread and everything on it: an io_context, the HTTP and WebSocket
+// sessions accepted onto it, the symbol -> sessions index used to fan out
+// frames, and the sweep timer that polices every session (heartbeats, idle
+// and slow clients) in one pass instead of a timer per connection. Sessions never move between
+// shards, so nothing here is locked: all methods except PostFrames and Stop run on the shard's own
+// thread.
+class Shard {
+ public:
+  Shard(std::uint32_t index, SharedState& state);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  void Start();
+  // Stops the io_context and joins the thread (any thread but this shard's).
+  void Stop();
+
+  // Any thread (the hub): queues a batch of frames for this shard's
+  // subscribers. One post per batch, not one per frame or per subscriber.
+  // `delivered` runs on the shard once the frames are queued.
+  void PostFrames(std::vector<FramePtr> frames, std::function<void()> delivered);
+
+  // Any thread: closes every WebSocket with 1001 "server shutting down".
+  void CloseAllSessions();
+
+  // Shard thread only, from here on.
+  boost::asio::io_context& io_context() { return io_context_; }
+  std::uint32_t index() const { return index_; }
+  SharedState& state() { return state_; }
+  const GatewayConfig& config() const { return state_.config; }
+  ShardStats& stats() { return stats_; }
+  // This shard's producer token: its subscription changes and REST books stay
+  // in order.
+  UpdateQueue::Token& token() { return token_; }
+  // The time of the last sweep: a clock for heartbeats, without a clock
+  // read per message.
+  std::chrono::steady_clock::time_point now() const { return now_; }
+  // Compresses frames for this shard's permessage-deflate connections; null
+  // unless --ws_deflate.
+  FrameDeflater* deflater() { return deflater_.get(); }
+
+  void Register(ShardSession* session);
+  void Unregister(ShardSession* session);
+  void AddSubscriber(const std::string& symbol, ShardSession* session);
+  void RemoveSubscriber(const std::string& symbol, ShardSession* session);
+
+ private:
+  void Deliver(const std::vector<FramePtr>& frames);
+  void FlushQueued();
+  void Sweep();
+
+  const std::uint32_t index_;
+  SharedState& state_;
+  ShardStats& stats_;
+  UpdateQueue::Token token_;
+  std::unique_ptr<FrameDeflater> deflater_;
+  absl::flat_hash_map<std::string, std::vector<ShardSession*>> subscribers_;
+  absl::flat_hash_set<ShardSession*> sessions_;
+  std::vector<ShardSession*> to_flush_;  // Sessions with books queued.
+  bool flush_posted_ = false;
+  std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::now();
+  std::thread thread_;
+  // Declared last, destroyed first: handlers it still holds release sessions,
+  // whose cleanup uses the index above.
+  boost::asio::io_context io_context_{1};
+  boost::asio::steady_timer sweep_timer_{io_context_};
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+};
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_SERVER_SHARD_H_

@@ -1,0 +1,445 @@
+#include "gateway/ws/websocket_session.h"
+
+#include <algorithm>
+
+#include <absl/strings/str_cat.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "gateway/ws/client_message.h"
+#include "gateway/server/shard.h"
+
+namespace obgw::gateway {
+
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+
+WebSocketSession::WebSocketSession(boost::asio::ip::tcp::socket socket, Shard& shard,
+                                   std::string client_id, std::chrono::milliseconds throttle)
+    : shard_(shard),
+      client_id_(std::move(client_id)),
+      ws_(std::move(socket)),
+      outbox_(ws_.next_layer().next_layer(), shard.config().session_queue_frames,
+              shard.config().slow_consumer_bytes, shard.stats()),
+      tokens_(static_cast<double>(shard.config().max_message_burst)) {
+  ws_.next_layer().set_outbox(&outbox_);
+  if (throttle.count() > 0) throttle_ = std::make_unique<SymbolThrottle>(throttle);
+}
+
+WebSocketSession::~WebSocketSession() { Cleanup(); }
+
+void WebSocketSession::Run(Request request) {
+  outbox_.SetOwner(weak_from_this());
+  const GatewayConfig& config = shard_.config();
+  ws_.read_message_max(config.max_frame_bytes);
+  ws_.auto_fragment(false);
+  // Beast bounds the opening and closing handshakes; heartbeats and idle
+  // peers are the shard's sweep (Tick), which also sees stalled writes.
+  websocket::stream_base::timeout timeout =
+      websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeout.handshake_timeout = config.handshake_timeout;
+  // Beast's own keep-alive (a ping after 150 s, a silent drop after 300 s)
+  // would undercut --idle_timeout_ms: heartbeats are Tick's alone.
+  timeout.idle_timeout = websocket::stream_base::none();
+  timeout.keep_alive_pings = false;
+  ws_.set_option(timeout);
+  if (shard_.deflater() != nullptr) {
+    // Offered to clients that ask. server_no_context_takeover makes every
+    // message independent, so a frame is compressed once for all clients.
+    // Client messages are few and small: a small inflate window (512 bytes
+    // by default instead of 32 KiB) bounds what a connection can cost.
+    websocket::permessage_deflate deflate;
+    deflate.server_enable = true;
+    deflate.server_no_context_takeover = true;
+    deflate.client_no_context_takeover = true;
+    deflate.server_max_window_bits = 15;
+    deflate.client_max_window_bits = config.deflate_client_window_bits;
+    ws_.set_option(deflate);
+  }
+  ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& response) {
+    response.set(beast::http::field::server, "orderbook-gateway");
+    // Beast has written its negotiation into the reply. A client that
+    // asked for a smaller server window than the shared frames use gets
+    // them uncompressed (always allowed by RFC 7692).
+    std::string_view extensions = response[beast::http::field::sec_websocket_extensions];
+    if (extensions.starts_with("permessage-deflate") &&
+        extensions.find("server_max_window_bits") == std::string_view::npos) {
+      outbox_.UseDeflater(shard_.deflater());
+    }
+  }));
+  // Any control frame (pong, ping, close) proves the peer alive. Only called
+  // from inside a read, which holds a reference to this session.
+  ws_.control_callback(
+      [this](websocket::frame_type, beast::string_view) { last_heard_ = shard_.now(); });
+  // Counted before the 101 goes out, so connections are admitted in the
+  // order their handshakes complete; a refused one is closed once open.
+  verdict_ = shard_.state().connection_limits.Admit(client_id_);
+  admitted_ = verdict_ == ConnectionLimits::Verdict::kAdmitted;
+  // Beast writes the 101 reply through the Outbox; reading starts after it.
+  ws_.async_accept(request,
+                   beast::bind_front_handler(&WebSocketSession::OnAccept, shared_from_this()));
+}
+
+void WebSocketSession::OnAccept(beast::error_code ec) {
+  if (ec) return Fail(ec, "accept");
+  shard_.Register(this);
+  registered_ = true;
+  last_heard_ = last_ping_ = tokens_at_ = shard_.now();
+  switch (verdict_) {
+    case ConnectionLimits::Verdict::kAdmitted:
+      break;
+    case ConnectionLimits::Verdict::kClientLimit:
+      shard_.stats().ws_closed_limit.fetch_add(1, std::memory_order_relaxed);
+      Close(websocket::close_code::policy_error, "Connection limit exceeded");
+      break;
+    case ConnectionLimits::Verdict::kNodeLimit:
+      shard_.stats().ws_closed_limit.fetch_add(1, std::memory_order_relaxed);
+      Close(websocket::close_code::try_again_later, "Server connection limit reached");
+      break;
+  }
+  DoRead();
+}
+
+void WebSocketSession::DoRead() {
+  // One read at a time; replies keep the order of the requests (replies_).
+  ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::OnRead, shared_from_this()));
+}
+
+void WebSocketSession::OnRead(beast::error_code ec, std::size_t bytes) {
+  if (ec == websocket::error::message_too_big) {
+    // Beast has already sent close 1009 and is tearing the connection down.
+    shard_.stats().ws_closed_too_big.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (ec) return Fail(ec, "read");
+  last_heard_ = shard_.now();
+  if (closing_) {
+    // Closing: only the peer's close frame matters now.
+  } else if (!TakeToken(Clock::now())) {
+    // Refused before parsing: a flood costs as little as possible.
+  } else if (ws_.got_text()) {
+    const char* data = static_cast<const char*>(buffer_.cdata().data());
+    HandleText(std::string_view(data, buffer_.size()));
+  } else {
+    SendError("binary_not_supported", "Binary frames are not supported; send JSON text");
+  }
+  buffer_.consume(buffer_.size());
+  // Client messages are rare and small; an idle connection keeps no buffer.
+  buffer_.shrink_to_fit();
+  if (replies_.size() + outbox_.pending_replies() > kMaxUnsentReplies) {
+    // A client that sends requests but never reads the answers would make
+    // its queue grow without bound.
+    if (!closing_) shard_.stats().ws_closed_unread.fetch_add(1, std::memory_order_relaxed);
+    Close(websocket::close_code::policy_error, "too many unread replies");
+  }
+  DoRead();
+}
+
+bool WebSocketSession::TakeToken(Clock::time_point now) {
+  const GatewayConfig& config = shard_.config();
+  double burst = static_cast<double>(config.max_message_burst);
+  std::chrono::duration<double> elapsed = now - tokens_at_;
+  tokens_ = std::min(burst, tokens_ + elapsed.count() * config.max_messages_per_second);
+  tokens_at_ = now;
+  if (tokens_ >= 1) {
+    tokens_ -= 1;
+    refused_in_row_ = 0;
+    return true;
+  }
+  shard_.stats().ws_rate_limited.fetch_add(1, std::memory_order_relaxed);
+  if (++refused_in_row_ >= config.max_message_burst) {
+    // Not slowing down after a burst of refusals: hang up.
+    shard_.stats().ws_closed_rate.fetch_add(1, std::memory_order_relaxed);
+    Close(websocket::close_code::policy_error, "rate limit exceeded");
+  } else {
+    SendError("rate_limited",
+              absl::StrCat("Too many messages: at most ", config.max_messages_per_second,
+                           " per second; this one was ignored"));
+  }
+  return false;
+}
+
+void WebSocketSession::HandleText(std::string_view text) {
+  ClientRequest request = ParseClientMessage(text);
+  switch (request.action) {
+    case ClientRequest::Action::kSubscribe:
+      return Subscribe(request.symbols, request.req_id);
+    case ClientRequest::Action::kUnsubscribe:
+      return Unsubscribe(request.symbols, request.req_id);
+    case ClientRequest::Action::kPing:
+      return Reply(RenderReply("pong", {}, request.req_id));
+    case ClientRequest::Action::kListSubscriptions:
+      return ListSubscriptions(request.req_id);
+    case ClientRequest::Action::kInvalid:
+      return SendError(request.error_code, request.error_message, request.req_id);
+  }
+}
+
+void WebSocketSession::Subscribe(const std::vector<std::string>& symbols,
+                                 const boost::json::value& req_id) {
+  std::size_t added = 0;
+  for (const std::string& symbol : symbols) added += subscriptions_.contains(symbol) ? 0 : 1;
+  // All or nothing: a list that does not fit subscribes none of its symbols.
+  if (subscriptions_.size() + added > shard_.config().max_subscriptions) {
+    return SendError("subscription_limit",
+                     "Subscription limit exceeded: at most " +
+                         std::to_string(shard_.config().max_subscriptions) + " per connection",
+                     req_id);
+  }
+  for (const std::string& symbol : symbols) {
+    auto [it, inserted] = subscriptions_.try_emplace(symbol);
+    // A repeated subscribe changes no count but is still answered in order.
+    std::uint64_t change =
+        PushChange(symbol, inserted ? 1 : 0, req_id,
+                   [](WebSocketSession* self, const std::string& s, const boost::json::value& id,
+                      FramePtr snapshot, std::uint64_t applied) {
+                     return self->OnSubscribeApplied(s, id, std::move(snapshot), applied);
+                   });
+    if (inserted) it->second.change = change;
+  }
+}
+
+FramePtr WebSocketSession::OnSubscribeApplied(const std::string& symbol,
+                                              const boost::json::value& req_id, FramePtr snapshot,
+                                              std::uint64_t change) {
+  FramePtr confirmation = RenderReply("subscription_confirmed", symbol, req_id);
+  auto it = subscriptions_.find(symbol);
+  // Unsubscribed meanwhile (or subscribed again by a later request): the
+  // confirmation still goes out, then the other answers, in the order the
+  // client asked.
+  if (it == subscriptions_.end() || it->second.live || it->second.change != change) {
+    return confirmation;
+  }
+  it->second.live = true;
+  shard_.AddSubscriber(symbol, this);
+  if (snapshot) {
+    // Right behind its confirmation (every earlier reply is out: the hub
+    // answers in order), and before any book routed after it.
+    FillReplySlot(std::move(confirmation));
+    shard_.stats().snapshots_sent.fetch_add(1, std::memory_order_relaxed);
+    Queue(snapshot);
+    Flush();
+    return nullptr;
+  }
+  return confirmation;
+}
+
+void WebSocketSession::Unsubscribe(const std::vector<std::string>& symbols,
+                                   const boost::json::value& req_id) {
+  for (const std::string& symbol : symbols) {
+    auto it = subscriptions_.find(symbol);
+    int delta = 0;
+    if (it != subscriptions_.end()) {
+      // Delivery stops now; the hub's count follows.
+      if (it->second.live) shard_.RemoveSubscriber(symbol, this);
+      subscriptions_.erase(it);
+      if (throttle_) throttle_->Forget(symbol);
+      delta = -1;
+    }
+    PushChange(
+        symbol, delta, req_id,
+        [](WebSocketSession* self, const std::string& s, const boost::json::value& id, FramePtr,
+           std::uint64_t) { return self->RenderReply("unsubscription_confirmed", s, id); });
+  }
+}
+
+void WebSocketSession::ListSubscriptions(const boost::json::value& req_id) {
+  std::vector<std::string_view> symbols;
+  for (const auto& [symbol, state] : subscriptions_) symbols.push_back(symbol);
+  std::sort(symbols.begin(), symbols.end());
+  boost::json::object reply{{"type", "subscriptions"},
+                            {"symbols", boost::json::array(symbols.begin(), symbols.end())}};
+  if (!req_id.is_null()) reply["req_id"] = req_id;
+  Reply(Frame::Text(boost::json::serialize(reply)));
+}
+
+std::uint64_t WebSocketSession::PushChange(const std::string& symbol, int delta,
+                                           const boost::json::value& req_id, Then then) {
+  const std::uint64_t number = ++changes_pushed_;
+  SubscriptionChange change;
+  change.shard = shard_.index();
+  change.symbol = symbol;
+  change.delta = delta;
+  if (then) {
+    // The answer's place among this client's replies is taken now, so that
+    // replies go out in the order of the requests.
+    replies_.push_back(nullptr);
+    change.on_applied = [weak = weak_from_this(), &io = shard_.io_context(), symbol, req_id, then,
+                         number](FramePtr snapshot) {
+      // On the hub thread: hop back to the session's shard.
+      boost::asio::post(io, [weak, symbol, req_id, then, number, snapshot = std::move(snapshot)] {
+        auto self = weak.lock();
+        if (!self || !self->registered_) return;
+        if (FramePtr reply = then(self.get(), symbol, req_id, snapshot, number)) {
+          self->FillReplySlot(std::move(reply));
+        }
+      });
+    };
+  }
+  shard_.state().queue.PushControl(shard_.token(), std::move(change));
+  return number;
+}
+
+FramePtr WebSocketSession::RenderReply(std::string_view type, std::string_view symbol,
+                                       const boost::json::value& req_id) const {
+  boost::json::object reply{{"type", type}};
+  if (!symbol.empty()) reply["symbol"] = symbol;
+  if (type == "subscription_confirmed") reply["epoch"] = shard_.state().epoch;
+  if (!req_id.is_null()) reply["req_id"] = req_id;
+  return Frame::Text(boost::json::serialize(reply));
+}
+
+void WebSocketSession::SendError(std::string_view code, std::string_view message,
+                                 const boost::json::value& req_id) {
+  shard_.stats().ws_errors.fetch_add(1, std::memory_order_relaxed);
+  boost::json::object reply{{"type", "error"}, {"code", code}, {"message", message}};
+  if (!req_id.is_null()) reply["req_id"] = req_id;
+  Reply(Frame::Text(boost::json::serialize(reply)));
+}
+
+void WebSocketSession::Reply(FramePtr frame) {
+  if (!replies_.empty()) {
+    replies_.push_back(std::move(frame));  // Behind an answer the hub owes.
+    return;
+  }
+  outbox_.Push(std::move(frame));
+  Flush();
+}
+
+void WebSocketSession::FillReplySlot(FramePtr frame) {
+  // The hub answers in request order: the first open slot is this one.
+  for (FramePtr& slot : replies_) {
+    if (!slot) {
+      slot = std::move(frame);
+      break;
+    }
+  }
+  while (!replies_.empty() && replies_.front()) {
+    outbox_.Push(std::move(replies_.front()));
+    replies_.pop_front();
+  }
+  Flush();
+}
+
+bool WebSocketSession::Queue(const FramePtr& frame) {
+  if (throttle_) {
+    SymbolThrottle::Verdict verdict = throttle_->Pass(frame, Clock::now());
+    if (!verdict.send_now) {
+      if (verdict.replaced) {
+        shard_.stats().messages_throttled.fetch_add(1, std::memory_order_relaxed);
+      }
+      ArmThrottleTimer(verdict.due);
+      return false;
+    }
+  }
+  outbox_.Push(frame);
+  return !std::exchange(flush_due_, true);
+}
+
+void WebSocketSession::ArmThrottleTimer(Clock::time_point due) {
+  if (due >= throttle_due_) return;  // An earlier wake-up is set.
+  if (!throttle_timer_) {
+    throttle_timer_ = std::make_unique<boost::asio::steady_timer>(shard_.io_context());
+  }
+  throttle_due_ = due;
+  throttle_timer_->expires_at(due);
+  throttle_timer_->async_wait([weak = weak_from_this()](beast::error_code ec) {
+    auto self = weak.lock();
+    if (!ec && self) self->OnThrottleTimer();
+  });
+}
+
+void WebSocketSession::OnThrottleTimer() {
+  throttle_due_ = Clock::time_point::max();
+  if (!registered_) return;
+  std::vector<FramePtr> due;
+  std::optional<Clock::time_point> next = throttle_->TakeDue(Clock::now(), due);
+  for (FramePtr& frame : due) outbox_.Push(std::move(frame));
+  Flush();
+  if (next) ArmThrottleTimer(*next);
+}
+
+void WebSocketSession::Flush() {
+  flush_due_ = false;
+  outbox_.Flush();
+}
+
+void WebSocketSession::Tick(Clock::time_point now) {
+  if (!registered_) return;
+  if (closing_) {
+    // The peer (or its network) did not finish the close handshake.
+    if (now - closing_since_ >= kCloseTimeout) CloseSocket();
+    return;
+  }
+  const GatewayConfig& config = shard_.config();
+  std::optional<Clock::time_point> over_budget = outbox_.over_budget_since();
+  if ((over_budget && now - *over_budget >= config.slow_consumer_grace) ||
+      outbox_.StalledFor(now) >= config.send_timeout) {
+    shard_.stats().ws_closed_slow.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("ws {}: slow consumer, {} bytes unwritten", client_id_, outbox_.queued_bytes());
+    // Its books are stale anyway; the close frame should not wait behind them.
+    outbox_.DiscardBooks();
+    return Close(websocket::close_code::policy_error, "slow consumer");
+  }
+  if (config.idle_timeout.count() > 0 && now - last_heard_ >= config.idle_timeout) {
+    shard_.stats().ws_closed_idle.fetch_add(1, std::memory_order_relaxed);
+    return Close(websocket::close_code::policy_error, "idle timeout");
+  }
+  if (config.ping_interval.count() > 0 && now - last_heard_ >= config.ping_interval &&
+      now - last_ping_ >= config.ping_interval) {
+    // Not a Beast ping: the shared frame goes through the Outbox like any
+    // control item and never waits for a Beast write slot.
+    last_ping_ = now;
+    shard_.stats().ws_pings_sent.fetch_add(1, std::memory_order_relaxed);
+    outbox_.Push(Frame::Ping());
+    Flush();
+  }
+}
+
+void WebSocketSession::CloseGoingAway() {
+  if (!registered_) return;
+  Close(websocket::close_code::going_away, "server shutting down");
+}
+
+void WebSocketSession::Close(websocket::close_code code, std::string_view reason) {
+  if (closing_) return;
+  closing_ = true;
+  closing_since_ = shard_.now();
+  ws_.async_close(websocket::close_reason(code, reason),
+                  [self = shared_from_this()](beast::error_code) {});
+}
+
+void WebSocketSession::CloseSocket() {
+  beast::error_code ignored;
+  // Cancels the read and the write in flight; their handlers clean up.
+  ws_.next_layer().next_layer().close(ignored);
+}
+
+void WebSocketSession::Cleanup() {
+  if (admitted_) shard_.state().connection_limits.Release(client_id_);
+  admitted_ = false;
+  if (!registered_) return;
+  registered_ = false;
+  for (const auto& [symbol, subscription] : subscriptions_) {
+    if (subscription.live) shard_.RemoveSubscriber(symbol, this);
+    PushChange(symbol, -1, nullptr, nullptr);
+  }
+  subscriptions_.clear();
+  if (throttle_timer_) throttle_timer_->cancel();
+  shard_.Unregister(this);
+}
+
+void WebSocketSession::Fail(beast::error_code ec, const char* what) {
+  // Ordinary ends of a connection are not worth a log line.
+  if (ec != websocket::error::closed && ec != boost::asio::error::eof &&
+      ec != boost::asio::error::operation_aborted && ec != boost::asio::error::connection_reset &&
+      ec != beast::error::timeout) {
+    spdlog::debug("ws {}: {}: {}", client_id_, what, ec.message());
+  }
+  Cleanup();
+}
+
+}  // namespace obgw::gateway

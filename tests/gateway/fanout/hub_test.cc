@@ -1,0 +1,524 @@
+#include "gateway/fanout/hub.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+namespace obgw::gateway {
+namespace {
+
+using std::chrono::microseconds;
+
+struct Parsed {
+  std::string symbol;
+  std::uint64_t seq = 0;
+  boost::json::value data;
+};
+
+Parsed Parse(const FramePtr& frame) {
+  boost::json::value message = boost::json::parse(frame->payload());
+  const boost::json::object& object = message.as_object();
+  Parsed parsed;
+  parsed.symbol = std::string(object.at("symbol").as_string());
+  parsed.seq = object.at("seq").to_number<std::uint64_t>();
+  parsed.data = object.at("data");
+  return parsed;
+}
+
+// "A#3": symbol and seq of a rendered frame.
+std::string Describe(const FramePtr& frame) {
+  Parsed parsed = Parse(frame);
+  return parsed.symbol + "#" + std::to_string(parsed.seq);
+}
+
+class HubTest : public ::testing::Test {
+ protected:
+  static constexpr std::uint32_t kShards = 3;
+  static constexpr std::uint64_t kEpoch = 1700000000123456;
+
+  struct Dispatched {
+    std::uint32_t shard;
+    std::vector<FramePtr> frames;
+  };
+
+  HubTest()
+      : token_(queue_.MakeToken()),
+        hub_(
+            queue_, kShards, kEpoch,
+            [this](std::uint32_t shard, std::vector<FramePtr> frames, std::size_t deliveries) {
+              std::string event = "dispatch " + std::to_string(shard) + ":";
+              for (const FramePtr& frame : frames) event += " " + Describe(frame);
+              events_.push_back(event);
+              dispatched_.push_back({shard, std::move(frames)});
+              if (!stall_shards_) hub_.BatchDelivered(shard, deliveries);
+              held_ += stall_shards_ ? deliveries : 0;
+            },
+            stats_) {}
+
+  // Queues a book; its on_routed records the subscriber count in routed_.
+  void PushBook(const std::string& symbol, std::string data = R"({"bids":[],"asks":[]})") {
+    BookUpdate update;
+    update.symbol = symbol;
+    update.data = std::move(data);
+    update.on_routed = [this, symbol](std::size_t subscribers) {
+      routed_.push_back(subscribers);
+      events_.push_back("routed " + symbol + " " + std::to_string(subscribers));
+    };
+    queue_.PushUpdate(token_, std::move(update));
+  }
+
+  void PushChange(std::uint32_t shard, const std::string& symbol, int delta) {
+    SubscriptionChange change;
+    change.shard = shard;
+    change.symbol = symbol;
+    change.delta = delta;
+    change.on_applied = [this, shard, symbol, delta](FramePtr snapshot) {
+      events_.push_back("applied " + std::to_string(shard) + " " + symbol + " " +
+                        std::to_string(delta) +
+                        (snapshot ? " snapshot " + Describe(snapshot) : ""));
+      snapshots_.push_back(std::move(snapshot));
+    };
+    queue_.PushControl(token_, std::move(change));
+  }
+
+  // Processes everything queued so far (one RunOnce per bulk dequeue).
+  std::size_t Run() {
+    std::size_t total = 0;
+    while (std::size_t n = hub_.RunOnce(microseconds(0))) total += n;
+    return total;
+  }
+
+  // Frames dispatched to `shard`, in order.
+  std::vector<FramePtr> FramesFor(std::uint32_t shard) const {
+    std::vector<FramePtr> frames;
+    for (const Dispatched& d : dispatched_) {
+      if (d.shard == shard) frames.insert(frames.end(), d.frames.begin(), d.frames.end());
+    }
+    return frames;
+  }
+
+  UpdateQueue queue_{1000};
+  UpdateQueue::Token token_;
+  HubStats stats_;
+  std::vector<Dispatched> dispatched_;
+  bool stall_shards_ = false;  // Shards never report a delivered batch.
+  std::size_t held_ = 0;       // Deliveries not reported while stalled.
+  std::vector<std::size_t> routed_;
+  std::vector<std::string> events_;
+  std::vector<FramePtr> snapshots_;  // What each on_applied got, in order.
+  Hub hub_;
+};
+
+TEST_F(HubTest, RunOnceWithNothingQueuedReturnsZero) {
+  EXPECT_EQ(hub_.RunOnce(microseconds(0)), 0u);
+  EXPECT_TRUE(dispatched_.empty());
+  EXPECT_EQ(stats_.batches.load(), 0u);
+}
+
+TEST_F(HubTest, UpdateWithoutSubscribersGoesNowhere) {
+  PushBook("AAPL");
+  EXPECT_EQ(Run(), 1u);
+  EXPECT_TRUE(dispatched_.empty());
+  EXPECT_EQ(routed_, std::vector<std::size_t>{0});
+  EXPECT_EQ(stats_.updates_routed.load(), 1u);
+  EXPECT_EQ(stats_.symbols.load(), 0u);
+}
+
+TEST_F(HubTest, SubscribedShardReceivesTheRenderedUpdate) {
+  PushChange(1, "AAPL", +1);
+  Run();
+  EXPECT_EQ(events_, std::vector<std::string>{"applied 1 AAPL 1"});
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+
+  PushBook("AAPL", R"({"bids":[[1.5,2,3]],"asks":[]})");
+  PushBook("MSFT");  // Nobody follows MSFT.
+  Run();
+  ASSERT_EQ(dispatched_.size(), 1u);
+  EXPECT_EQ(dispatched_[0].shard, 1u);
+  ASSERT_EQ(dispatched_[0].frames.size(), 1u);
+  const FramePtr& frame = dispatched_[0].frames[0];
+  EXPECT_EQ(frame->symbol(), "AAPL");
+  Parsed parsed = Parse(frame);
+  EXPECT_EQ(parsed.symbol, "AAPL");
+  EXPECT_EQ(parsed.seq, 1u);
+  EXPECT_EQ(parsed.data, boost::json::parse(R"({"bids":[[1.5,2,3]],"asks":[]})"));
+  boost::json::value message = boost::json::parse(frame->payload());
+  EXPECT_EQ(message.at("type").as_string(), "orderbook_update");
+  EXPECT_EQ(message.at("timestamp").as_string().size(), 32u);
+  EXPECT_EQ(routed_, (std::vector<std::size_t>{1, 0}));
+}
+
+TEST_F(HubTest, ShardsShareOneRenderedFrame) {
+  PushChange(0, "AAPL", +1);
+  PushChange(2, "AAPL", +1);
+  PushChange(2, "AAPL", +1);  // Two sessions on shard 2: still one hand-off.
+  PushBook("AAPL");
+  Run();
+  ASSERT_EQ(dispatched_.size(), 2u);
+  EXPECT_EQ(dispatched_[0].shard, 0u);
+  EXPECT_EQ(dispatched_[1].shard, 2u);
+  ASSERT_EQ(dispatched_[0].frames.size(), 1u);
+  ASSERT_EQ(dispatched_[1].frames.size(), 1u);
+  // Rendered once: the very same object goes to both shards.
+  EXPECT_EQ(dispatched_[0].frames[0].get(), dispatched_[1].frames[0].get());
+  EXPECT_TRUE(FramesFor(1).empty());
+  EXPECT_EQ(routed_, std::vector<std::size_t>{3});  // Subscribers, not shards.
+}
+
+TEST_F(HubTest, OneHandOffPerShardPerBatch) {
+  PushChange(0, "A", +1);
+  PushChange(0, "B", +1);
+  Run();
+  for (int i = 0; i < 10; ++i) {
+    PushBook("A");
+    PushBook("B");
+  }
+  EXPECT_EQ(Run(), 20u);
+  ASSERT_EQ(dispatched_.size(), 1u);
+  EXPECT_EQ(dispatched_[0].frames.size(), 20u);
+}
+
+TEST_F(HubTest, SeqIncrementsPerSymbolIndependently) {
+  PushChange(0, "A", +1);
+  PushChange(0, "B", +1);
+  PushBook("A");
+  PushBook("A");
+  PushBook("B");
+  PushBook("A");
+  Run();
+  PushBook("B");  // A later batch continues the sequence.
+  PushBook("A");
+  Run();
+  std::vector<std::string> seen;
+  for (const FramePtr& frame : FramesFor(0)) seen.push_back(Describe(frame));
+  EXPECT_EQ(seen, (std::vector<std::string>{"A#1", "A#2", "B#1", "A#3", "B#2", "A#4"}));
+}
+
+TEST_F(HubTest, SeqAdvancesEvenWithoutSubscribers) {
+  // seq counts books per symbol, not deliveries: a client joining later
+  // sees the symbol's current sequence.
+  PushBook("A");
+  PushBook("A");
+  PushChange(0, "A", +1);
+  PushBook("A");
+  Run();
+  std::vector<FramePtr> frames = FramesFor(0);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(Parse(frames[0]).seq, 3u);
+}
+
+TEST_F(HubTest, SubscriptionInTheMiddleOfABatch) {
+  PushChange(0, "A", +1);
+  Run();
+  events_.clear();
+
+  // One batch: a book, a new subscriber on shard 1, another book.
+  PushBook("A");
+  PushChange(1, "A", +1);
+  PushBook("A");
+  EXPECT_EQ(Run(), 3u);
+  EXPECT_EQ(stats_.batches.load(), 2u);
+  EXPECT_EQ(events_, (std::vector<std::string>{
+                         "routed A 1",
+                         // Books routed before the change leave first ...
+                         "dispatch 0: A#1",
+                         // ... then the change counts and is confirmed, with
+                         // the last book as the snapshot ...
+                         "applied 1 A 1 snapshot A#1",
+                         // ... and later books reach the new subscriber.
+                         "routed A 2",
+                         "dispatch 0: A#2",
+                         "dispatch 1: A#2",
+                     }));
+}
+
+TEST_F(HubTest, UnsubscribeRemovesTheShard) {
+  PushChange(0, "A", +1);
+  PushChange(1, "A", +1);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+  PushChange(0, "A", -1);
+  PushBook("A");
+  Run();
+  EXPECT_TRUE(FramesFor(0).empty());
+  EXPECT_EQ(FramesFor(1).size(), 1u);
+  EXPECT_EQ(routed_, std::vector<std::size_t>{1});
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+
+  PushChange(1, "A", -1);
+  PushBook("A");
+  Run();
+  EXPECT_EQ(FramesFor(1).size(), 1u);  // Nothing new.
+  EXPECT_EQ(routed_, (std::vector<std::size_t>{1, 0}));
+  EXPECT_EQ(stats_.symbols.load(), 0u);
+}
+
+TEST_F(HubTest, UnsubscribeInTheMiddleOfABatch) {
+  PushChange(0, "A", +1);
+  Run();
+  events_.clear();
+  PushBook("A");
+  PushChange(0, "A", -1);
+  PushBook("A");
+  Run();
+  EXPECT_EQ(events_, (std::vector<std::string>{"routed A 1", "dispatch 0: A#1", "applied 0 A -1",
+                                               "routed A 0"}));
+}
+
+TEST_F(HubTest, CountsSubscribersPerShard) {
+  PushChange(0, "A", +1);
+  PushChange(0, "A", +1);
+  PushChange(0, "A", -1);  // One session on shard 0 remains.
+  PushBook("A");
+  Run();
+  EXPECT_EQ(FramesFor(0).size(), 1u);
+  EXPECT_EQ(routed_, std::vector<std::size_t>{1});
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+}
+
+TEST_F(HubTest, ExtraUnsubscribeDoesNotUnderflow) {
+  PushChange(1, "A", -1);  // Never subscribed.
+  PushChange(0, "A", +1);
+  PushChange(0, "A", -1);
+  PushChange(0, "A", -1);  // One too many.
+  PushChange(0, "A", +1);
+  PushBook("A");
+  Run();
+  EXPECT_EQ(FramesFor(0).size(), 1u);
+  EXPECT_TRUE(FramesFor(1).empty());
+  EXPECT_EQ(routed_, std::vector<std::size_t>{1});
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+}
+
+TEST_F(HubTest, ZeroDeltaChangesNothingButIsAnswered) {
+  PushChange(0, "A", 0);
+  PushBook("A");
+  Run();
+  EXPECT_TRUE(dispatched_.empty());
+  EXPECT_EQ(stats_.symbols.load(), 0u);
+
+  PushChange(1, "A", +1);
+  PushChange(1, "A", 0);
+  PushBook("A");
+  Run();
+  EXPECT_EQ(FramesFor(1).size(), 1u);
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+  EXPECT_EQ(routed_, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(std::count(events_.begin(), events_.end(), "applied 0 A 0"), 1);
+  EXPECT_EQ(std::count(events_.begin(), events_.end(), "applied 1 A 0"), 1);
+}
+
+TEST_F(HubTest, EmptyOnAppliedIsAllowed) {
+  SubscriptionChange change;
+  change.shard = 0;
+  change.symbol = "A";
+  change.delta = 1;
+  queue_.PushControl(token_, std::move(change));
+  PushBook("A");
+  Run();
+  EXPECT_EQ(FramesFor(0).size(), 1u);
+}
+
+TEST_F(HubTest, SymbolsGaugeCountsSymbolsWithSubscribers) {
+  PushChange(0, "A", +1);
+  PushChange(1, "A", +1);  // Same symbol on another shard: still one symbol.
+  PushChange(2, "B", +1);
+  PushChange(0, "C", 0);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 2u);
+  PushChange(0, "A", -1);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 2u);
+  PushChange(1, "A", -1);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+  PushChange(2, "B", -1);
+  PushChange(2, "B", -1);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 0u);
+  PushChange(2, "B", +1);
+  Run();
+  EXPECT_EQ(stats_.symbols.load(), 1u);
+}
+
+TEST_F(HubTest, UnknownShardIsIgnored) {
+  PushChange(kShards, "A", +1);
+  PushBook("A");
+  Run();
+  EXPECT_TRUE(dispatched_.empty());
+  EXPECT_EQ(stats_.symbols.load(), 0u);
+  EXPECT_EQ(routed_, std::vector<std::size_t>{0});
+}
+
+TEST_F(HubTest, StartAndStopDeliverEverythingQueued) {
+  PushChange(0, "A", +1);
+  for (int i = 0; i < 100; ++i) PushBook("A");
+  hub_.Start();
+  hub_.Stop();  // Drains before joining.
+  EXPECT_EQ(FramesFor(0).size(), 100u);
+  EXPECT_EQ(stats_.updates_routed.load(), 100u);
+}
+
+}  // namespace
+}  // namespace obgw::gateway
+
+namespace obgw::gateway {
+namespace {
+
+TEST_F(HubTest, BackloggedShardGetsOnlyTheNewestBookOfEachSymbol) {
+  constexpr int kSubscribers = 64;  // Each book is 64 deliveries on shard 0.
+  for (int i = 0; i < kSubscribers; ++i) {
+    PushChange(0, "A", +1);
+    PushChange(0, "B", +1);
+  }
+  Run();
+  stall_shards_ = true;  // The shard stops reporting delivered batches.
+  // Each book is handed over until the shard is kMaxDeliveriesInFlight behind.
+  std::uint64_t books_a = 0;
+  for (;;) {
+    std::size_t before = dispatched_.size();
+    PushBook("A");
+    ++books_a;
+    hub_.RunOnce(microseconds(0));
+    if (dispatched_.size() == before) break;  // Held back: backlogged.
+    ASSERT_LT(books_a, 10 * Hub::kMaxDeliveriesInFlight);
+  }
+  EXPECT_EQ(held_, Hub::kMaxDeliveriesInFlight);
+  const std::size_t handed_over = dispatched_.size();
+  // 100 more books of each symbol wait in the hub, one per symbol.
+  for (int i = 0; i < 100; ++i) {
+    PushBook("A");
+    PushBook("B");
+    hub_.RunOnce(microseconds(0));
+  }
+  books_a += 100;
+  EXPECT_EQ(dispatched_.size(), handed_over);
+  EXPECT_EQ(stats_.conflated.load(), 100u + 99u);
+  // The shard catches up: one batch with the newest book of each symbol.
+  stall_shards_ = false;
+  hub_.BatchDelivered(0, held_);
+  hub_.RunOnce(microseconds(0));
+  ASSERT_EQ(dispatched_.size(), handed_over + 1);
+  const std::vector<FramePtr>& last = dispatched_.back().frames;
+  ASSERT_EQ(last.size(), 2u);
+  EXPECT_EQ(Parse(last[0]).symbol, "A");
+  EXPECT_EQ(Parse(last[0]).seq, books_a);
+  EXPECT_EQ(Parse(last[1]).symbol, "B");
+  EXPECT_EQ(Parse(last[1]).seq, 100u);
+}
+
+TEST_F(HubTest, SubscriptionChangeFlushesABackloggedShardFirst) {
+  for (int i = 0; i < 64; ++i) PushChange(0, "A", +1);
+  Run();
+  stall_shards_ = true;
+  for (std::size_t i = 0; i <= Hub::kMaxDeliveriesInFlight / 64; ++i) {
+    PushBook("A");
+    hub_.RunOnce(microseconds(0));
+  }
+  const std::size_t handed_over = dispatched_.size();
+  // A new subscriber must not get a book routed before its subscription.
+  PushChange(0, "A", +1);
+  hub_.RunOnce(microseconds(0));
+  ASSERT_EQ(dispatched_.size(), handed_over + 1);
+  // Its snapshot is the newest book, the one just handed over.
+  EXPECT_EQ(events_.back(),
+            "applied 0 A 1 snapshot A#" + std::to_string(Hub::kMaxDeliveriesInFlight / 64 + 1));
+}
+
+}  // namespace
+}  // namespace obgw::gateway
+
+namespace obgw::gateway {
+namespace {
+
+TEST_F(HubTest, CountsHowLongBooksWaitedInTheQueue) {
+  BookUpdate update;
+  update.symbol = "A";
+  update.data = "{}";
+  // Received 5 ms ago, by the steady clock the producers use.
+  update.received_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          (std::chrono::steady_clock::now() - std::chrono::milliseconds(5)).time_since_epoch())
+          .count();
+  queue_.PushUpdate(token_, std::move(update));
+  Run();
+  EXPECT_GE(stats_.queue_delay_ns.load(), 5'000'000u);
+  EXPECT_LT(stats_.queue_delay_ns.load(), 5'000'000'000u);  // Not a bogus epoch difference.
+}
+
+TEST_F(HubTest, NewSubscriberGetsTheLastBookAsSnapshot) {
+  PushBook("A", R"({"bids":[[1,1]],"asks":[]})");
+  PushBook("A", R"({"bids":[[2,2]],"asks":[]})");
+  PushChange(0, "A", +1);
+  Run();
+  ASSERT_EQ(snapshots_.size(), 1u);
+  ASSERT_NE(snapshots_[0], nullptr);
+  boost::json::value message = boost::json::parse(snapshots_[0]->payload());
+  const boost::json::object& object = message.as_object();
+  EXPECT_EQ(object.at("type"), "orderbook_update");
+  EXPECT_EQ(object.at("symbol"), "A");
+  EXPECT_EQ(object.at("seq"), 2);
+  EXPECT_EQ(object.at("snapshot"), true);
+  EXPECT_EQ(object.at("epoch").to_number<std::uint64_t>(), kEpoch);
+  EXPECT_EQ(object.at("data"), boost::json::parse(R"({"bids":[[2,2]],"asks":[]})"));
+  EXPECT_TRUE(object.at("timestamp").is_string());
+  // The snapshot keeps the book's symbol: a newer book may replace it in a
+  // slow client's queue.
+  EXPECT_EQ(snapshots_[0]->symbol(), "A");
+}
+
+TEST_F(HubTest, NoSnapshotBeforeTheFirstBookOrForARepeatedSubscribe) {
+  PushChange(0, "A", +1);  // Nothing published yet.
+  PushBook("A");
+  PushChange(0, "A", 0);   // Repeated subscribe: already has the books.
+  PushChange(0, "A", -1);  // Unsubscribe.
+  Run();
+  ASSERT_EQ(snapshots_.size(), 3u);
+  EXPECT_EQ(snapshots_[0], nullptr);
+  EXPECT_EQ(snapshots_[1], nullptr);
+  EXPECT_EQ(snapshots_[2], nullptr);
+}
+
+TEST_F(HubTest, SnapshotIsRenderedOncePerBookAndSharedBySubscribers) {
+  PushBook("A");
+  PushChange(0, "A", +1);
+  PushChange(1, "A", +1);
+  PushChange(2, "A", +1);
+  Run();
+  ASSERT_EQ(snapshots_.size(), 3u);
+  EXPECT_EQ(snapshots_[0], snapshots_[1]);
+  EXPECT_EQ(snapshots_[1], snapshots_[2]);
+  EXPECT_EQ(stats_.snapshots_rendered.load(), 1u);
+
+  // A newer book makes a new snapshot.
+  PushBook("A");
+  PushChange(0, "A", -1);
+  PushChange(0, "A", +1);
+  Run();
+  ASSERT_EQ(snapshots_.size(), 5u);
+  EXPECT_EQ(Describe(snapshots_[4]), "A#2");
+  EXPECT_EQ(stats_.snapshots_rendered.load(), 2u);
+}
+
+TEST_F(HubTest, SnapshotThenLiveBooksContinueTheSequence) {
+  PushBook("A");
+  PushBook("A");
+  PushChange(0, "A", +1);
+  PushBook("A");
+  PushBook("A");
+  Run();
+  ASSERT_EQ(snapshots_.size(), 1u);
+  std::vector<std::string> seen{Describe(snapshots_[0])};
+  for (const FramePtr& frame : FramesFor(0)) seen.push_back(Describe(frame));
+  EXPECT_EQ(seen, (std::vector<std::string>{"A#2", "A#3", "A#4"}));
+}
+
+}  // namespace
+}  // namespace obgw::gateway

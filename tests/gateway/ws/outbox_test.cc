@@ -1,0 +1,512 @@
+#include "gateway/ws/outbox.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/socket_base.hpp>
+
+#include "gateway/fanout/frame.h"
+
+namespace obgw::gateway {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+std::string Book(const std::string& symbol, int n) {
+  return R"({"symbol":")" + symbol + R"(","n":)" + std::to_string(n) + "}";
+}
+
+// A connected loopback pair: the Outbox writes `server_`, the test reads
+// `client_` with blocking reads (on its own io_context, never run).
+class OutboxTest : public ::testing::Test {
+ protected:
+  OutboxTest() {
+    tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    client_.connect(acceptor.local_endpoint());
+    acceptor.accept(server_);
+  }
+
+  Outbox& MakeOutbox(std::size_t max_frames, std::size_t max_bytes = SIZE_MAX) {
+    outbox_.emplace(server_, max_frames, max_bytes, stats_);
+    outbox_->SetOwner(owner_);
+    return *outbox_;
+  }
+
+  // Runs the Outbox's handlers until no write is in flight.
+  void RunIo() {
+    io_.restart();
+    io_.run();
+  }
+
+  // Reads exactly `size` bytes the Outbox sent.
+  std::string Read(std::size_t size) {
+    std::string bytes(size, '\0');
+    asio::read(client_, asio::buffer(bytes));
+    return bytes;
+  }
+
+  // True when nothing more has arrived (the Outbox's writes are complete).
+  bool NothingMore() { return client_.available() == 0; }
+
+  asio::io_context io_;
+  asio::io_context client_io_;
+  tcp::socket server_{io_};
+  tcp::socket client_{client_io_};
+  ShardStats stats_;
+  std::shared_ptr<int> owner_ = std::make_shared<int>(0);
+  std::optional<Outbox> outbox_;
+};
+
+TEST_F(OutboxTest, FramesArriveInOrderByteExact) {
+  Outbox& outbox = MakeOutbox(64);
+  std::vector<FramePtr> frames = {Frame::Text(Book("A", 1), "A"), Frame::Text(R"({"type":"pong"})"),
+                                  Frame::Text(Book("B", 1), "B"),
+                                  Frame::Text(std::string(70000, 'x'), "C"),
+                                  Frame::Text(Book("A", 2), "A")};
+  std::string expected;
+  for (const FramePtr& frame : frames) {
+    outbox.Push(frame);
+    expected += frame->wire();
+  }
+  EXPECT_EQ(outbox.pending(), frames.size());
+  outbox.Flush();
+  // The 70 kB frame may not fit the socket buffers: read while writing.
+  std::string received;
+  std::thread reader([&] { received = Read(expected.size()); });
+  RunIo();
+  reader.join();
+  EXPECT_EQ(received, expected);
+  EXPECT_TRUE(NothingMore());
+  EXPECT_EQ(outbox.pending(), 0u);
+  EXPECT_FALSE(outbox.failed());
+  EXPECT_EQ(stats_.messages_sent.load(), frames.size());
+  EXPECT_EQ(stats_.bytes_sent.load(), expected.size());
+  EXPECT_EQ(stats_.messages_dropped.load(), 0u);
+  EXPECT_EQ(stats_.messages_conflated.load(), 0u);
+}
+
+TEST_F(OutboxTest, NothingIsWrittenBeforeFlush) {
+  Outbox& outbox = MakeOutbox(8);
+  outbox.Push(Frame::Text("x", "A"));
+  RunIo();
+  EXPECT_EQ(stats_.socket_writes.load(), 0u);
+  EXPECT_EQ(outbox.pending(), 1u);
+  EXPECT_TRUE(NothingMore());
+}
+
+TEST_F(OutboxTest, CoalescesPendingFramesIntoOneWrite) {
+  Outbox& outbox = MakeOutbox(1000);
+  std::string expected;
+  for (int i = 0; i < 100; ++i) {
+    FramePtr frame = Frame::Text(Book("S" + std::to_string(i), i), "S" + std::to_string(i));
+    expected += frame->wire();
+    outbox.Push(frame);
+  }
+  outbox.Flush();
+  outbox.Flush();  // A second Flush while writing adds no write.
+  RunIo();
+  EXPECT_EQ(stats_.socket_writes.load(), 1u);
+  EXPECT_EQ(stats_.messages_sent.load(), 100u);
+  EXPECT_EQ(Read(expected.size()), expected);
+  EXPECT_TRUE(NothingMore());
+}
+
+TEST_F(OutboxTest, OneWriteCarriesAtMost512Frames) {
+  Outbox& outbox = MakeOutbox(2000);
+  std::string expected;
+  for (int i = 0; i < 1000; ++i) {
+    FramePtr frame = Frame::Text(std::to_string(i), "S" + std::to_string(i));
+    expected += frame->wire();
+    outbox.Push(frame);
+  }
+  outbox.Flush();
+  RunIo();
+  // Stays below IOV_MAX; the rest goes in the next write, automatically.
+  EXPECT_EQ(stats_.socket_writes.load(), 2u);
+  EXPECT_EQ(stats_.messages_sent.load(), 1000u);
+  EXPECT_EQ(Read(expected.size()), expected);
+}
+
+TEST_F(OutboxTest, FramesPushedDuringAWriteFollowAutomatically) {
+  Outbox& outbox = MakeOutbox(64);
+  FramePtr first = Frame::Text("first", "A");
+  FramePtr second = Frame::Text("second", "B");
+  FramePtr third = Frame::Text("third", "C");
+  outbox.Push(first);
+  outbox.Flush();  // Write in flight.
+  outbox.Push(second);
+  outbox.Push(third);
+  outbox.Flush();  // No-op: the completion of the first write sends them.
+  RunIo();
+  EXPECT_EQ(stats_.socket_writes.load(), 2u);
+  EXPECT_EQ(stats_.messages_sent.load(), 3u);
+  EXPECT_EQ(Read(first->wire().size() + second->wire().size() + third->wire().size()),
+            std::string(first->wire()) + std::string(second->wire()) + std::string(third->wire()));
+}
+
+TEST_F(OutboxTest, ConflatesBooksOfOneSymbolKeepingTheNewest) {
+  Outbox& outbox = MakeOutbox(4);
+  std::vector<FramePtr> books;
+  for (int i = 1; i <= 10; ++i) {
+    books.push_back(Frame::Text(Book("A", i), "A"));
+    outbox.Push(books.back());
+    EXPECT_LE(outbox.pending(), 4u);
+  }
+  EXPECT_GT(stats_.messages_conflated.load(), 0u);
+  EXPECT_EQ(stats_.messages_dropped.load(), 0u);
+  std::size_t queued = outbox.pending();
+  EXPECT_EQ(queued + stats_.messages_conflated.load(), 10u);
+  outbox.Flush();
+  RunIo();
+  EXPECT_EQ(stats_.messages_sent.load(), queued);
+
+  // What was sent: the books in their original order, ending with the newest.
+  std::vector<int> sent;
+  while (sent.size() < queued) {
+    std::string header = Read(2);
+    ASSERT_EQ(static_cast<unsigned char>(header[0]), 0x81);
+    std::string payload = Read(static_cast<unsigned char>(header[1]));
+    bool found = false;
+    for (int i = 1; i <= 10; ++i) {
+      if (payload == Book("A", i)) {
+        sent.push_back(i);
+        found = true;
+      }
+    }
+    ASSERT_TRUE(found) << payload;
+  }
+  EXPECT_TRUE(NothingMore());
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent.back(), 10);
+  EXPECT_TRUE(std::is_sorted(sent.begin(), sent.end()));
+}
+
+TEST_F(OutboxTest, ConflationNeverReplacesControlReplies) {
+  Outbox& outbox = MakeOutbox(2);                     // Two books; replies do not count.
+  FramePtr pong = Frame::Text(R"({"type":"pong"})");  // No symbol: never replaced.
+  FramePtr a1 = Frame::Text(Book("A", 1), "A");
+  FramePtr a2 = Frame::Text(Book("A", 2), "A");
+  FramePtr a3 = Frame::Text(Book("A", 3), "A");
+  outbox.Push(pong);
+  outbox.Push(a1);
+  outbox.Push(a2);
+  outbox.Push(a3);  // Full: a3 takes a2's place.
+  EXPECT_EQ(stats_.messages_conflated.load(), 1u);
+  EXPECT_EQ(stats_.messages_dropped.load(), 0u);
+  outbox.Flush();
+  RunIo();
+  std::string expected =
+      std::string(pong->wire()) + std::string(a1->wire()) + std::string(a3->wire());
+  EXPECT_EQ(Read(expected.size()), expected);
+  EXPECT_TRUE(NothingMore());
+}
+
+TEST_F(OutboxTest, ControlRepliesAreNeverDropped) {
+  Outbox& outbox = MakeOutbox(2);
+  std::string expected;
+  for (int i = 0; i < 5; ++i) {
+    FramePtr reply = Frame::Text(R"({"type":"pong","n":)" + std::to_string(i) + "}");
+    outbox.Push(reply);
+    expected += reply->wire();
+  }
+  EXPECT_EQ(outbox.pending(), 5u);
+  EXPECT_EQ(stats_.messages_dropped.load(), 0u);
+  outbox.Flush();
+  RunIo();
+  EXPECT_EQ(Read(expected.size()), expected);
+}
+
+// With [B1, A1] queued and the queue full, a newer A2 takes A1's place; B1,
+// the only book of B, stays.
+TEST_F(OutboxTest, NewBookReplacesTheQueuedBookOfItsSymbol) {
+  Outbox& outbox = MakeOutbox(2);
+  FramePtr b1 = Frame::Text(Book("B", 1), "B");
+  FramePtr a1 = Frame::Text(Book("A", 1), "A");
+  FramePtr a2 = Frame::Text(Book("A", 2), "A");
+  outbox.Push(b1);
+  outbox.Push(a1);
+  outbox.Push(a2);
+  EXPECT_EQ(stats_.messages_dropped.load(), 0u);
+  EXPECT_EQ(stats_.messages_conflated.load(), 1u);
+  outbox.Flush();
+  RunIo();
+  std::string expected = std::string(b1->wire()) + std::string(a2->wire());
+  EXPECT_EQ(Read(expected.size()), expected);
+}
+
+TEST_F(OutboxTest, DropsTheOldestBookWhenSymbolsAreDistinct) {
+  Outbox& outbox = MakeOutbox(2);
+  FramePtr a = Frame::Text(Book("A", 1), "A");
+  FramePtr b = Frame::Text(Book("B", 1), "B");
+  FramePtr c = Frame::Text(Book("C", 1), "C");
+  outbox.Push(a);
+  outbox.Push(b);
+  outbox.Push(c);
+  EXPECT_EQ(stats_.messages_dropped.load(), 1u);
+  EXPECT_EQ(stats_.messages_conflated.load(), 0u);
+  EXPECT_EQ(outbox.pending(), 2u);
+  outbox.Flush();
+  RunIo();
+  EXPECT_EQ(stats_.messages_sent.load(), 2u);
+  std::string expected = std::string(b->wire()) + std::string(c->wire());
+  EXPECT_EQ(Read(expected.size()), expected);
+  EXPECT_TRUE(NothingMore());
+}
+
+TEST_F(OutboxTest, StopFramesIgnoresLaterFrames) {
+  Outbox& outbox = MakeOutbox(8);
+  FramePtr before = Frame::Text("before", "A");
+  outbox.Push(before);
+  outbox.StopFrames();
+  outbox.Push(Frame::Text("after", "A"));
+  outbox.Push(Frame::Text(R"({"type":"pong"})"));
+  EXPECT_EQ(outbox.pending(), 1u);
+  outbox.Flush();
+  RunIo();
+  EXPECT_EQ(Read(before->wire().size()), before->wire());
+  EXPECT_TRUE(NothingMore());
+}
+
+TEST_F(OutboxTest, CloseFrameEndsTheFrameStream) {
+  Outbox& outbox = MakeOutbox(8);
+  FramePtr before = Frame::Text("before", "A");
+  outbox.Push(before);
+  // Close 1001 as Beast writes it: FIN + opcode 8, length 2, code.
+  const std::string close("\x88\x02\x03\xE9", 4);
+  boost::system::error_code close_ec = asio::error::operation_aborted;
+  std::size_t close_size = 0;
+  outbox.PushRaw(close, [&](boost::system::error_code ec, std::size_t n) {
+    close_ec = ec;
+    close_size = n;
+  });
+  outbox.Push(Frame::Text("after", "A"));
+  outbox.Flush();
+  RunIo();
+  EXPECT_FALSE(close_ec);
+  EXPECT_EQ(close_size, close.size());
+  EXPECT_EQ(Read(before->wire().size() + close.size()), std::string(before->wire()) + close);
+  EXPECT_TRUE(NothingMore());
+}
+
+TEST_F(OutboxTest, OtherRawBytesDoNotStopFrames) {
+  Outbox& outbox = MakeOutbox(8);
+  const std::string pong("\x8A\x00", 2);  // A WebSocket pong from Beast.
+  outbox.PushRaw(pong, [](boost::system::error_code, std::size_t) {});
+  FramePtr after = Frame::Text("after", "A");
+  outbox.Push(after);
+  outbox.Flush();
+  RunIo();
+  EXPECT_EQ(Read(pong.size() + after->wire().size()), pong + std::string(after->wire()));
+}
+
+TEST_F(OutboxTest, RawBytesKeepTheirPlaceAmongFrames) {
+  Outbox& outbox = MakeOutbox(8);
+  FramePtr first = Frame::Text("first", "A");
+  FramePtr last = Frame::Text("last", "B");
+  const std::string raw = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+  outbox.Push(first);
+  outbox.PushRaw(raw, [](boost::system::error_code, std::size_t) {});  // Flushes.
+  outbox.Push(last);
+  outbox.Flush();
+  RunIo();
+  std::string expected = std::string(first->wire()) + raw + std::string(last->wire());
+  EXPECT_EQ(Read(expected.size()), expected);
+  EXPECT_EQ(stats_.messages_sent.load(), 2u);  // Raw bytes are not messages.
+}
+
+TEST_F(OutboxTest, RawCompletionRunsAfterTheBytesAreWritten) {
+  Outbox& outbox = MakeOutbox(8);
+  const std::string raw(3000, 'r');
+  int calls = 0;
+  boost::system::error_code result = asio::error::operation_aborted;
+  std::size_t result_size = 0;
+  std::size_t available_at_completion = 0;
+  outbox.PushRaw(raw, [&](boost::system::error_code ec, std::size_t n) {
+    ++calls;
+    result = ec;
+    result_size = n;
+    available_at_completion = client_.available();
+  });
+  EXPECT_EQ(calls, 0);  // Never inline from PushRaw (Beast's contract).
+  RunIo();
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(result) << result.message();
+  EXPECT_EQ(result_size, raw.size());
+  EXPECT_EQ(available_at_completion, raw.size());  // Already on the wire.
+  EXPECT_EQ(Read(raw.size()), raw);
+}
+
+TEST_F(OutboxTest, OwnerIsHeldWhileAWriteIsInFlight) {
+  Outbox& outbox = MakeOutbox(8);
+  outbox.Push(Frame::Text("x", "A"));
+  EXPECT_EQ(owner_.use_count(), 1);
+  outbox.Flush();
+  EXPECT_GT(owner_.use_count(), 1);  // The session outlives its write.
+  RunIo();
+  EXPECT_EQ(owner_.use_count(), 1);
+}
+
+TEST_F(OutboxTest, NoWriteWithoutALiveOwner) {
+  Outbox& outbox = MakeOutbox(8);
+  outbox.Push(Frame::Text("x", "A"));
+  owner_.reset();
+  outbox.Flush();
+  RunIo();
+  EXPECT_EQ(stats_.socket_writes.load(), 0u);
+  EXPECT_TRUE(NothingMore());
+}
+
+TEST_F(OutboxTest, WritesFailAfterThePeerClosed) {
+  Outbox& outbox = MakeOutbox(8);
+  // Abortive close: the peer answers further data with RST.
+  client_.set_option(asio::socket_base::linger(true, 0));
+  client_.close();
+
+  std::vector<boost::system::error_code> results;
+  std::vector<std::size_t> sizes;
+  auto done = [&](boost::system::error_code ec, std::size_t n) {
+    results.push_back(ec);
+    sizes.push_back(n);
+  };
+  // The first write after the close may still be accepted by the kernel;
+  // the failure shows on a later one.
+  for (int i = 0; i < 50 && !outbox.failed(); ++i) {
+    outbox.Push(Frame::Text("book", "A"));
+    outbox.PushRaw(std::string(1000, 'r'), done);
+    RunIo();
+  }
+  ASSERT_TRUE(outbox.failed());
+  ASSERT_FALSE(results.empty());
+  EXPECT_TRUE(results.back()) << "the failing write's raw completion carries the error";
+  EXPECT_EQ(sizes.back(), 0u);
+  EXPECT_EQ(outbox.pending(), 0u);
+
+  // After the failure: frames are ignored, raw writes complete with an
+  // error, asynchronously.
+  outbox.Push(Frame::Text("late", "A"));
+  EXPECT_EQ(outbox.pending(), 0u);
+  std::size_t before = results.size();
+  std::uint64_t writes = stats_.socket_writes.load();
+  outbox.PushRaw("late", done);
+  EXPECT_EQ(results.size(), before);  // Not inline.
+  RunIo();
+  ASSERT_EQ(results.size(), before + 1);
+  EXPECT_TRUE(results.back());
+  EXPECT_EQ(sizes.back(), 0u);
+  EXPECT_EQ(stats_.socket_writes.load(), writes);
+}
+
+TEST_F(OutboxTest, QueuedRawBytesFailWithTheWriteAhead) {
+  Outbox& outbox = MakeOutbox(8);
+  server_.shutdown(tcp::socket::shutdown_send);  // Every write now fails (EPIPE).
+  std::vector<boost::system::error_code> results;
+  outbox.Push(Frame::Text("book", "A"));
+  outbox.Flush();  // In flight.
+  outbox.PushRaw("queued behind", [&](boost::system::error_code ec, std::size_t n) {
+    results.push_back(ec);
+    EXPECT_EQ(n, 0u);
+  });
+  EXPECT_EQ(outbox.pending(), 1u);
+  RunIo();
+  EXPECT_TRUE(outbox.failed());
+  ASSERT_EQ(results.size(), 1u);  // Completed exactly once, with the error.
+  EXPECT_TRUE(results[0]);
+  EXPECT_EQ(outbox.pending(), 0u);
+  EXPECT_EQ(stats_.socket_writes.load(), 1u);
+}
+
+TEST_F(OutboxTest, ByteBudgetConflatesBeforeTheFrameBound) {
+  FramePtr a1 = Frame::Text(Book("A", 1), "A");
+  FramePtr b1 = Frame::Text(Book("B", 1), "B");
+  FramePtr a2 = Frame::Text(Book("A", 2), "A");
+  // Room for 1,000 books but bytes for two.
+  Outbox& outbox = MakeOutbox(1000, a1->wire().size() + b1->wire().size());
+  outbox.Push(a1);
+  outbox.Push(b1);
+  EXPECT_EQ(outbox.queued_bytes(), a1->wire().size() + b1->wire().size());
+  outbox.Push(a2);  // Would exceed the budget: takes A1's place.
+  EXPECT_EQ(stats_.messages_conflated.load(), 1u);
+  EXPECT_EQ(outbox.pending(), 2u);
+  EXPECT_FALSE(outbox.over_budget_since());
+  outbox.Flush();
+  RunIo();
+  std::string expected = std::string(a2->wire()) + std::string(b1->wire());
+  EXPECT_EQ(Read(expected.size()), expected);
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+}
+
+TEST_F(OutboxTest, OverBudgetWhenConflationCannotHelpUntilWritten) {
+  FramePtr a = Frame::Text(Book("A", 1), "A");
+  FramePtr b = Frame::Text(Book("B", 1), "B");
+  Outbox& outbox = MakeOutbox(1000, a->wire().size());
+  outbox.Push(a);
+  EXPECT_FALSE(outbox.over_budget_since());
+  outbox.Push(b);  // Another symbol: nothing to conflate, the budget is exceeded.
+  ASSERT_TRUE(outbox.over_budget_since());
+  EXPECT_LE(*outbox.over_budget_since(), Outbox::Clock::now());
+  EXPECT_EQ(stats_.messages_dropped.load(), 0u);
+  outbox.Flush();
+  RunIo();
+  EXPECT_FALSE(outbox.over_budget_since());
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+}
+
+TEST_F(OutboxTest, DiscardBooksKeepsRepliesAndCountsTheDrops) {
+  Outbox& outbox = MakeOutbox(8);
+  FramePtr confirmed = Frame::Text(R"({"type":"subscription_confirmed","symbol":"A"})");
+  FramePtr a = Frame::Text(Book("A", 1), "A");
+  FramePtr b = Frame::Text(Book("B", 1), "B");
+  FramePtr pong = Frame::Text(R"({"type":"pong"})");
+  outbox.Push(confirmed);
+  outbox.Push(a);
+  outbox.Push(b);
+  outbox.Push(pong);
+  outbox.DiscardBooks();
+  EXPECT_EQ(stats_.messages_dropped.load(), 2u);
+  EXPECT_EQ(outbox.pending(), 2u);
+  EXPECT_EQ(outbox.queued_bytes(), confirmed->wire().size() + pong->wire().size());
+  outbox.Flush();
+  RunIo();
+  std::string expected = std::string(confirmed->wire()) + std::string(pong->wire());
+  EXPECT_EQ(Read(expected.size()), expected);
+  EXPECT_TRUE(NothingMore());
+}
+
+TEST_F(OutboxTest, StalledForMeasuresAWriteThePeerDoesNotRead) {
+  Outbox& outbox = MakeOutbox(1000);
+  EXPECT_EQ(outbox.StalledFor(Outbox::Clock::now()), Outbox::Clock::duration::zero());
+  // Far more than loopback buffers hold: the write cannot finish unread.
+  std::string payload(256 * 1024, 'x');
+  for (int i = 0; i < 200; ++i) outbox.Push(Frame::Text(payload, "S" + std::to_string(i)));
+  outbox.Flush();
+  io_.restart();
+  io_.run_for(std::chrono::milliseconds(300));
+  auto now = Outbox::Clock::now();
+  // The last progress was when the kernel buffers filled, before `now`.
+  EXPECT_GT(outbox.StalledFor(now), Outbox::Clock::duration::zero());
+  EXPECT_GE(outbox.StalledFor(now + std::chrono::seconds(5)), std::chrono::seconds(5));
+  // The peer reads: the write moves again, and the stall restarts from zero.
+  std::string sink(1 << 20, '\0');
+  for (int i = 0; i < 20; ++i) {
+    boost::system::error_code ec;
+    client_.read_some(asio::buffer(sink), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_LT(outbox.StalledFor(Outbox::Clock::now()), std::chrono::milliseconds(150));
+}
+
+}  // namespace
+}  // namespace obgw::gateway
