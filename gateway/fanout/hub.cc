@@ -1,5 +1,7 @@
 #include "gateway/fanout/hub.h"
 
+#include <cassert>
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -33,6 +35,7 @@ Hub::~Hub() { Stop(); }
 
 void Hub::Start() {
   thread_ = std::thread([this] {
+    affinity_.BindToThisThread();
     while (!stopping_.load(std::memory_order_acquire)) RunOnce(std::chrono::milliseconds(10));
     // Drain what producers queued before the stop, so no accepted book is lost.
     while (RunOnce(std::chrono::microseconds(0)) > 0) {
@@ -43,9 +46,11 @@ void Hub::Start() {
 void Hub::Stop() {
   stopping_.store(true, std::memory_order_release);
   if (thread_.joinable()) thread_.join();
+  affinity_.Unbind();
 }
 
 std::size_t Hub::RunOnce(std::chrono::microseconds wait) {
+  assert(InThisThread());
   bool deferred = false;
   for (const auto& frames : pending_) deferred |= !frames.empty();
   // A batch waiting for a backlogged shard is retried soon, new books or not.

@@ -12,6 +12,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include "gateway/fanout/frame.h"
+#include "gateway/fanout/thread_affinity.h"
 #include "gateway/metrics/gateway_stats.h"
 #include "gateway/fanout/update_frame.h"
 #include "gateway/fanout/update_queue.h"
@@ -64,6 +65,9 @@ class Hub {
   // without its thread.
   std::size_t RunOnce(std::chrono::microseconds wait);
 
+  // Whether the caller is the hub's thread (debug checks).
+  bool InThisThread() const { return affinity_.InThisThread(); }
+
   // Any thread (the shard): one batch of `shard` has been delivered.
   void BatchDelivered(std::uint32_t shard, std::size_t deliveries) {
     in_flight_[shard]->fetch_sub(deliveries, std::memory_order_release);
@@ -109,6 +113,7 @@ class Hub {
   IsoClock clock_;
   IsoClock snapshot_clock_;
   std::atomic<bool> stopping_{false};
+  ThreadAffinity affinity_;
   std::thread thread_;
 };
 

@@ -1,6 +1,7 @@
 #include "gateway/server/shard.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -25,6 +26,7 @@ void Shard::Start() {
   work_.emplace(io_context_.get_executor());
   boost::asio::post(io_context_, [this] { Sweep(); });
   thread_ = std::thread([this] {
+    affinity_.BindToThisThread();
     for (;;) {
       try {
         io_context_.run();
@@ -41,6 +43,7 @@ void Shard::Stop() {
   work_.reset();
   io_context_.stop();
   if (thread_.joinable()) thread_.join();
+  affinity_.Unbind();
 }
 
 void Shard::PostFrames(std::vector<FramePtr> frames, std::function<void()> delivered) {
@@ -60,6 +63,7 @@ void Shard::CloseAllSessions() {
 }
 
 void Shard::Sweep() {
+  assert(InThisThread());
   now_ = std::chrono::steady_clock::now();
   std::vector<std::shared_ptr<ShardSession>> sessions;
   sessions.reserve(sessions_.size());
@@ -79,6 +83,7 @@ void Shard::Sweep() {
 }
 
 void Shard::Deliver(const std::vector<FramePtr>& frames) {
+  assert(InThisThread());
   for (const FramePtr& frame : frames) {
     auto it = subscribers_.find(frame->symbol());
     if (it == subscribers_.end()) continue;  // Unsubscribed since the hub routed it.
@@ -97,6 +102,7 @@ void Shard::Deliver(const std::vector<FramePtr>& frames) {
 }
 
 void Shard::FlushQueued() {
+  assert(InThisThread());
   flush_posted_ = false;
   std::vector<ShardSession*> sessions;
   sessions.swap(to_flush_);
@@ -106,23 +112,27 @@ void Shard::FlushQueued() {
 }
 
 void Shard::Register(ShardSession* session) {
+  assert(InThisThread());
   sessions_.insert(session);
   stats_.connections.fetch_add(1, std::memory_order_relaxed);
   stats_.connections_total.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Shard::Unregister(ShardSession* session) {
+  assert(InThisThread());
   if (sessions_.erase(session) > 0) stats_.connections.fetch_sub(1, std::memory_order_relaxed);
   // It may die before the posted flush runs.
   std::erase(to_flush_, session);
 }
 
 void Shard::AddSubscriber(const std::string& symbol, ShardSession* session) {
+  assert(InThisThread());
   subscribers_[symbol].push_back(session);
   stats_.subscriptions.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Shard::RemoveSubscriber(const std::string& symbol, ShardSession* session) {
+  assert(InThisThread());
   auto it = subscribers_.find(symbol);
   if (it == subscribers_.end()) return;
   auto& sessions = it->second;

@@ -1,6 +1,7 @@
 #ifndef OBGW_GATEWAY_SERVER_SHARD_H_
 #define OBGW_GATEWAY_SERVER_SHARD_H_
 
+#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -17,6 +18,7 @@
 
 #include "gateway/fanout/frame.h"
 #include "gateway/fanout/frame_deflater.h"
+#include "gateway/fanout/thread_affinity.h"
 #include "gateway/server/shard_session.h"
 #include "gateway/server/shared_state.h"
 
@@ -26,8 +28,11 @@ namespace obgw::gateway {
 // sessions accepted onto it, the symbol -> sessions index used to fan out
 // frames, and the sweep timer that polices every session (heartbeats, idle
 // and slow clients) in one pass instead of a timer per connection. Sessions never move between
-// shards, so nothing here is locked: all methods except PostFrames and Stop run on the shard's own
-// thread.
+// shards, so nothing here is locked. Start, Stop, PostFrames, CloseAllSessions,
+// io_context(), index(), state(), config() and InThisThread() may be called from
+// any thread (the listener creates sockets on io_context() from shard 0's
+// thread; the hub posts frames); every other method runs on the shard's own
+// thread and asserts so in debug builds.
 class Shard {
  public:
   Shard(std::uint32_t index, SharedState& state);
@@ -47,15 +52,23 @@ class Shard {
   // Any thread: closes every WebSocket with 1001 "server shutting down".
   void CloseAllSessions();
 
-  // Shard thread only, from here on.
+  // Any thread: the executor (posting to it or creating I/O objects on it is
+  // thread-safe), the shard's number, the shared state and the configuration.
   boost::asio::io_context& io_context() { return io_context_; }
   std::uint32_t index() const { return index_; }
   SharedState& state() { return state_; }
   const GatewayConfig& config() const { return state_.config; }
+  // Whether the caller runs on this shard's thread (debug checks).
+  bool InThisThread() const { return affinity_.InThisThread(); }
+
+  // Shard thread only, from here on.
   ShardStats& stats() { return stats_; }
   // This shard's producer token: its subscription changes and REST books stay
   // in order.
-  UpdateQueue::Token& token() { return token_; }
+  UpdateQueue::Token& token() {
+    assert(InThisThread());
+    return token_;
+  }
   // The time of the last sweep: a clock for heartbeats, without a clock
   // read per message.
   std::chrono::steady_clock::time_point now() const { return now_; }
@@ -83,6 +96,7 @@ class Shard {
   std::vector<ShardSession*> to_flush_;  // Sessions with books queued.
   bool flush_posted_ = false;
   std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::now();
+  ThreadAffinity affinity_;
   std::thread thread_;
   // Declared last, destroyed first: handlers it still holds release sessions,
   // whose cleanup uses the index above.
