@@ -18,6 +18,11 @@ Every server is started fresh for every run (clean RSS and counters) in its
 own process group, with its soft fd limit raised to the hard limit, and is
 killed at the end of the run and on any error.
 
+--baseline BIN adds every gateway run again with another build of the gateway
+(e.g. the previous commit's `build/bin/orderbook-gateway`), each right after the
+run it repeats, and a table of new / baseline ratios: a refactoring's cost on
+the hot path, measured side by side in one run.
+
 --only SCENARIO reruns one scenario (fanout-1k, mixed-200, sweep,
 connections, ingest, deflate) and regenerates the doc from the stored results of the
 others. --quick uses tiny durations and writes to $BUILD_DIR/bench-quick/
@@ -59,6 +64,9 @@ TARGETS = {
     ("python-seed", "http"): "python-seed",
     ("node-ws", "http"): "node-ws",
     ("gateway-deflate", "grpc"): "gateway (gRPC, deflate)",
+    ("gateway-baseline", "http"): "baseline (HTTP)",
+    ("gateway-baseline", "grpc"): "baseline (gRPC)",
+    ("gateway-baseline", "none"): "gateway-baseline",
 }
 PEERS = ["python-seed", "node-ws"]
 SWEEP_RATES = [1000, 5000, 10000, 20000, 50000]
@@ -191,6 +199,7 @@ class Env:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="obgw-bench-")
         self.gateway = os.path.join(BIN_DIR, "orderbook-gateway")
+        self.baseline = None  # --baseline: another gateway binary to compare with
         self.loadgen = os.path.join(BIN_DIR, "orderbook-loadgen")
         self.node_dir = None
 
@@ -228,9 +237,10 @@ class Env:
 
     def start(self, target):
         """Starts a fresh server; returns (server, http_port, grpc_port)."""
-        if target in ("gateway", "gateway-deflate"):
+        if target in ("gateway", "gateway-deflate", "gateway-baseline"):
             extra = ["--ws_deflate"] if target == "gateway-deflate" else []
-            server = Server(target, [self.gateway, "--bind=127.0.0.1", "--http_port=0",
+            binary = self.baseline if target == "gateway-baseline" else self.gateway
+            server = Server(target, [binary, "--bind=127.0.0.1", "--http_port=0",
                                      "--grpc_port=0", "--log_level=warn"] + extra,
                             REPO_ROOT, self.tmp)
             line = server.wait_ready_line(30)
@@ -354,6 +364,18 @@ def summary(r):
     if r.get("error"):
         parts.append("ERROR " + r["error"])
     return ", ".join(parts)
+
+
+def with_baseline(runs):
+    """Each plain gateway run followed by the same run against the baseline binary."""
+    out = {}
+    for group, group_runs in runs.items():
+        out[group] = []
+        for run in group_runs:
+            out[group].append(run)
+            if run[2] == "gateway":
+                out[group].append((run[0], run[1], "gateway-baseline", run[3], dict(run[4])))
+    return out
 
 
 def scenario_runs(quick):
@@ -531,6 +553,35 @@ def table_rows(results, scenario_filter):
     return "\n".join(lines)
 
 
+def baseline_rows(results):
+    """New gateway vs the --baseline binary, scenario by scenario."""
+    lines = ["| scenario | path | delivered msg/s new | baseline | new / baseline | p99 ms new "
+             "| baseline | server CPU % new | baseline | RSS per connection new | baseline |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for b in results:
+        if b.get("target") != "gateway-baseline":
+            continue
+        r = find(results, b.get("scenario"), "gateway", b.get("publish"))
+        if not (ok(r) and ok(b)):
+            lines.append(f"| {b.get('scenario')} | {b.get('publish')} | ERROR: "
+                         f"{(r or {}).get('error', '') or b.get('error', '?')} | | | | | | | | |")
+            continue
+        idle = b.get("publish") == "none"
+        per_conn = lambda x: (f"{x.get('rss_bytes_per_connection', 0) / 1024:.2f} KB"
+                              if x.get("rss_bytes_per_connection") else "—")
+        rd, bd = r.get("delivered_per_s") or 0, b.get("delivered_per_s") or 0
+        lines.append("| " + " | ".join([
+            b["scenario"], b["publish"],
+            "—" if idle else fmt_int(rd), "—" if idle else fmt_int(bd),
+            "—" if idle or not bd else fmt_ratio(rd / bd),
+            "—" if idle else fmt_ms(r.get("latency_us", {}).get("p99")),
+            "—" if idle else fmt_ms(b.get("latency_us", {}).get("p99")),
+            "—" if idle else f"{r.get('server_cpu_pct', 0):.0f}",
+            "—" if idle else f"{b.get('server_cpu_pct', 0):.0f}",
+            per_conn(r), per_conn(b)]) + " |")
+    return "\n".join(lines)
+
+
 def deflate_rows(results):
     """The permessage-deflate comparison: plain vs compressed clients."""
     lines = ["| run | clients | delivered msg/s | p50 ms | p99 ms | server CPU % | "
@@ -666,6 +717,20 @@ change it._
 """
 
 
+def baseline_section(results):
+    if not any(r.get("target") == "gateway-baseline" for r in results):
+        return ""
+    binary = next((r.get("baseline_binary") for r in results if r.get("baseline_binary")), "?")
+    return f"""## Against the baseline binary (`--baseline`)
+
+The same scenarios against another build of the gateway (`{binary}`), each run right after
+the run it repeats, so both see the same machine state.
+
+{baseline_rows(results)}
+
+"""
+
+
 def write_doc(results, machine, out_dir, quick, elapsed_s, invocation=ONE_COMMAND):
     md_path = os.path.join(out_dir, "performance.md")
     analysis = ANALYSIS_PLACEHOLDER
@@ -790,7 +855,7 @@ with subscribers.
 
 {deflate_rows(results)}
 
-## Goals
+{baseline_section(results)}## Goals
 
 | goal | measured | target | verdict |
 | --- | ---: | ---: | --- |
@@ -825,6 +890,9 @@ def main():
                         help="run only this scenario (repeatable); others keep stored results")
     parser.add_argument("--out", help="output directory (default docs/, or "
                                       "$BUILD_DIR/bench-quick/ with --quick)")
+    parser.add_argument("--baseline", metavar="BIN",
+                        help="also run every gateway scenario against this gateway binary "
+                             "and report new / baseline")
     args = parser.parse_args()
     out_dir = args.out or (os.path.join(BUILD_DIR, "bench-quick") if args.quick
                            else os.path.join(REPO_ROOT, "docs"))
@@ -839,14 +907,21 @@ def main():
     raise_fd_limit()
     started = time.time()
     all_runs = scenario_runs(args.quick)
+    if args.baseline:
+        if not os.access(args.baseline, os.X_OK):
+            sys.exit(f"run_benchmarks: --baseline {args.baseline}: not an executable")
+        env.baseline = os.path.abspath(args.baseline)
+        all_runs = with_baseline(all_runs)
     plan = [run for group in selected for run in all_runs[group]]
-    env.prepare(need_peers=any(run[2] != "gateway" for run in plan))
+    env.prepare(need_peers=any(run[2] in PEERS for run in plan))
 
     results = []
     for n, (scenario, group, target, publish, params) in enumerate(plan, 1):
         log(f"[{n}/{len(plan)}] ({time.time() - started:.0f} s)")
         try:
             results.append(run_one(env, scenario, group, target, publish, **params))
+            if target == "gateway-baseline":
+                results[-1]["baseline_binary"] = env.baseline
         except RuntimeError as e:  # a server that failed to start
             log(f"   ERROR {e}")
             results.append({"scenario": scenario, "group": group, "target": target,
