@@ -8,17 +8,20 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "gateway/fanout/clock.h"
+#include "gateway/fanout/thread_affinity.h"
 
 namespace obgw::gateway {
 
 // Wakes a throttled connection (?throttle_ms) when the next book its
 // SymbolThrottle holds back is due: one Asio timer, created on first use and
 // set to the earliest time asked for. Owns the timer; runs on the executor's
-// (the shard's) thread. The delay is measured on the injected clock.
+// thread, the shard's (`thread`), and asserts so in debug builds. The delay is
+// measured on the injected clock.
 class ThrottleTimer {
  public:
-  ThrottleTimer(boost::asio::any_io_executor executor, const Clock& clock)
-      : executor_(std::move(executor)), clock_(clock) {}
+  ThrottleTimer(boost::asio::any_io_executor executor, const Clock& clock,
+                const ThreadAffinity& thread)
+      : executor_(std::move(executor)), clock_(clock), thread_(thread) {}
 
   // Runs `on_due` on the executor at `due`, unless a wake-up at or before
   // `due` is already set (that one runs instead, with its own callback).
@@ -29,6 +32,7 @@ class ThrottleTimer {
  private:
   boost::asio::any_io_executor executor_;
   const Clock& clock_;
+  const ThreadAffinity& thread_;
   std::unique_ptr<boost::asio::steady_timer> timer_;
   Clock::time_point due_ = Clock::time_point::max();
 };

@@ -31,7 +31,7 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::str
       rate_limit_(shard.config().max_message_burst, shard.config().max_messages_per_second,
                   shard.clock().Now()),
       heartbeat_(shard.config().ping_interval, shard.config().idle_timeout, shard.now()),
-      throttle_timer_(ws_.get_executor(), shard.clock()) {
+      throttle_timer_(ws_.get_executor(), shard.clock(), shard.affinity()) {
   ws_.next_layer().set_outbox(&outbox_);
   if (throttle.count() > 0) throttle_ = std::make_unique<SymbolThrottle>(throttle);
 }
