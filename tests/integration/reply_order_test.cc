@@ -6,6 +6,8 @@
 
 #include <sys/socket.h>
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,9 +84,10 @@ TEST(ReplyOrderTest, SnapshotFollowsItsConfirmationBeforeLaterReplies) {
   int out_of_order = 0;
   for (int trial = 0; trial < kTrials; ++trial) {
     // A fresh connection each time: a new subscription with a snapshot, and
-    // a full token bucket.
+    // a full token bucket. Its own client_id: the closes of earlier trials
+    // need not have been processed for it to be admitted.
     RawWsClient client;
-    ASSERT_TRUE(client.Connect(port, "/ws/order")) << client.error();
+    ASSERT_TRUE(client.Connect(port, "/ws/order-" + std::to_string(trial))) << client.error();
     // A ping and two invalid messages right behind the subscribe.
     ASSERT_TRUE(SendBackToBack(
         client,
