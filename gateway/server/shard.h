@@ -30,11 +30,11 @@ namespace obgw::gateway {
 // frames, and the sweep timer that polices every session (heartbeats, idle
 // and slow clients) in one pass instead of a timer per connection. Sessions never move between
 // shards, so nothing here is locked. Start, Stop, PostFrames, CloseAllSessions,
-// io_context(), index(), state(), config() and InThisThread() may be called from
-// any thread (the listener creates sockets on io_context() from shard 0's
-// thread; the hub posts frames); every other method runs on the shard's own
-// thread and asserts so in debug builds. The sweep and the sessions read the
-// time from `clock` (simulated in tests).
+// io_context(), index(), state(), config(), clock(), affinity() and
+// InThisThread() may be called from any thread (the listener creates sockets on io_context() from
+// shard 0's thread; the hub posts frames); every other method runs on the shard's own thread and
+// asserts so in debug builds. The sweep and the sessions read the time from `clock` (simulated in
+// tests).
 class Shard {
  public:
   Shard(std::uint32_t index, SharedState& state, const Clock& clock = Clock::Steady());
