@@ -115,8 +115,8 @@ void HttpSession::Handle(Request request) {
     }
     stream_.expires_never();
     // The WebSocket session takes the socket; this session ends here.
-    std::make_shared<WebSocketSession>(stream_.release_socket(), shard_, std::move(client_id),
-                                       *throttle)
+    std::make_shared<PlainWebSocketSession>(stream_.release_socket(), shard_, std::move(client_id),
+                                            *throttle)
         ->Run(std::move(request));
     return;
   }

@@ -6,14 +6,15 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
-
 namespace obgw::gateway {
 
-Shard::Shard(std::uint32_t index, SharedState& state)
+Shard::Shard(std::uint32_t index, SharedState& state, const Clock& clock)
     : index_(index),
       state_(state),
+      clock_(clock),
       stats_(*state.shard_stats.at(index)),
-      token_(state.queue.MakeToken()) {
+      token_(state.queue.MakeToken()),
+      now_(clock.Now()) {
   if (state.config.deflate) {
     deflater_ = std::make_unique<FrameDeflater>(state.config.deflate_level,
                                                 state.config.deflate_min_bytes, stats_);
@@ -64,7 +65,7 @@ void Shard::CloseAllSessions() {
 
 void Shard::Sweep() {
   assert(InThisThread());
-  now_ = std::chrono::steady_clock::now();
+  now_ = clock_.Now();
   std::vector<std::shared_ptr<ShardSession>> sessions;
   sessions.reserve(sessions_.size());
   for (ShardSession* session : sessions_) sessions.push_back(session->Keep());

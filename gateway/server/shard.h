@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "gateway/fanout/clock.h"
 #include "gateway/fanout/frame.h"
 #include "gateway/fanout/frame_deflater.h"
 #include "gateway/fanout/thread_affinity.h"
@@ -29,13 +30,14 @@ namespace obgw::gateway {
 // frames, and the sweep timer that polices every session (heartbeats, idle
 // and slow clients) in one pass instead of a timer per connection. Sessions never move between
 // shards, so nothing here is locked. Start, Stop, PostFrames, CloseAllSessions,
-// io_context(), index(), state(), config() and InThisThread() may be called from
-// any thread (the listener creates sockets on io_context() from shard 0's
-// thread; the hub posts frames); every other method runs on the shard's own
-// thread and asserts so in debug builds.
+// io_context(), index(), state(), config(), clock(), affinity() and
+// InThisThread() may be called from any thread (the listener creates sockets on io_context() from
+// shard 0's thread; the hub posts frames); every other method runs on the shard's own thread and
+// asserts so in debug builds. The sweep and the sessions read the time from `clock` (simulated in
+// tests).
 class Shard {
  public:
-  Shard(std::uint32_t index, SharedState& state);
+  Shard(std::uint32_t index, SharedState& state, const Clock& clock = Clock::Steady());
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -60,6 +62,10 @@ class Shard {
   const GatewayConfig& config() const { return state_.config; }
   // Whether the caller runs on this shard's thread (debug checks).
   bool InThisThread() const { return affinity_.InThisThread(); }
+  // The thread, for the debug checks of objects the shard's sessions own.
+  const ThreadAffinity& affinity() const { return affinity_; }
+  // Where the shard and its sessions read the time.
+  const Clock& clock() const { return clock_; }
 
   // Shard thread only, from here on.
   ShardStats& stats() { return stats_; }
@@ -71,7 +77,7 @@ class Shard {
   }
   // The time of the last sweep: a clock for heartbeats, without a clock
   // read per message.
-  std::chrono::steady_clock::time_point now() const { return now_; }
+  Clock::time_point now() const { return now_; }
   // Compresses frames for this shard's permessage-deflate connections; null
   // unless --ws_deflate.
   FrameDeflater* deflater() { return deflater_.get(); }
@@ -88,6 +94,7 @@ class Shard {
 
   const std::uint32_t index_;
   SharedState& state_;
+  const Clock& clock_;
   ShardStats& stats_;
   UpdateQueue::Token token_;
   std::unique_ptr<FrameDeflater> deflater_;
@@ -95,7 +102,7 @@ class Shard {
   absl::flat_hash_set<ShardSession*> sessions_;
   std::vector<ShardSession*> to_flush_;  // Sessions with books queued.
   bool flush_posted_ = false;
-  std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::now();
+  Clock::time_point now_;
   ThreadAffinity affinity_;
   std::thread thread_;
   // Declared last, destroyed first: handlers it still holds release sessions,

@@ -1,9 +1,9 @@
 #ifndef OBGW_GATEWAY_SERVER_SHARD_SESSION_H_
 #define OBGW_GATEWAY_SERVER_SHARD_SESSION_H_
 
-#include <chrono>
 #include <memory>
 
+#include "gateway/fanout/clock.h"
 #include "gateway/fanout/frame.h"
 
 namespace obgw::gateway {
@@ -21,7 +21,8 @@ class ShardSession {
   virtual bool Queue(const FramePtr& frame) = 0;
   virtual void Flush() = 0;
   // The shard's periodic sweep (heartbeats, idle and slow consumers).
-  virtual void Tick(std::chrono::steady_clock::time_point now) = 0;
+  // `now` is the shard's clock's time (simulated in tests).
+  virtual void Tick(Clock::time_point now) = 0;
   // Shutdown: close 1001.
   virtual void CloseGoingAway() = 0;
   // Shared ownership for the length of a sweep or shutdown pass, in which a

@@ -1,6 +1,7 @@
 #include "gateway/ws/outbox.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
@@ -17,14 +18,19 @@ constexpr std::size_t kMaxFramesPerWrite = 512;
 
 }  // namespace
 
-Outbox::Outbox(boost::asio::ip::tcp::socket& socket, std::size_t max_frames, std::size_t max_bytes,
-               ShardStats& stats)
-    : socket_(socket),
+template <class Stream>
+Outbox<Stream>::Outbox(Stream& stream, std::size_t max_frames, std::size_t max_bytes,
+                       ShardStats& stats, const Clock& clock, const ThreadAffinity& thread)
+    : stream_(stream),
       max_frames_(max_frames == 0 ? 1 : max_frames),
       max_bytes_(max_bytes),
-      stats_(stats) {}
+      stats_(stats),
+      clock_(clock),
+      thread_(thread) {}
 
-void Outbox::Push(FramePtr frame) {
+template <class Stream>
+void Outbox<Stream>::Push(FramePtr frame) {
+  assert(thread_.InThisThread());
   if (frames_stopped_ || failed_) return;
   bool is_book = !frame->symbol().empty();
   bool behind = pending_books_ >= max_frames_ || queued_bytes_ + frame->wire().size() > max_bytes_;
@@ -40,15 +46,18 @@ void Outbox::Push(FramePtr frame) {
   UpdateBudget();
 }
 
-void Outbox::UpdateBudget() {
+template <class Stream>
+void Outbox<Stream>::UpdateBudget() {
   if (queued_bytes_ <= max_bytes_) {
     over_budget_since_.reset();
   } else if (!over_budget_since_) {
-    over_budget_since_ = Clock::now();
+    over_budget_since_ = clock_.Now();
   }
 }
 
-void Outbox::DiscardBooks() {
+template <class Stream>
+void Outbox<Stream>::DiscardBooks() {
+  assert(thread_.InThisThread());
   auto is_book = [](const Item& item) { return item.frame && !item.frame->symbol().empty(); };
   for (const Item& item : pending_) {
     if (is_book(item)) queued_bytes_ -= item.frame->wire().size();
@@ -59,7 +68,8 @@ void Outbox::DiscardBooks() {
   UpdateBudget();
 }
 
-bool Outbox::ReplaceQueuedBook(FramePtr& frame) {
+template <class Stream>
+bool Outbox<Stream>::ReplaceQueuedBook(FramePtr& frame) {
   // The newest queued book of the symbol takes the new book's bytes in place:
   // the client gets the fresh state at the earliest slot it would have had.
   for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
@@ -73,7 +83,8 @@ bool Outbox::ReplaceQueuedBook(FramePtr& frame) {
   return false;
 }
 
-void Outbox::DropOldestBook() {
+template <class Stream>
+void Outbox<Stream>::DropOldestBook() {
   // Every queued book is of a different symbol than the new one.
   for (auto it = pending_.begin(); it != pending_.end(); ++it) {
     if (it->frame && !it->frame->symbol().empty()) {
@@ -86,7 +97,8 @@ void Outbox::DropOldestBook() {
   }
 }
 
-void Outbox::Conflate() {
+template <class Stream>
+void Outbox<Stream>::Conflate() {
   // Walk newest to oldest; a book whose symbol was already seen is stale.
   absl::flat_hash_set<std::string_view> seen;
   boost::container::devector<Item> kept;
@@ -104,10 +116,12 @@ void Outbox::Conflate() {
   stats_.messages_conflated.fetch_add(removed, std::memory_order_relaxed);
 }
 
-void Outbox::PushRaw(std::string bytes, WriteDone done) {
+template <class Stream>
+void Outbox<Stream>::PushRaw(std::string bytes, WriteDone done) {
+  assert(thread_.InThisThread());
   if (failed_) {
     // Beast must not be completed inline from its initiating call.
-    boost::asio::post(socket_.get_executor(),
+    boost::asio::post(stream_.get_executor(),
                       [done = std::move(done)] { done(boost::asio::error::broken_pipe, 0); });
     return;
   }
@@ -120,7 +134,9 @@ void Outbox::PushRaw(std::string bytes, WriteDone done) {
   Flush();
 }
 
-void Outbox::Flush() {
+template <class Stream>
+void Outbox<Stream>::Flush() {
+  assert(thread_.InThisThread());
   if (writing_ || failed_ || pending_.empty()) return;
   auto owner = owner_.lock();
   if (!owner) return;
@@ -141,20 +157,20 @@ void Outbox::Flush() {
     pending_.pop_front();
   }
   writing_ = true;
-  last_progress_ = Clock::now();
+  last_progress_ = clock_.Now();
   progress_bytes_ = 0;
   stats_.socket_writes.fetch_add(1, std::memory_order_relaxed);
   stats_.messages_sent.fetch_add(frames, std::memory_order_relaxed);
   // The owner rides along so the socket and the queued bytes outlive the write.
   boost::asio::async_write(
-      socket_, buffers_,
+      stream_, buffers_,
       // Called after each partial write: a write that moves no byte for long
       // is a client that stopped reading (StalledFor).
       [this](const boost::system::error_code& ec, std::size_t written) -> std::size_t {
         if (ec) return 0;
         if (written > progress_bytes_) {
           progress_bytes_ = written;
-          last_progress_ = Clock::now();
+          last_progress_ = clock_.Now();
         }
         return 65536;
       },
@@ -163,7 +179,9 @@ void Outbox::Flush() {
       });
 }
 
-void Outbox::OnWrite(boost::system::error_code ec, std::size_t bytes) {
+template <class Stream>
+void Outbox<Stream>::OnWrite(boost::system::error_code ec, std::size_t bytes) {
+  assert(thread_.InThisThread());
   writing_ = false;
   stats_.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
   std::vector<Item> done;
@@ -182,7 +200,8 @@ void Outbox::OnWrite(boost::system::error_code ec, std::size_t bytes) {
   Flush();
 }
 
-void Outbox::Fail(boost::system::error_code ec) {
+template <class Stream>
+void Outbox<Stream>::Fail(boost::system::error_code ec) {
   failed_ = true;
   boost::container::devector<Item> abandoned;
   abandoned.swap(pending_);
@@ -193,5 +212,8 @@ void Outbox::Fail(boost::system::error_code ec) {
     if (item.done) item.done(ec, 0);
   }
 }
+
+// The stream types connections use (a TLS stream will be the second).
+template class Outbox<boost::asio::ip::tcp::socket>;
 
 }  // namespace obgw::gateway

@@ -14,14 +14,19 @@
 #include <boost/container/devector.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "gateway/fanout/clock.h"
 #include "gateway/fanout/frame.h"
 #include "gateway/fanout/frame_deflater.h"
+#include "gateway/fanout/thread_affinity.h"
 #include "gateway/metrics/gateway_stats.h"
 
 namespace obgw::gateway {
 
 // The bounded send queue of one WebSocket connection and the only writer of
-// its socket. Runs on the connection's shard thread.
+// its stream (`Stream`: an Asio AsyncWriteStream, the TCP socket; a TLS
+// stream is a second instantiation in outbox.cc). Runs on the connection's
+// shard thread (`thread`) and asserts so in debug builds; reads the time from
+// the injected clock.
 //
 // Owns the queued frames (shared, immutable) and the raw bytes Beast hands it
 // (its handshake reply, pongs, close frames; see OutboxStream). Every frame
@@ -38,14 +43,13 @@ namespace obgw::gateway {
 // not counted against the frame bound and never dropped: a client gets at
 // most one per request. The owner watches OverBudgetSince() and StalledFor()
 // to close a client that stays behind (slow consumer).
+template <class Stream>
 class Outbox {
  public:
   using WriteDone = std::function<void(boost::system::error_code, std::size_t)>;
 
-  using Clock = std::chrono::steady_clock;
-
-  Outbox(boost::asio::ip::tcp::socket& socket, std::size_t max_frames, std::size_t max_bytes,
-         ShardStats& stats);
+  Outbox(Stream& stream, std::size_t max_frames, std::size_t max_bytes, ShardStats& stats,
+         const Clock& clock, const ThreadAffinity& thread);
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
 
@@ -101,10 +105,12 @@ class Outbox {
   void OnWrite(boost::system::error_code ec, std::size_t bytes);
   void Fail(boost::system::error_code ec);
 
-  boost::asio::ip::tcp::socket& socket_;
+  Stream& stream_;
   const std::size_t max_frames_;
   const std::size_t max_bytes_;
   ShardStats& stats_;
+  const Clock& clock_;
+  const ThreadAffinity& thread_;
   std::weak_ptr<void> owner_;
   FrameDeflater* deflater_ = nullptr;
   // devector, not deque: an idle connection's empty queue allocates nothing.
@@ -120,6 +126,8 @@ class Outbox {
   bool frames_stopped_ = false;
   bool failed_ = false;
 };
+
+using PlainOutbox = Outbox<boost::asio::ip::tcp::socket>;
 
 }  // namespace obgw::gateway
 

@@ -9,7 +9,6 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/role.hpp>
@@ -26,23 +25,26 @@ namespace obgw::gateway {
 // (handshake, masking, control frames, limits); the Outbox owns the socket's
 // write side.
 //
-// Runs on the connection's shard thread. Owns the socket.
+// Generic over the stream below (`Stream`: the TCP socket, later a TLS
+// stream), as Beast's advanced_server_flex example is over its streams.
+//
+// Runs on the connection's shard thread. Owns the stream.
+template <class Stream>
 class OutboxStream {
  public:
-  using socket_type = boost::asio::ip::tcp::socket;
-  using executor_type = socket_type::executor_type;
-  using next_layer_type = socket_type;
+  using next_layer_type = Stream;
+  using executor_type = typename Stream::executor_type;
 
-  explicit OutboxStream(socket_type socket) : socket_(std::move(socket)) {}
+  explicit OutboxStream(Stream stream) : stream_(std::move(stream)) {}
 
-  void set_outbox(Outbox* outbox) { outbox_ = outbox; }
-  executor_type get_executor() noexcept { return socket_.get_executor(); }
-  socket_type& next_layer() noexcept { return socket_; }
-  const socket_type& next_layer() const noexcept { return socket_; }
+  void set_outbox(Outbox<Stream>* outbox) { outbox_ = outbox; }
+  executor_type get_executor() noexcept { return stream_.get_executor(); }
+  Stream& next_layer() noexcept { return stream_; }
+  const Stream& next_layer() const noexcept { return stream_; }
 
   template <class MutableBufferSequence, class ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
-    return socket_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+    return stream_.async_read_some(buffers, std::forward<ReadHandler>(handler));
   }
 
   template <class ConstBufferSequence, class WriteHandler>
@@ -55,7 +57,7 @@ class OutboxStream {
           // callbacks, so the operation moves into shared storage.
           using Completion = std::decay_t<decltype(completion)>;
           auto shared = std::make_shared<Completion>(std::move(completion));
-          auto executor = boost::asio::get_associated_executor(*shared, socket_.get_executor());
+          auto executor = boost::asio::get_associated_executor(*shared, stream_.get_executor());
           outbox_->PushRaw(
               std::move(bytes), [shared, executor](boost::system::error_code ec, std::size_t n) {
                 // Completed through the operation's executor, never inline.
@@ -67,19 +69,22 @@ class OutboxStream {
   }
 
  private:
-  socket_type socket_;
-  Outbox* outbox_ = nullptr;
+  Stream stream_;
+  Outbox<Stream>* outbox_ = nullptr;
 };
 
-// Beast's customization points: closing the connection closes the socket.
-inline void teardown(boost::beast::role_type role, OutboxStream& stream,
-                     boost::system::error_code& ec) {
+// Beast's customization points: closing the connection tears down the stream
+// below (for a TLS stream, Beast's teardown of ssl::stream).
+template <class Stream>
+void teardown(boost::beast::role_type role, OutboxStream<Stream>& stream,
+              boost::system::error_code& ec) {
   using boost::beast::websocket::teardown;
   teardown(role, stream.next_layer(), ec);
 }
 
-template <class TeardownHandler>
-void async_teardown(boost::beast::role_type role, OutboxStream& stream, TeardownHandler&& handler) {
+template <class Stream, class TeardownHandler>
+void async_teardown(boost::beast::role_type role, OutboxStream<Stream>& stream,
+                    TeardownHandler&& handler) {
   using boost::beast::websocket::async_teardown;
   async_teardown(role, stream.next_layer(), std::forward<TeardownHandler>(handler));
 }

@@ -1,39 +1,50 @@
 #include "gateway/ws/websocket_session.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include <absl/strings/str_cat.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/websocket/error.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "gateway/ws/client_message.h"
 #include "gateway/server/shard.h"
+#include "gateway/ws/client_message.h"
 
 namespace obgw::gateway {
 
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-WebSocketSession::WebSocketSession(boost::asio::ip::tcp::socket socket, Shard& shard,
-                                   std::string client_id, std::chrono::milliseconds throttle)
+template <class Stream>
+WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::string client_id,
+                                           std::chrono::milliseconds throttle)
     : shard_(shard),
       client_id_(std::move(client_id)),
-      ws_(std::move(socket)),
+      ws_(std::move(stream)),
       outbox_(ws_.next_layer().next_layer(), shard.config().session_queue_frames,
-              shard.config().slow_consumer_bytes, shard.stats()),
-      tokens_(static_cast<double>(shard.config().max_message_burst)) {
+              shard.config().slow_consumer_bytes, shard.stats(), shard.clock(), shard.affinity()),
+      rate_limit_(shard.config().max_message_burst, shard.config().max_messages_per_second,
+                  shard.clock().Now()),
+      heartbeat_(shard.config().ping_interval, shard.config().idle_timeout, shard.now()),
+      throttle_timer_(ws_.get_executor(), shard.clock(), shard.affinity()) {
   ws_.next_layer().set_outbox(&outbox_);
   if (throttle.count() > 0) throttle_ = std::make_unique<SymbolThrottle>(throttle);
 }
 
-WebSocketSession::~WebSocketSession() { Cleanup(); }
+template <class Stream>
+WebSocketSession<Stream>::~WebSocketSession() {
+  Cleanup();
+}
 
-void WebSocketSession::Run(Request request) {
-  outbox_.SetOwner(weak_from_this());
+template <class Stream>
+void WebSocketSession<Stream>::Run(Request request) {
+  assert(shard_.InThisThread());
+  outbox_.SetOwner(this->weak_from_this());
   const GatewayConfig& config = shard_.config();
   ws_.read_message_max(config.max_frame_bytes);
   ws_.auto_fragment(false);
@@ -74,21 +85,23 @@ void WebSocketSession::Run(Request request) {
   // Any control frame (pong, ping, close) proves the peer alive. Only called
   // from inside a read, which holds a reference to this session.
   ws_.control_callback(
-      [this](websocket::frame_type, beast::string_view) { last_heard_ = shard_.now(); });
+      [this](websocket::frame_type, beast::string_view) { heartbeat_.Heard(shard_.now()); });
   // Counted before the 101 goes out, so connections are admitted in the
   // order their handshakes complete; a refused one is closed once open.
   verdict_ = shard_.state().connection_limits.Admit(client_id_);
   admitted_ = verdict_ == ConnectionLimits::Verdict::kAdmitted;
   // Beast writes the 101 reply through the Outbox; reading starts after it.
-  ws_.async_accept(request,
-                   beast::bind_front_handler(&WebSocketSession::OnAccept, shared_from_this()));
+  ws_.async_accept(
+      request, beast::bind_front_handler(&WebSocketSession::OnAccept, this->shared_from_this()));
 }
 
-void WebSocketSession::OnAccept(beast::error_code ec) {
+template <class Stream>
+void WebSocketSession<Stream>::OnAccept(beast::error_code ec) {
+  assert(shard_.InThisThread());
   if (ec) return Fail(ec, "accept");
   shard_.Register(this);
   registered_ = true;
-  last_heard_ = last_ping_ = tokens_at_ = shard_.now();
+  heartbeat_.Heard(shard_.now());
   switch (verdict_) {
     case ConnectionLimits::Verdict::kAdmitted:
       break;
@@ -104,32 +117,52 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
   DoRead();
 }
 
-void WebSocketSession::DoRead() {
-  // One read at a time; replies keep the order of the requests (replies_).
-  ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::OnRead, shared_from_this()));
+template <class Stream>
+void WebSocketSession<Stream>::DoRead() {
+  assert(shard_.InThisThread());
+  // One read at a time: requests are taken in order, and so are their reply
+  // slots (replies_).
+  ws_.async_read(buffer_,
+                 beast::bind_front_handler(&WebSocketSession::OnRead, this->shared_from_this()));
 }
 
-void WebSocketSession::OnRead(beast::error_code ec, std::size_t bytes) {
+template <class Stream>
+void WebSocketSession<Stream>::OnRead(beast::error_code ec, std::size_t) {
+  assert(shard_.InThisThread());
   if (ec == websocket::error::message_too_big) {
     // Beast has already sent close 1009 and is tearing the connection down.
     shard_.stats().ws_closed_too_big.fetch_add(1, std::memory_order_relaxed);
   }
   if (ec) return Fail(ec, "read");
-  last_heard_ = shard_.now();
-  if (closing_) {
-    // Closing: only the peer's close frame matters now.
-  } else if (!TakeToken(Clock::now())) {
+  heartbeat_.Heard(shard_.now());
+  if (!closing_) {  // Closing: only the peer's close frame matters now.
     // Refused before parsing: a flood costs as little as possible.
-  } else if (ws_.got_text()) {
-    const char* data = static_cast<const char*>(buffer_.cdata().data());
-    HandleText(std::string_view(data, buffer_.size()));
-  } else {
-    SendError("binary_not_supported", "Binary frames are not supported; send JSON text");
+    switch (rate_limit_.Take(shard_.clock().Now())) {
+      case TokenBucket::Verdict::kAccepted:
+        if (ws_.got_text()) {
+          const char* data = static_cast<const char*>(buffer_.cdata().data());
+          HandleText(std::string_view(data, buffer_.size()));
+        } else {
+          SendError("binary_not_supported", "Binary frames are not supported; send JSON text");
+        }
+        break;
+      case TokenBucket::Verdict::kRefused:
+        shard_.stats().ws_rate_limited.fetch_add(1, std::memory_order_relaxed);
+        SendError("rate_limited", absl::StrCat("Too many messages: at most ",
+                                               shard_.config().max_messages_per_second,
+                                               " per second; this one was ignored"));
+        break;
+      case TokenBucket::Verdict::kHangUp:
+        shard_.stats().ws_rate_limited.fetch_add(1, std::memory_order_relaxed);
+        shard_.stats().ws_closed_rate.fetch_add(1, std::memory_order_relaxed);
+        Close(websocket::close_code::policy_error, "rate limit exceeded");
+        break;
+    }
   }
   buffer_.consume(buffer_.size());
   // Client messages are rare and small; an idle connection keeps no buffer.
   buffer_.shrink_to_fit();
-  if (replies_.size() + outbox_.pending_replies() > kMaxUnsentReplies) {
+  if (replies_.waiting() + outbox_.pending_replies() > kMaxUnsentReplies) {
     // A client that sends requests but never reads the answers would make
     // its queue grow without bound.
     if (!closing_) shard_.stats().ws_closed_unread.fetch_add(1, std::memory_order_relaxed);
@@ -138,31 +171,9 @@ void WebSocketSession::OnRead(beast::error_code ec, std::size_t bytes) {
   DoRead();
 }
 
-bool WebSocketSession::TakeToken(Clock::time_point now) {
-  const GatewayConfig& config = shard_.config();
-  double burst = static_cast<double>(config.max_message_burst);
-  std::chrono::duration<double> elapsed = now - tokens_at_;
-  tokens_ = std::min(burst, tokens_ + elapsed.count() * config.max_messages_per_second);
-  tokens_at_ = now;
-  if (tokens_ >= 1) {
-    tokens_ -= 1;
-    refused_in_row_ = 0;
-    return true;
-  }
-  shard_.stats().ws_rate_limited.fetch_add(1, std::memory_order_relaxed);
-  if (++refused_in_row_ >= config.max_message_burst) {
-    // Not slowing down after a burst of refusals: hang up.
-    shard_.stats().ws_closed_rate.fetch_add(1, std::memory_order_relaxed);
-    Close(websocket::close_code::policy_error, "rate limit exceeded");
-  } else {
-    SendError("rate_limited",
-              absl::StrCat("Too many messages: at most ", config.max_messages_per_second,
-                           " per second; this one was ignored"));
-  }
-  return false;
-}
-
-void WebSocketSession::HandleText(std::string_view text) {
+template <class Stream>
+void WebSocketSession<Stream>::HandleText(std::string_view text) {
+  assert(shard_.InThisThread());
   ClientRequest request = ParseClientMessage(text);
   switch (request.action) {
     case ClientRequest::Action::kSubscribe:
@@ -178,8 +189,10 @@ void WebSocketSession::HandleText(std::string_view text) {
   }
 }
 
-void WebSocketSession::Subscribe(const std::vector<std::string>& symbols,
-                                 const boost::json::value& req_id) {
+template <class Stream>
+void WebSocketSession<Stream>::Subscribe(const std::vector<std::string>& symbols,
+                                         const boost::json::value& req_id) {
+  assert(shard_.InThisThread());
   std::size_t added = 0;
   for (const std::string& symbol : symbols) added += subscriptions_.contains(symbol) ? 0 : 1;
   // All or nothing: a list that does not fit subscribes none of its symbols.
@@ -194,41 +207,45 @@ void WebSocketSession::Subscribe(const std::vector<std::string>& symbols,
     // A repeated subscribe changes no count but is still answered in order.
     std::uint64_t change =
         PushChange(symbol, inserted ? 1 : 0, req_id,
-                   [](WebSocketSession* self, const std::string& s, const boost::json::value& id,
-                      FramePtr snapshot, std::uint64_t applied) {
-                     return self->OnSubscribeApplied(s, id, std::move(snapshot), applied);
+                   [](WebSocketSession* self, ReplySequencer::Ticket ticket, const std::string& s,
+                      const boost::json::value& id, FramePtr snapshot, std::uint64_t applied) {
+                     self->OnSubscribeApplied(ticket, s, id, std::move(snapshot), applied);
                    });
     if (inserted) it->second.change = change;
   }
 }
 
-FramePtr WebSocketSession::OnSubscribeApplied(const std::string& symbol,
-                                              const boost::json::value& req_id, FramePtr snapshot,
-                                              std::uint64_t change) {
+template <class Stream>
+void WebSocketSession<Stream>::OnSubscribeApplied(ReplySequencer::Ticket ticket,
+                                                  const std::string& symbol,
+                                                  const boost::json::value& req_id,
+                                                  FramePtr snapshot, std::uint64_t change) {
+  assert(shard_.InThisThread());
   FramePtr confirmation = RenderReply("subscription_confirmed", symbol, req_id);
   auto it = subscriptions_.find(symbol);
   // Unsubscribed meanwhile (or subscribed again by a later request): the
   // confirmation still goes out, then the other answers, in the order the
   // client asked.
   if (it == subscriptions_.end() || it->second.live || it->second.change != change) {
-    return confirmation;
+    return replies_.Fill(ticket, std::move(confirmation));
   }
   it->second.live = true;
   shard_.AddSubscriber(symbol, this);
-  if (snapshot) {
-    // Right behind its confirmation (every earlier reply is out: the hub
-    // answers in order), and before any book routed after it.
-    FillReplySlot(std::move(confirmation));
-    shard_.stats().snapshots_sent.fetch_add(1, std::memory_order_relaxed);
-    Queue(snapshot);
-    Flush();
-    return nullptr;
-  }
-  return confirmation;
+  if (snapshot) shard_.stats().snapshots_sent.fetch_add(1, std::memory_order_relaxed);
+  // The snapshot shares its confirmation's slot: nothing queued after the
+  // subscribe can come between them.
+  replies_.Fill(ticket, std::move(confirmation), std::move(snapshot));
+  SendDueReplies();
+  // The hub answers in request order, so every earlier slot is filled and
+  // this one is out now: no live book routed from here on can pass the
+  // confirmation.
+  assert(replies_.released(ticket));
 }
 
-void WebSocketSession::Unsubscribe(const std::vector<std::string>& symbols,
-                                   const boost::json::value& req_id) {
+template <class Stream>
+void WebSocketSession<Stream>::Unsubscribe(const std::vector<std::string>& symbols,
+                                           const boost::json::value& req_id) {
+  assert(shard_.InThisThread());
   for (const std::string& symbol : symbols) {
     auto it = subscriptions_.find(symbol);
     int delta = 0;
@@ -239,14 +256,17 @@ void WebSocketSession::Unsubscribe(const std::vector<std::string>& symbols,
       if (throttle_) throttle_->Forget(symbol);
       delta = -1;
     }
-    PushChange(
-        symbol, delta, req_id,
-        [](WebSocketSession* self, const std::string& s, const boost::json::value& id, FramePtr,
-           std::uint64_t) { return self->RenderReply("unsubscription_confirmed", s, id); });
+    PushChange(symbol, delta, req_id,
+               [](WebSocketSession* self, ReplySequencer::Ticket ticket, const std::string& s,
+                  const boost::json::value& id, FramePtr, std::uint64_t) {
+                 self->replies_.Fill(ticket, self->RenderReply("unsubscription_confirmed", s, id));
+               });
   }
 }
 
-void WebSocketSession::ListSubscriptions(const boost::json::value& req_id) {
+template <class Stream>
+void WebSocketSession<Stream>::ListSubscriptions(const boost::json::value& req_id) {
+  assert(shard_.InThisThread());
   std::vector<std::string_view> symbols;
   for (const auto& [symbol, state] : subscriptions_) symbols.push_back(symbol);
   std::sort(symbols.begin(), symbols.end());
@@ -256,8 +276,10 @@ void WebSocketSession::ListSubscriptions(const boost::json::value& req_id) {
   Reply(Frame::Text(boost::json::serialize(reply)));
 }
 
-std::uint64_t WebSocketSession::PushChange(const std::string& symbol, int delta,
-                                           const boost::json::value& req_id, Then then) {
+template <class Stream>
+std::uint64_t WebSocketSession<Stream>::PushChange(const std::string& symbol, int delta,
+                                                   const boost::json::value& req_id, Then then) {
+  assert(shard_.InThisThread());
   const std::uint64_t number = ++changes_pushed_;
   SubscriptionChange change;
   change.shard = shard_.index();
@@ -266,25 +288,26 @@ std::uint64_t WebSocketSession::PushChange(const std::string& symbol, int delta,
   if (then) {
     // The answer's place among this client's replies is taken now, so that
     // replies go out in the order of the requests.
-    replies_.push_back(nullptr);
-    change.on_applied = [weak = weak_from_this(), &io = shard_.io_context(), symbol, req_id, then,
-                         number](FramePtr snapshot) {
+    ReplySequencer::Ticket ticket = replies_.Reserve();
+    change.on_applied = [weak = this->weak_from_this(), &io = shard_.io_context(), ticket, symbol,
+                         req_id, then, number](FramePtr snapshot) {
       // On the hub thread: hop back to the session's shard.
-      boost::asio::post(io, [weak, symbol, req_id, then, number, snapshot = std::move(snapshot)] {
-        auto self = weak.lock();
-        if (!self || !self->registered_) return;
-        if (FramePtr reply = then(self.get(), symbol, req_id, snapshot, number)) {
-          self->FillReplySlot(std::move(reply));
-        }
-      });
+      boost::asio::post(
+          io, [weak, ticket, symbol, req_id, then, number, snapshot = std::move(snapshot)] {
+            auto self = weak.lock();
+            if (!self || !self->registered_) return;
+            then(self.get(), ticket, symbol, req_id, snapshot, number);
+            self->SendDueReplies();
+          });
     };
   }
   shard_.state().queue.PushControl(shard_.token(), std::move(change));
   return number;
 }
 
-FramePtr WebSocketSession::RenderReply(std::string_view type, std::string_view symbol,
-                                       const boost::json::value& req_id) const {
+template <class Stream>
+FramePtr WebSocketSession<Stream>::RenderReply(std::string_view type, std::string_view symbol,
+                                               const boost::json::value& req_id) const {
   boost::json::object reply{{"type", type}};
   if (!symbol.empty()) reply["symbol"] = symbol;
   if (type == "subscription_confirmed") reply["epoch"] = shard_.state().epoch;
@@ -292,46 +315,49 @@ FramePtr WebSocketSession::RenderReply(std::string_view type, std::string_view s
   return Frame::Text(boost::json::serialize(reply));
 }
 
-void WebSocketSession::SendError(std::string_view code, std::string_view message,
-                                 const boost::json::value& req_id) {
+template <class Stream>
+void WebSocketSession<Stream>::SendError(std::string_view code, std::string_view message,
+                                         const boost::json::value& req_id) {
+  assert(shard_.InThisThread());
   shard_.stats().ws_errors.fetch_add(1, std::memory_order_relaxed);
   boost::json::object reply{{"type", "error"}, {"code", code}, {"message", message}};
   if (!req_id.is_null()) reply["req_id"] = req_id;
   Reply(Frame::Text(boost::json::serialize(reply)));
 }
 
-void WebSocketSession::Reply(FramePtr frame) {
-  if (!replies_.empty()) {
-    replies_.push_back(std::move(frame));  // Behind an answer the hub owes.
-    return;
-  }
-  outbox_.Push(std::move(frame));
-  Flush();
+template <class Stream>
+void WebSocketSession<Stream>::Reply(FramePtr frame) {
+  assert(shard_.InThisThread());
+  replies_.Add(std::move(frame));
+  SendDueReplies();
 }
 
-void WebSocketSession::FillReplySlot(FramePtr frame) {
-  // The hub answers in request order: the first open slot is this one.
-  for (FramePtr& slot : replies_) {
-    if (!slot) {
-      slot = std::move(frame);
-      break;
+template <class Stream>
+void WebSocketSession<Stream>::SendDueReplies() {
+  assert(shard_.InThisThread());
+  bool close_due = replies_.Release([this](FramePtr frame) {
+    if (frame->symbol().empty()) {
+      outbox_.Push(std::move(frame));
+    } else {
+      Queue(frame);  // A snapshot: a book like any other (throttle, conflation).
     }
-  }
-  while (!replies_.empty() && replies_.front()) {
-    outbox_.Push(std::move(replies_.front()));
-    replies_.pop_front();
-  }
+  });
+  if (close_due) StartCloseHandshake();
   Flush();
 }
 
-bool WebSocketSession::Queue(const FramePtr& frame) {
+template <class Stream>
+bool WebSocketSession<Stream>::Queue(const FramePtr& frame) {
+  assert(shard_.InThisThread());
   if (throttle_) {
-    SymbolThrottle::Verdict verdict = throttle_->Pass(frame, Clock::now());
+    SymbolThrottle::Verdict verdict = throttle_->Pass(frame, shard_.clock().Now());
     if (!verdict.send_now) {
       if (verdict.replaced) {
         shard_.stats().messages_throttled.fetch_add(1, std::memory_order_relaxed);
       }
-      ArmThrottleTimer(verdict.due);
+      throttle_timer_.WakeAt(verdict.due, [weak = this->weak_from_this()] {
+        if (auto self = weak.lock()) self->OnThrottleTimer();
+      });
       return false;
     }
   }
@@ -339,38 +365,34 @@ bool WebSocketSession::Queue(const FramePtr& frame) {
   return !std::exchange(flush_due_, true);
 }
 
-void WebSocketSession::ArmThrottleTimer(Clock::time_point due) {
-  if (due >= throttle_due_) return;  // An earlier wake-up is set.
-  if (!throttle_timer_) {
-    throttle_timer_ = std::make_unique<boost::asio::steady_timer>(shard_.io_context());
-  }
-  throttle_due_ = due;
-  throttle_timer_->expires_at(due);
-  throttle_timer_->async_wait([weak = weak_from_this()](beast::error_code ec) {
-    auto self = weak.lock();
-    if (!ec && self) self->OnThrottleTimer();
-  });
-}
-
-void WebSocketSession::OnThrottleTimer() {
-  throttle_due_ = Clock::time_point::max();
+template <class Stream>
+void WebSocketSession<Stream>::OnThrottleTimer() {
+  assert(shard_.InThisThread());
   if (!registered_) return;
   std::vector<FramePtr> due;
-  std::optional<Clock::time_point> next = throttle_->TakeDue(Clock::now(), due);
+  std::optional<Clock::time_point> next = throttle_->TakeDue(shard_.clock().Now(), due);
   for (FramePtr& frame : due) outbox_.Push(std::move(frame));
   Flush();
-  if (next) ArmThrottleTimer(*next);
+  if (next) {
+    throttle_timer_.WakeAt(*next, [weak = this->weak_from_this()] {
+      if (auto self = weak.lock()) self->OnThrottleTimer();
+    });
+  }
 }
 
-void WebSocketSession::Flush() {
+template <class Stream>
+void WebSocketSession<Stream>::Flush() {
+  assert(shard_.InThisThread());
   flush_due_ = false;
   outbox_.Flush();
 }
 
-void WebSocketSession::Tick(Clock::time_point now) {
+template <class Stream>
+void WebSocketSession<Stream>::Tick(Clock::time_point now) {
+  assert(shard_.InThisThread());
   if (!registered_) return;
   if (closing_) {
-    // The peer (or its network) did not finish the close handshake.
+    // The replies before the close, or the close handshake, did not finish.
     if (now - closing_since_ >= kCloseTimeout) CloseSocket();
     return;
   }
@@ -384,41 +406,62 @@ void WebSocketSession::Tick(Clock::time_point now) {
     outbox_.DiscardBooks();
     return Close(websocket::close_code::policy_error, "slow consumer");
   }
-  if (config.idle_timeout.count() > 0 && now - last_heard_ >= config.idle_timeout) {
-    shard_.stats().ws_closed_idle.fetch_add(1, std::memory_order_relaxed);
-    return Close(websocket::close_code::policy_error, "idle timeout");
-  }
-  if (config.ping_interval.count() > 0 && now - last_heard_ >= config.ping_interval &&
-      now - last_ping_ >= config.ping_interval) {
-    // Not a Beast ping: the shared frame goes through the Outbox like any
-    // control item and never waits for a Beast write slot.
-    last_ping_ = now;
-    shard_.stats().ws_pings_sent.fetch_add(1, std::memory_order_relaxed);
-    outbox_.Push(Frame::Ping());
-    Flush();
+  switch (heartbeat_.Check(now)) {
+    case Heartbeat::Verdict::kNothing:
+      break;
+    case Heartbeat::Verdict::kIdle:
+      shard_.stats().ws_closed_idle.fetch_add(1, std::memory_order_relaxed);
+      return Close(websocket::close_code::policy_error, "idle timeout");
+    case Heartbeat::Verdict::kPing:
+      // Not a Beast ping: the shared frame goes through the Outbox like any
+      // control item and never waits for a Beast write slot. Not a reply
+      // either: it waits for none.
+      shard_.stats().ws_pings_sent.fetch_add(1, std::memory_order_relaxed);
+      outbox_.Push(Frame::Ping());
+      Flush();
+      break;
   }
 }
 
-void WebSocketSession::CloseGoingAway() {
+template <class Stream>
+void WebSocketSession<Stream>::CloseGoingAway() {
+  assert(shard_.InThisThread());
   if (!registered_) return;
   Close(websocket::close_code::going_away, "server shutting down");
 }
 
-void WebSocketSession::Close(websocket::close_code code, std::string_view reason) {
+template <class Stream>
+void WebSocketSession<Stream>::Close(websocket::close_code code, std::string_view reason) {
+  assert(shard_.InThisThread());
   if (closing_) return;
   closing_ = true;
   closing_since_ = shard_.now();
-  ws_.async_close(websocket::close_reason(code, reason),
-                  [self = shared_from_this()](beast::error_code) {});
+  close_code_ = code;
+  close_text_ = reason;
+  // The last item: every reply queued so far goes out before the close
+  // frame (docs/protocol.md 2.10), nothing after it.
+  replies_.QueueClose();
+  SendDueReplies();
 }
 
-void WebSocketSession::CloseSocket() {
+template <class Stream>
+void WebSocketSession<Stream>::StartCloseHandshake() {
+  assert(shard_.InThisThread());
+  ws_.async_close(websocket::close_reason(close_code_, close_text_),
+                  [self = this->shared_from_this()](beast::error_code) {});
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::CloseSocket() {
+  assert(shard_.InThisThread());
   beast::error_code ignored;
   // Cancels the read and the write in flight; their handlers clean up.
-  ws_.next_layer().next_layer().close(ignored);
+  beast::get_lowest_layer(ws_).close(ignored);
 }
 
-void WebSocketSession::Cleanup() {
+template <class Stream>
+void WebSocketSession<Stream>::Cleanup() {
+  assert(shard_.InThisThread());
   if (admitted_) shard_.state().connection_limits.Release(client_id_);
   admitted_ = false;
   if (!registered_) return;
@@ -428,11 +471,13 @@ void WebSocketSession::Cleanup() {
     PushChange(symbol, -1, nullptr, nullptr);
   }
   subscriptions_.clear();
-  if (throttle_timer_) throttle_timer_->cancel();
+  throttle_timer_.Cancel();
   shard_.Unregister(this);
 }
 
-void WebSocketSession::Fail(beast::error_code ec, const char* what) {
+template <class Stream>
+void WebSocketSession<Stream>::Fail(beast::error_code ec, const char* what) {
+  assert(shard_.InThisThread());
   // Ordinary ends of a connection are not worth a log line.
   if (ec != websocket::error::closed && ec != boost::asio::error::eof &&
       ec != boost::asio::error::operation_aborted && ec != boost::asio::error::connection_reset &&
@@ -441,5 +486,8 @@ void WebSocketSession::Fail(beast::error_code ec, const char* what) {
   }
   Cleanup();
 }
+
+// The stream types connections use (a TLS stream will be the second).
+template class WebSocketSession<boost::asio::ip::tcp::socket>;
 
 }  // namespace obgw::gateway

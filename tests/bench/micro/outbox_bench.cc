@@ -24,10 +24,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "gateway/fanout/clock.h"
 #include "gateway/fanout/frame.h"
+#include "gateway/fanout/thread_affinity.h"
+#include "gateway/fanout/update_frame.h"
 #include "gateway/metrics/gateway_stats.h"
 #include "gateway/ws/outbox.h"
-#include "gateway/fanout/update_frame.h"
 #include "tests/bench/micro/bench_data.h"
 
 namespace obgw::bench {
@@ -69,8 +71,10 @@ struct SocketPair {
 void BM_OutboxPushFullReplace(benchmark::State& state) {
   SocketPair sockets;
   gateway::ShardStats stats;
+  gateway::ThreadAffinity thread;  // Unbound: the benchmark thread runs the Outbox.
   auto owner = std::make_shared<int>(0);
-  gateway::Outbox outbox(sockets.server, kMaxFrames, SIZE_MAX, stats);
+  gateway::PlainOutbox outbox(sockets.server, kMaxFrames, SIZE_MAX, stats, gateway::Clock::Steady(),
+                              thread);
   outbox.SetOwner(owner);
   const std::vector<gateway::FramePtr> frames = MakeFrames(kSymbolCount);
   std::size_t next = 0;
@@ -91,6 +95,7 @@ BENCHMARK(BM_OutboxPushFullReplace);
 void BM_OutboxPushFullConflate(benchmark::State& state) {
   SocketPair sockets;
   gateway::ShardStats stats;
+  gateway::ThreadAffinity thread;  // Unbound: the benchmark thread runs the Outbox.
   auto owner = std::make_shared<int>(0);
   // Symbols 0..9 fill the queue; symbol 10 is the one that is not queued.
   const std::vector<gateway::FramePtr> frames = MakeFrames(kSymbolCount + 1);
@@ -103,10 +108,10 @@ void BM_OutboxPushFullConflate(benchmark::State& state) {
       fill.push_back(frame);
     }
   }
-  std::optional<gateway::Outbox> outbox;
+  std::optional<gateway::PlainOutbox> outbox;
   for (auto _ : state) {
     state.PauseTiming();
-    outbox.emplace(sockets.server, kMaxFrames, SIZE_MAX, stats);
+    outbox.emplace(sockets.server, kMaxFrames, SIZE_MAX, stats, gateway::Clock::Steady(), thread);
     outbox->SetOwner(owner);
     for (const auto& frame : fill) outbox->Push(frame);
     state.ResumeTiming();
@@ -141,9 +146,11 @@ void BM_OutboxPushFlush100(benchmark::State& state) {
   constexpr std::size_t kFramesPerFlush = 100;
   SocketPair sockets;
   gateway::ShardStats stats;
+  gateway::ThreadAffinity thread;  // Unbound: the benchmark thread runs the Outbox.
   auto owner = std::make_shared<int>(0);
   // Room for the whole batch: this is the fast client, nothing conflates.
-  gateway::Outbox outbox(sockets.server, 2 * kFramesPerFlush, SIZE_MAX, stats);
+  gateway::PlainOutbox outbox(sockets.server, 2 * kFramesPerFlush, SIZE_MAX, stats,
+                              gateway::Clock::Steady(), thread);
   outbox.SetOwner(owner);
   const std::vector<gateway::FramePtr> frames = MakeFrames(kSymbolCount);
   std::uint64_t batch_bytes = 0;

@@ -15,7 +15,9 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/socket_base.hpp>
 
+#include "gateway/fanout/clock.h"
 #include "gateway/fanout/frame.h"
+#include "gateway/fanout/thread_affinity.h"
 
 namespace obgw::gateway {
 namespace {
@@ -28,7 +30,8 @@ std::string Book(const std::string& symbol, int n) {
 }
 
 // A connected loopback pair: the Outbox writes `server_`, the test reads
-// `client_` with blocking reads (on its own io_context, never run).
+// `client_` with blocking reads (on its own io_context, never run). The
+// Outbox reads the time from `clock_`, which moves only when the test says.
 class OutboxTest : public ::testing::Test {
  protected:
   OutboxTest() {
@@ -37,8 +40,8 @@ class OutboxTest : public ::testing::Test {
     acceptor.accept(server_);
   }
 
-  Outbox& MakeOutbox(std::size_t max_frames, std::size_t max_bytes = SIZE_MAX) {
-    outbox_.emplace(server_, max_frames, max_bytes, stats_);
+  PlainOutbox& MakeOutbox(std::size_t max_frames, std::size_t max_bytes = SIZE_MAX) {
+    outbox_.emplace(server_, max_frames, max_bytes, stats_, clock_, thread_);
     outbox_->SetOwner(owner_);
     return *outbox_;
   }
@@ -64,12 +67,14 @@ class OutboxTest : public ::testing::Test {
   tcp::socket server_{io_};
   tcp::socket client_{client_io_};
   ShardStats stats_;
+  ManualClock clock_;
+  ThreadAffinity thread_;  // Unbound: the test thread is the shard thread.
   std::shared_ptr<int> owner_ = std::make_shared<int>(0);
-  std::optional<Outbox> outbox_;
+  std::optional<PlainOutbox> outbox_;
 };
 
 TEST_F(OutboxTest, FramesArriveInOrderByteExact) {
-  Outbox& outbox = MakeOutbox(64);
+  PlainOutbox& outbox = MakeOutbox(64);
   std::vector<FramePtr> frames = {Frame::Text(Book("A", 1), "A"), Frame::Text(R"({"type":"pong"})"),
                                   Frame::Text(Book("B", 1), "B"),
                                   Frame::Text(std::string(70000, 'x'), "C"),
@@ -97,7 +102,7 @@ TEST_F(OutboxTest, FramesArriveInOrderByteExact) {
 }
 
 TEST_F(OutboxTest, NothingIsWrittenBeforeFlush) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   outbox.Push(Frame::Text("x", "A"));
   RunIo();
   EXPECT_EQ(stats_.socket_writes.load(), 0u);
@@ -106,7 +111,7 @@ TEST_F(OutboxTest, NothingIsWrittenBeforeFlush) {
 }
 
 TEST_F(OutboxTest, CoalescesPendingFramesIntoOneWrite) {
-  Outbox& outbox = MakeOutbox(1000);
+  PlainOutbox& outbox = MakeOutbox(1000);
   std::string expected;
   for (int i = 0; i < 100; ++i) {
     FramePtr frame = Frame::Text(Book("S" + std::to_string(i), i), "S" + std::to_string(i));
@@ -123,7 +128,7 @@ TEST_F(OutboxTest, CoalescesPendingFramesIntoOneWrite) {
 }
 
 TEST_F(OutboxTest, OneWriteCarriesAtMost512Frames) {
-  Outbox& outbox = MakeOutbox(2000);
+  PlainOutbox& outbox = MakeOutbox(2000);
   std::string expected;
   for (int i = 0; i < 1000; ++i) {
     FramePtr frame = Frame::Text(std::to_string(i), "S" + std::to_string(i));
@@ -139,7 +144,7 @@ TEST_F(OutboxTest, OneWriteCarriesAtMost512Frames) {
 }
 
 TEST_F(OutboxTest, FramesPushedDuringAWriteFollowAutomatically) {
-  Outbox& outbox = MakeOutbox(64);
+  PlainOutbox& outbox = MakeOutbox(64);
   FramePtr first = Frame::Text("first", "A");
   FramePtr second = Frame::Text("second", "B");
   FramePtr third = Frame::Text("third", "C");
@@ -156,7 +161,7 @@ TEST_F(OutboxTest, FramesPushedDuringAWriteFollowAutomatically) {
 }
 
 TEST_F(OutboxTest, ConflatesBooksOfOneSymbolKeepingTheNewest) {
-  Outbox& outbox = MakeOutbox(4);
+  PlainOutbox& outbox = MakeOutbox(4);
   std::vector<FramePtr> books;
   for (int i = 1; i <= 10; ++i) {
     books.push_back(Frame::Text(Book("A", i), "A"));
@@ -193,7 +198,7 @@ TEST_F(OutboxTest, ConflatesBooksOfOneSymbolKeepingTheNewest) {
 }
 
 TEST_F(OutboxTest, ConflationNeverReplacesControlReplies) {
-  Outbox& outbox = MakeOutbox(2);                     // Two books; replies do not count.
+  PlainOutbox& outbox = MakeOutbox(2);                // Two books; replies do not count.
   FramePtr pong = Frame::Text(R"({"type":"pong"})");  // No symbol: never replaced.
   FramePtr a1 = Frame::Text(Book("A", 1), "A");
   FramePtr a2 = Frame::Text(Book("A", 2), "A");
@@ -213,7 +218,7 @@ TEST_F(OutboxTest, ConflationNeverReplacesControlReplies) {
 }
 
 TEST_F(OutboxTest, ControlRepliesAreNeverDropped) {
-  Outbox& outbox = MakeOutbox(2);
+  PlainOutbox& outbox = MakeOutbox(2);
   std::string expected;
   for (int i = 0; i < 5; ++i) {
     FramePtr reply = Frame::Text(R"({"type":"pong","n":)" + std::to_string(i) + "}");
@@ -230,7 +235,7 @@ TEST_F(OutboxTest, ControlRepliesAreNeverDropped) {
 // With [B1, A1] queued and the queue full, a newer A2 takes A1's place; B1,
 // the only book of B, stays.
 TEST_F(OutboxTest, NewBookReplacesTheQueuedBookOfItsSymbol) {
-  Outbox& outbox = MakeOutbox(2);
+  PlainOutbox& outbox = MakeOutbox(2);
   FramePtr b1 = Frame::Text(Book("B", 1), "B");
   FramePtr a1 = Frame::Text(Book("A", 1), "A");
   FramePtr a2 = Frame::Text(Book("A", 2), "A");
@@ -246,7 +251,7 @@ TEST_F(OutboxTest, NewBookReplacesTheQueuedBookOfItsSymbol) {
 }
 
 TEST_F(OutboxTest, DropsTheOldestBookWhenSymbolsAreDistinct) {
-  Outbox& outbox = MakeOutbox(2);
+  PlainOutbox& outbox = MakeOutbox(2);
   FramePtr a = Frame::Text(Book("A", 1), "A");
   FramePtr b = Frame::Text(Book("B", 1), "B");
   FramePtr c = Frame::Text(Book("C", 1), "C");
@@ -265,7 +270,7 @@ TEST_F(OutboxTest, DropsTheOldestBookWhenSymbolsAreDistinct) {
 }
 
 TEST_F(OutboxTest, StopFramesIgnoresLaterFrames) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   FramePtr before = Frame::Text("before", "A");
   outbox.Push(before);
   outbox.StopFrames();
@@ -279,7 +284,7 @@ TEST_F(OutboxTest, StopFramesIgnoresLaterFrames) {
 }
 
 TEST_F(OutboxTest, CloseFrameEndsTheFrameStream) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   FramePtr before = Frame::Text("before", "A");
   outbox.Push(before);
   // Close 1001 as Beast writes it: FIN + opcode 8, length 2, code.
@@ -300,7 +305,7 @@ TEST_F(OutboxTest, CloseFrameEndsTheFrameStream) {
 }
 
 TEST_F(OutboxTest, OtherRawBytesDoNotStopFrames) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   const std::string pong("\x8A\x00", 2);  // A WebSocket pong from Beast.
   outbox.PushRaw(pong, [](boost::system::error_code, std::size_t) {});
   FramePtr after = Frame::Text("after", "A");
@@ -311,7 +316,7 @@ TEST_F(OutboxTest, OtherRawBytesDoNotStopFrames) {
 }
 
 TEST_F(OutboxTest, RawBytesKeepTheirPlaceAmongFrames) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   FramePtr first = Frame::Text("first", "A");
   FramePtr last = Frame::Text("last", "B");
   const std::string raw = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
@@ -326,7 +331,7 @@ TEST_F(OutboxTest, RawBytesKeepTheirPlaceAmongFrames) {
 }
 
 TEST_F(OutboxTest, RawCompletionRunsAfterTheBytesAreWritten) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   const std::string raw(3000, 'r');
   int calls = 0;
   boost::system::error_code result = asio::error::operation_aborted;
@@ -348,7 +353,7 @@ TEST_F(OutboxTest, RawCompletionRunsAfterTheBytesAreWritten) {
 }
 
 TEST_F(OutboxTest, OwnerIsHeldWhileAWriteIsInFlight) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   outbox.Push(Frame::Text("x", "A"));
   EXPECT_EQ(owner_.use_count(), 1);
   outbox.Flush();
@@ -358,7 +363,7 @@ TEST_F(OutboxTest, OwnerIsHeldWhileAWriteIsInFlight) {
 }
 
 TEST_F(OutboxTest, NoWriteWithoutALiveOwner) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   outbox.Push(Frame::Text("x", "A"));
   owner_.reset();
   outbox.Flush();
@@ -368,7 +373,7 @@ TEST_F(OutboxTest, NoWriteWithoutALiveOwner) {
 }
 
 TEST_F(OutboxTest, WritesFailAfterThePeerClosed) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   // Abortive close: the peer answers further data with RST.
   client_.set_option(asio::socket_base::linger(true, 0));
   client_.close();
@@ -408,7 +413,7 @@ TEST_F(OutboxTest, WritesFailAfterThePeerClosed) {
 }
 
 TEST_F(OutboxTest, QueuedRawBytesFailWithTheWriteAhead) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   server_.shutdown(tcp::socket::shutdown_send);  // Every write now fails (EPIPE).
   std::vector<boost::system::error_code> results;
   outbox.Push(Frame::Text("book", "A"));
@@ -431,7 +436,7 @@ TEST_F(OutboxTest, ByteBudgetConflatesBeforeTheFrameBound) {
   FramePtr b1 = Frame::Text(Book("B", 1), "B");
   FramePtr a2 = Frame::Text(Book("A", 2), "A");
   // Room for 1,000 books but bytes for two.
-  Outbox& outbox = MakeOutbox(1000, a1->wire().size() + b1->wire().size());
+  PlainOutbox& outbox = MakeOutbox(1000, a1->wire().size() + b1->wire().size());
   outbox.Push(a1);
   outbox.Push(b1);
   EXPECT_EQ(outbox.queued_bytes(), a1->wire().size() + b1->wire().size());
@@ -449,12 +454,17 @@ TEST_F(OutboxTest, ByteBudgetConflatesBeforeTheFrameBound) {
 TEST_F(OutboxTest, OverBudgetWhenConflationCannotHelpUntilWritten) {
   FramePtr a = Frame::Text(Book("A", 1), "A");
   FramePtr b = Frame::Text(Book("B", 1), "B");
-  Outbox& outbox = MakeOutbox(1000, a->wire().size());
+  PlainOutbox& outbox = MakeOutbox(1000, a->wire().size());
   outbox.Push(a);
   EXPECT_FALSE(outbox.over_budget_since());
+  const Clock::time_point exceeded_at = clock_.Now();
   outbox.Push(b);  // Another symbol: nothing to conflate, the budget is exceeded.
   ASSERT_TRUE(outbox.over_budget_since());
-  EXPECT_LE(*outbox.over_budget_since(), Outbox::Clock::now());
+  EXPECT_EQ(*outbox.over_budget_since(), exceeded_at);
+  // Still over: the time it started stays.
+  clock_.Advance(std::chrono::seconds(3));
+  outbox.Push(Frame::Text(Book("C", 1), "C"));
+  EXPECT_EQ(outbox.over_budget_since(), exceeded_at);
   EXPECT_EQ(stats_.messages_dropped.load(), 0u);
   outbox.Flush();
   RunIo();
@@ -463,7 +473,7 @@ TEST_F(OutboxTest, OverBudgetWhenConflationCannotHelpUntilWritten) {
 }
 
 TEST_F(OutboxTest, DiscardBooksKeepsRepliesAndCountsTheDrops) {
-  Outbox& outbox = MakeOutbox(8);
+  PlainOutbox& outbox = MakeOutbox(8);
   FramePtr confirmed = Frame::Text(R"({"type":"subscription_confirmed","symbol":"A"})");
   FramePtr a = Frame::Text(Book("A", 1), "A");
   FramePtr b = Frame::Text(Book("B", 1), "B");
@@ -484,28 +494,48 @@ TEST_F(OutboxTest, DiscardBooksKeepsRepliesAndCountsTheDrops) {
 }
 
 TEST_F(OutboxTest, StalledForMeasuresAWriteThePeerDoesNotRead) {
-  Outbox& outbox = MakeOutbox(1000);
-  EXPECT_EQ(outbox.StalledFor(Outbox::Clock::now()), Outbox::Clock::duration::zero());
+  PlainOutbox& outbox = MakeOutbox(1000);
+  EXPECT_EQ(outbox.StalledFor(clock_.Now()), Clock::duration::zero());
   // Far more than loopback buffers hold: the write cannot finish unread.
   std::string payload(256 * 1024, 'x');
   for (int i = 0; i < 200; ++i) outbox.Push(Frame::Text(payload, "S" + std::to_string(i)));
+  const Clock::time_point started = clock_.Now();
   outbox.Flush();
+  // Writes until the kernel buffers are full; every byte moved at `started`.
   io_.restart();
-  io_.run_for(std::chrono::milliseconds(300));
-  auto now = Outbox::Clock::now();
-  // The last progress was when the kernel buffers filled, before `now`.
-  EXPECT_GT(outbox.StalledFor(now), Outbox::Clock::duration::zero());
-  EXPECT_GE(outbox.StalledFor(now + std::chrono::seconds(5)), std::chrono::seconds(5));
-  // The peer reads: the write moves again, and the stall restarts from zero.
+  io_.poll();
+  clock_.Advance(std::chrono::seconds(5));
+  EXPECT_EQ(outbox.StalledFor(clock_.Now()), std::chrono::seconds(5));
+  EXPECT_EQ(outbox.StalledFor(started + std::chrono::seconds(7)), std::chrono::seconds(7));
+  // The peer reads: the write moves again, and the stall restarts from then.
+  const Clock::time_point resumed = clock_.Now();
   std::string sink(1 << 20, '\0');
-  for (int i = 0; i < 20; ++i) {
+  while (outbox.StalledFor(resumed) != Clock::duration::zero()) {
     boost::system::error_code ec;
     client_.read_some(asio::buffer(sink), ec);
     ASSERT_FALSE(ec) << ec.message();
     io_.restart();
-    io_.run_for(std::chrono::milliseconds(10));
+    io_.poll();
   }
-  EXPECT_LT(outbox.StalledFor(Outbox::Clock::now()), std::chrono::milliseconds(150));
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(outbox.StalledFor(clock_.Now()), std::chrono::seconds(1));
+}
+
+// A new write starts its stall clock at its start, not at the last write's
+// progress.
+TEST_F(OutboxTest, StalledForCountsFromTheStartOfTheWrite) {
+  PlainOutbox& outbox = MakeOutbox(8);
+  outbox.Push(Frame::Text("x", "A"));
+  outbox.Flush();
+  RunIo();  // Written at once.
+  EXPECT_EQ(outbox.StalledFor(clock_.Now() + std::chrono::seconds(9)), Clock::duration::zero());
+  clock_.Advance(std::chrono::seconds(30));
+  outbox.Push(Frame::Text("y", "A"));
+  outbox.Flush();  // In flight until the io_context runs.
+  clock_.Advance(std::chrono::milliseconds(250));
+  EXPECT_EQ(outbox.StalledFor(clock_.Now()), std::chrono::milliseconds(250));
+  RunIo();
+  EXPECT_EQ(outbox.StalledFor(clock_.Now()), Clock::duration::zero());
 }
 
 }  // namespace
