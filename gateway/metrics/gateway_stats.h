@@ -33,7 +33,7 @@
   COUNTER(ws_errors, "ws_errors", "ws_error_replies", "",                                         \
           "Error messages sent to WebSocket clients")                                             \
   COUNTER(ws_closed_too_big, "ws_closed_too_big", "ws_closed", "reason=\"message_too_big\"",      \
-          "Connections the gateway closed, by reason; this one: 1009, message too big")           \
+          "WebSocket connections the gateway closed, by reason (message_too_big: 1009)")          \
   COUNTER(ws_closed_slow, "ws_closed_slow_consumer", "ws_closed", "reason=\"slow_consumer\"",     \
           "Connections closed with 1008 slow consumer")                                           \
   COUNTER(ws_closed_idle, "ws_closed_idle", "ws_closed", "reason=\"idle_timeout\"",               \
