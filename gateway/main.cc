@@ -19,9 +19,9 @@
 #include <absl/strings/str_cat.h>
 #include <spdlog/spdlog.h>
 
+#include "ingest/cli/flags_usage.h"
 #include "gateway/metrics/stat_registry.h"
 #include "gateway/node/gateway.h"
-#include "ingest/cli/flags_usage.h"
 #include "ingest/ingest_service.h"
 #include "ingest/ingest_stats.h"
 

@@ -13,8 +13,8 @@
 #include <boost/url/parse.hpp>
 
 #include "gateway/http/broadcast_request.h"
-#include "gateway/http/status_report.h"
 #include "gateway/server/shard.h"
+#include "gateway/http/status_report.h"
 #include "gateway/ws/websocket_session.h"
 
 namespace obgw::gateway {

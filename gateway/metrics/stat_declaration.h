@@ -50,7 +50,8 @@ struct StatField {
 }  // namespace obgw::gateway
 
 // Inside a stats struct: LIST(OBGW_STAT_MEMBER, OBGW_STAT_MEMBER).
-#define OBGW_STAT_MEMBER(member, json_name, metric, labels, help) Counter member{0};
+#define OBGW_STAT_MEMBER(member, json_name, metric, labels, help) \
+  ::obgw::gateway::Counter member{0};
 
 // A list's declarations as a constexpr std::array<StatField<Stats>, N>.
 #define OBGW_DESCRIBE_STATS(Stats, LIST)                                         \
