@@ -75,6 +75,24 @@ std::string FormatInUnit(std::uint64_t value, HistogramUnit unit) {
   return std::to_string(value);
 }
 
+// One histogram read: per-bucket counts (bounds.size() + 1, the last is
+// +Inf; not cumulative) and the sum, in observed units.
+struct HistogramReading {
+  std::vector<std::uint64_t> counts;
+  std::uint64_t sum = 0;
+};
+
+// The sum over every shard of `histogram`, or only shard `shard`'s.
+HistogramReading Read(const RegisteredHistogram& histogram,
+                      std::optional<std::size_t> shard = std::nullopt) {
+  HistogramReading reading;
+  reading.counts.assign(histogram.bounds.size() + 1, 0);
+  for (std::size_t i = 0; i < histogram.shards.size(); ++i) {
+    if (!shard || *shard == i) histogram.shards[i](reading.counts, reading.sum);
+  }
+  return reading;
+}
+
 void AppendHistogram(std::string& out, const std::string& name, const RegisteredHistogram& h,
                      const HistogramReading& reading, std::optional<std::size_t> shard) {
   std::uint64_t cumulative = 0;
@@ -96,32 +114,12 @@ std::uint64_t RegisteredStat::Total() const {
   return total;
 }
 
-std::uint64_t HistogramReading::Count() const {
-  std::uint64_t count = 0;
-  for (std::uint64_t bucket : counts) count += bucket;
-  return count;
-}
-
 void StatRegistry::Add(std::vector<RegisteredStat> stats) {
   for (RegisteredStat& stat : stats) stats_.push_back(std::move(stat));
 }
 
 void StatRegistry::AddComputed(StatInfo info, std::function<std::uint64_t()> compute) {
   stats_.push_back(RegisteredStat{info, {}, false, std::move(compute)});
-}
-
-HistogramReading StatRegistry::Read(const RegisteredHistogram& histogram) {
-  HistogramReading reading;
-  reading.counts.assign(histogram.bounds.size() + 1, 0);
-  for (const auto& read : histogram.shards) read(reading.counts, reading.sum);
-  return reading;
-}
-
-HistogramReading StatRegistry::Read(const RegisteredHistogram& histogram, std::size_t shard) {
-  HistogramReading reading;
-  reading.counts.assign(histogram.bounds.size() + 1, 0);
-  histogram.shards.at(shard)(reading.counts, reading.sum);
-  return reading;
 }
 
 boost::json::object StatRegistry::RenderJson() const {

@@ -21,7 +21,7 @@ namespace obgw::gateway {
 inline constexpr std::string_view kPrometheusContentType =
     "text/plain; version=0.0.4; charset=utf-8";
 
-// Every prefix of a Prometheus family name.
+// The prefix of every Prometheus family name.
 inline constexpr std::string_view kMetricPrefix = "obgw_";
 
 // A declared stat bound to where its value lives: the counter of one
@@ -41,14 +41,6 @@ struct RegisteredHistogram {
   std::span<const std::uint64_t> bounds;
   std::vector<std::function<void(std::span<std::uint64_t>, std::uint64_t&)>> shards;
   bool by_shard = false;
-};
-
-// One histogram read: per-bucket counts (bounds.size() + 1, the last is
-// +Inf; not cumulative) and the sum, in observed units.
-struct HistogramReading {
-  std::vector<std::uint64_t> counts;
-  std::uint64_t sum = 0;
-  std::uint64_t Count() const;
 };
 
 // `fields` of the single instance `stats`: a list another component declares
@@ -90,6 +82,8 @@ class StatRegistry {
   // A value computed at render time (uptime, queue depth); `info.member` names it.
   void AddComputed(StatInfo info, std::function<std::uint64_t()> compute);
 
+  // Histograms of `instances`: one per shard (by_shard: /metrics labels each
+  // shard="N", sums are over all) or a single instance.
   template <typename Stats, std::size_t N>
   void AddHistograms(const std::array<HistogramField<Stats>, N>& fields,
                      std::span<const Stats* const> instances, bool by_shard) {
@@ -107,10 +101,6 @@ class StatRegistry {
 
   const std::vector<RegisteredStat>& stats() const { return stats_; }
   const std::vector<RegisteredHistogram>& histograms() const { return histograms_; }
-
-  // Sum over the shards, or one shard's (`shard` < shards.size()).
-  static HistogramReading Read(const RegisteredHistogram& histogram);
-  static HistogramReading Read(const RegisteredHistogram& histogram, std::size_t shard);
 
   // GET /stats: every stat under its json_name (sums over shards; "a.b"
   // nests b in object a), and every histogram with a json_sum_name.
