@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ingest/cli/flags_usage.h"
+#include "gateway/metrics/stat_registry.h"
 #include "gateway/node/gateway.h"
 #include "ingest/ingest_service.h"
 #include "ingest/ingest_stats.h"
@@ -207,13 +208,8 @@ int main(int argc, char** argv) {
 
   sigset_t signals = BlockShutdownSignals();
   obgw::ingest::IngestStats ingest_stats;
-  config.extra_stats = [&ingest_stats](boost::json::object& ingest) {
-    ingest["grpc_streams_open"] = ingest_stats.streams_open.load(std::memory_order_relaxed);
-    ingest["grpc_streams_total"] = ingest_stats.streams_total.load(std::memory_order_relaxed);
-    ingest["grpc_accepted"] = ingest_stats.accepted.load(std::memory_order_relaxed);
-    ingest["grpc_rejected"] = ingest_stats.rejected.load(std::memory_order_relaxed);
-    ingest["grpc_paused"] = ingest_stats.paused.load(std::memory_order_relaxed);
-  };
+  config.extra_stats = obgw::gateway::BindStats(
+      OBGW_DESCRIBE_STATS(obgw::ingest::IngestStats, OBGW_INGEST_STATS), ingest_stats);
   std::string bind = config.bind;
   std::uint32_t threads = config.threads;
 

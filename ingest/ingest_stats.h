@@ -6,23 +6,34 @@
 
 namespace obgw::ingest {
 
-// Counters of the gRPC ingest, shared by every PublishReactor. Owned by
+// The gRPC ingest's stats, in the stat-list shape of the gateway's
+// (gateway/metrics/stat_declaration.h; ingest may not include it, so the
+// shape is repeated, not the names): COUNTER/GAUGE(member, /stats name,
+// Prometheus family, labels, help). main.cc hands the list to the gateway,
+// which shows it in /stats and /metrics.
+#define OBGW_INGEST_STATS(COUNTER, GAUGE)                                               \
+  GAUGE(streams_open, "ingest.grpc_streams_open", "ingest_grpc_streams_open", "",       \
+        "Open gRPC Publish streams")                                                    \
+  COUNTER(streams_total, "ingest.grpc_streams_total", "ingest_grpc_streams_opened", "", \
+          "gRPC Publish streams ever opened")                                           \
+  COUNTER(accepted, "ingest.grpc_accepted", "ingest_books_accepted", "source=\"grpc\"", \
+          "gRPC books validated and queued")                                            \
+  COUNTER(rejected, "ingest.grpc_rejected", "ingest_books_rejected", "source=\"grpc\"", \
+          "gRPC books that failed validation")                                          \
+  COUNTER(paused, "ingest.grpc_paused", "ingest_grpc_pauses", "",                       \
+          "Times a stream stopped reading because the queue reached queue_high_water")
+
+// Stats of the gRPC ingest, shared by every PublishReactor. Owned by
 // whoever wires the gateway together (main.cc) and outliving the IngestServer;
 // written from gRPC callback threads and read by /stats and /metrics from any
 // thread. Every access is relaxed: these are independent statistics, never
-// used to synchronise anything.
+// used to synchronise anything. streams_open is a gauge (+1 when a stream
+// starts, -1 when done); paused counts flow control pushing back on a backend.
 struct IngestStats {
-  // Streams currently open (a gauge: +1 when a stream starts, -1 when done).
-  std::atomic<std::uint64_t> streams_open{0};
-  // Streams ever opened.
-  std::atomic<std::uint64_t> streams_total{0};
-  // Updates that passed validation and were handed to the queue.
-  std::atomic<std::uint64_t> accepted{0};
-  // Updates that failed validation and were dropped.
-  std::atomic<std::uint64_t> rejected{0};
-  // Times a stream stopped reading because the queue was over its high-water
-  // mark (flow control pushing back on a backend).
-  std::atomic<std::uint64_t> paused{0};
+#define OBGW_INGEST_STAT_MEMBER(member, json_name, metric, labels, help) \
+  std::atomic<std::uint64_t> member{0};
+  OBGW_INGEST_STATS(OBGW_INGEST_STAT_MEMBER, OBGW_INGEST_STAT_MEMBER)
+#undef OBGW_INGEST_STAT_MEMBER
 };
 
 }  // namespace obgw::ingest

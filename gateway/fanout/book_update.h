@@ -21,7 +21,8 @@ struct BookUpdate {
   // A JSON object, sent to clients verbatim as the "data" field.
   std::string data;
   // Steady-clock nanoseconds when the gateway received the update; the hub
-  // adds the time it waited in the queue to /stats queue_delay_ns_total.
+  // observes the time it waited in the queue (hub_queue_delay_seconds) and
+  // stamps it on the frame (ws_delivery_latency_seconds).
   std::int64_t received_ns = 0;
   // Runs on the hub thread once the update is routed, with the number of
   // subscribers it was routed to. Set by the REST shim to answer its request;

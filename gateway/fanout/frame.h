@@ -25,12 +25,14 @@ class Frame {
 
   // Same, but the payload is written by `fill` into a buffer of exactly
   // `payload_size` bytes, so a large payload is assembled in place, once.
+  // `received_ns`: see received_ns().
   template <typename Fill>
   static std::shared_ptr<const Frame> TextInPlace(std::size_t payload_size, std::string symbol,
-                                                  Fill&& fill) {
+                                                  Fill&& fill, std::int64_t received_ns = 0) {
     auto frame = std::shared_ptr<Frame>(new Frame(std::move(symbol)));
     char* payload = frame->Allocate(payload_size);
     fill(payload);
+    frame->received_ns_ = received_ns;
     return frame;
   }
 
@@ -53,6 +55,10 @@ class Frame {
   const std::string& symbol() const { return symbol_; }
   // Whether permessage-deflate may compress it: data frames, not control.
   bool compressible() const { return compressible_; }
+  // Steady-clock nanoseconds when the book this frame carries reached the
+  // gateway (BookUpdate::received_ns), for the delivery latency histogram;
+  // 0 for frames that are not a fresh book (snapshots, replies).
+  std::int64_t received_ns() const { return received_ns_; }
 
   // The compressed form for permessage-deflate connections (FrameDeflater),
   // or an empty string when compressing does not pay; null until a shard
@@ -71,6 +77,7 @@ class Frame {
   std::string storage_;
   std::size_t header_size_ = 0;
   bool compressible_ = true;
+  std::int64_t received_ns_ = 0;
   mutable std::atomic<const std::string*> deflated_{nullptr};
 };
 

@@ -81,8 +81,8 @@ void Hub::Route(BookUpdate& update) {
   ++state.seq;
   state.last_time = std::chrono::system_clock::now();
   if (state.subscribers > 0) {
-    FramePtr frame =
-        RenderUpdateFrame(update.symbol, state.seq, clock_.Format(state.last_time), update.data);
+    FramePtr frame = RenderUpdateFrame(update.symbol, state.seq, clock_.Format(state.last_time),
+                                       update.data, {}, update.received_ns);
     for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
       if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
     }
@@ -96,8 +96,7 @@ void Hub::Route(BookUpdate& update) {
                               std::chrono::steady_clock::now().time_since_epoch())
                               .count() -
                           update.received_ns;
-    stats_.queue_delay_ns.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(waited, 0)),
-                                    std::memory_order_relaxed);
+    stats_.queue_delay.Observe(static_cast<std::uint64_t>(std::max<std::int64_t>(waited, 0)));
   }
   if (update.on_routed) update.on_routed(state.subscribers);
 }

@@ -24,14 +24,15 @@ char* Append(char* out, std::string_view text) {
 }  // namespace
 
 FramePtr RenderUpdateFrame(std::string_view symbol, std::uint64_t seq, std::string_view timestamp,
-                           std::string_view data, std::string_view extra_fields) {
+                           std::string_view data, std::string_view extra_fields,
+                           std::int64_t received_ns) {
   char seq_text[24];
   auto [seq_end, ec] = std::to_chars(seq_text, seq_text + sizeof(seq_text), seq);
   std::string_view seq_view(seq_text, seq_end - seq_text);
   std::size_t size = kPrefix.size() + symbol.size() + kSeq.size() + seq_view.size() +
                      kTimestamp.size() + timestamp.size() + kTimestampEnd.size() +
                      extra_fields.size() + kData.size() + data.size() + kSuffix.size();
-  return Frame::TextInPlace(size, std::string(symbol), [&](char* out) {
+  auto fill = [&](char* out) {
     out = Append(out, kPrefix);
     out = Append(out, symbol);
     out = Append(out, kSeq);
@@ -43,7 +44,8 @@ FramePtr RenderUpdateFrame(std::string_view symbol, std::uint64_t seq, std::stri
     out = Append(out, kData);
     out = Append(out, data);
     Append(out, kSuffix);
-  });
+  };
+  return Frame::TextInPlace(size, std::string(symbol), fill, received_ns);
 }
 
 std::string_view IsoClock::Format(std::chrono::system_clock::time_point time) {

@@ -16,9 +16,11 @@ namespace obgw::gateway {
 // producer); `symbol` is a validated symbol, so it needs no escaping; T is
 // the gateway's UTC time in ISO 8601 with microseconds, as the legacy
 // middleware sent it. `extra_fields` (e.g. `,"snapshot":true`) is inserted
-// verbatim before "data".
+// verbatim before "data". `received_ns` is stamped on the frame (see
+// Frame::received_ns).
 FramePtr RenderUpdateFrame(std::string_view symbol, std::uint64_t seq, std::string_view timestamp,
-                           std::string_view data, std::string_view extra_fields = {});
+                           std::string_view data, std::string_view extra_fields = {},
+                           std::int64_t received_ns = 0);
 
 // Formats `time` as "2024-01-01T12:00:00.123456+00:00" (Python's isoformat()).
 // Caches the per-second part: the hub calls it once per update.

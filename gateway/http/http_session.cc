@@ -139,6 +139,15 @@ void HttpSession::Handle(Request request) {
     return Reply(http::status::ok, path == "/health" ? RenderHealth(state) : RenderStats(state),
                  keep_alive);
   }
+  if (path == "/metrics") {
+    if (request.method() != http::verb::get && !head_) {
+      response_.set(http::field::allow, "GET, HEAD");
+      return ReplyError(http::status::method_not_allowed, "method_not_allowed",
+                        "use GET for /metrics", keep_alive);
+    }
+    return Reply(http::status::ok, RenderMetrics(shard_.state()), keep_alive,
+                 kPrometheusContentType);
+  }
   if (path.starts_with(kWebSocketPrefix)) {
     return ReplyError(http::status::upgrade_required, "upgrade_required",
                       "/ws/{client_id} takes a WebSocket upgrade", keep_alive);
@@ -189,11 +198,12 @@ void HttpSession::ReplyError(http::status status, std::string_view code, std::st
   Reply(status, boost::json::serialize(body), keep_alive);
 }
 
-void HttpSession::Reply(http::status status, std::string body, bool keep_alive) {
+void HttpSession::Reply(http::status status, std::string body, bool keep_alive,
+                        std::string_view content_type) {
   response_.result(status);
   response_.version(version_);
   response_.set(http::field::server, "orderbook-gateway");
-  response_.set(http::field::content_type, "application/json");
+  response_.set(http::field::content_type, content_type);
   response_.keep_alive(keep_alive);
   // A reply to HEAD has the headers of the full reply and no body.
   std::size_t size = body.size();

@@ -35,7 +35,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnRead(boost::beast::error_code ec, std::size_t bytes);
   void Handle(Request request);
   void HandleBroadcast(Request& request);
-  void Reply(boost::beast::http::status status, std::string body, bool keep_alive);
+  void Reply(boost::beast::http::status status, std::string body, bool keep_alive,
+             std::string_view content_type = "application/json");
   void ReplyError(boost::beast::http::status status, std::string_view code, std::string_view detail,
                   bool keep_alive);
   void OnWrite(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);

@@ -14,16 +14,50 @@ std::uint64_t UptimeSeconds(const SharedState& state) {
                                         .count());
 }
 
-// Sums one counter over every shard.
-std::uint64_t Sum(const SharedState& state, Counter ShardStats::*counter) {
+std::vector<const ShardStats*> Shards(const SharedState& state) {
+  std::vector<const ShardStats*> shards;
+  for (const auto& stats : state.shard_stats) shards.push_back(stats.get());
+  return shards;
+}
+
+std::uint64_t ActiveConnections(const SharedState& state) {
   std::uint64_t total = 0;
   for (const auto& stats : state.shard_stats) {
-    total += ((*stats).*counter).load(std::memory_order_relaxed);
+    total += stats->connections.load(std::memory_order_relaxed);
   }
   return total;
 }
 
 }  // namespace
+
+StatRegistry GatewayRegistry(const SharedState& state) {
+  std::vector<const ShardStats*> shards = Shards(state);
+  const HubStats* hub = &state.hub_stats;
+  StatRegistry registry;
+  registry.AddSharded<ShardStats>(kShardStatFields, shards);
+  registry.Add(kHubStatFields, state.hub_stats);
+  registry.AddComputed({"uptime", StatKind::kGauge, "uptime_seconds", "uptime_seconds", "",
+                        "Whole seconds since start"},
+                       [&state] { return UptimeSeconds(state); });
+  registry.AddComputed({"queue_depth", StatKind::kGauge, "queue_depth", "hub_queue_depth", "",
+                        "Messages (books and subscription changes) waiting for the hub"},
+                       [&state] { return state.queue.Depth(); });
+  registry.AddComputed(
+      {"queue_high_water", StatKind::kGauge, "queue_high_water", "hub_queue_high_water", "",
+       "Queue depth at which REST answers 503 and gRPC streams pause (--queue_high_water)"},
+      [&state] { return state.queue.high_water(); });
+  registry.AddComputed(
+      {"threads", StatKind::kGauge, "threads", "io_threads", "", "I/O threads (--threads)"},
+      [&state] { return state.config.threads; });
+  registry.AddComputed({"epoch", StatKind::kGauge, "epoch", "epoch", "",
+                        "This run of the gateway as sent to clients: its start in microseconds "
+                        "since 1970"},
+                       [&state] { return state.epoch; });
+  registry.Add(state.config.extra_stats);
+  registry.AddHistograms<ShardStats>(kShardHistogramFields, shards, /*by_shard=*/true);
+  registry.AddHistograms<HubStats>(kHubHistogramFields, std::span(&hub, 1), /*by_shard=*/false);
+  return registry;
+}
 
 std::string RenderHealth(const SharedState& state) {
   // Degraded while producers are being pushed back: books wait in the queue.
@@ -32,7 +66,7 @@ std::string RenderHealth(const SharedState& state) {
   boost::json::object body{
       {"status", congested ? "degraded" : "healthy"},
       {"timestamp", clock.Format(std::chrono::system_clock::now())},
-      {"active_connections", Sum(state, &ShardStats::connections)},
+      {"active_connections", ActiveConnections(state)},
       {"queue_depth", state.queue.Depth()},
       {"uptime_seconds", UptimeSeconds(state)},
       {"epoch", state.epoch},
@@ -41,52 +75,11 @@ std::string RenderHealth(const SharedState& state) {
 }
 
 std::string RenderStats(const SharedState& state) {
-  boost::json::object body{
-      // The legacy middleware's fields first, same names.
-      {"active_connections", Sum(state, &ShardStats::connections)},
-      {"total_subscriptions", Sum(state, &ShardStats::subscriptions)},
-      {"symbols", state.hub_stats.symbols.load(std::memory_order_relaxed)},
-      {"messages_sent", Sum(state, &ShardStats::messages_sent)},
-      {"uptime_seconds", UptimeSeconds(state)},
-      // Then the gateway's own.
-      {"connections_total", Sum(state, &ShardStats::connections_total)},
-      {"messages_dropped", Sum(state, &ShardStats::messages_dropped)},
-      {"messages_conflated", Sum(state, &ShardStats::messages_conflated)},
-      {"socket_writes", Sum(state, &ShardStats::socket_writes)},
-      {"bytes_sent", Sum(state, &ShardStats::bytes_sent)},
-      {"ws_errors", Sum(state, &ShardStats::ws_errors)},
-      {"ws_closed_too_big", Sum(state, &ShardStats::ws_closed_too_big)},
-      {"ws_closed_slow_consumer", Sum(state, &ShardStats::ws_closed_slow)},
-      {"ws_closed_idle", Sum(state, &ShardStats::ws_closed_idle)},
-      {"ws_refused_connection_limit", Sum(state, &ShardStats::ws_closed_limit)},
-      {"ws_closed_rate_limit", Sum(state, &ShardStats::ws_closed_rate)},
-      {"ws_closed_unread_replies", Sum(state, &ShardStats::ws_closed_unread)},
-      {"ws_rate_limited", Sum(state, &ShardStats::ws_rate_limited)},
-      {"ws_pings_sent", Sum(state, &ShardStats::ws_pings_sent)},
-      {"snapshots_sent", Sum(state, &ShardStats::snapshots_sent)},
-      {"messages_throttled", Sum(state, &ShardStats::messages_throttled)},
-      {"frames_deflated", Sum(state, &ShardStats::frames_deflated)},
-      {"deflate_bytes_in", Sum(state, &ShardStats::deflate_bytes_in)},
-      {"deflate_bytes_out", Sum(state, &ShardStats::deflate_bytes_out)},
-      {"http_requests", Sum(state, &ShardStats::http_requests)},
-      {"updates_routed", state.hub_stats.updates_routed.load(std::memory_order_relaxed)},
-      {"hub_batches", state.hub_stats.batches.load(std::memory_order_relaxed)},
-      {"hub_conflated", state.hub_stats.conflated.load(std::memory_order_relaxed)},
-      {"hub_snapshots_rendered",
-       state.hub_stats.snapshots_rendered.load(std::memory_order_relaxed)},
-      {"queue_delay_ns_total", state.hub_stats.queue_delay_ns.load(std::memory_order_relaxed)},
-      {"queue_depth", state.queue.Depth()},
-      {"queue_high_water", state.queue.high_water()},
-      {"threads", state.config.threads},
-      {"epoch", state.epoch},
-  };
-  boost::json::object ingest{
-      {"rest_accepted", Sum(state, &ShardStats::rest_accepted)},
-      {"rest_rejected", Sum(state, &ShardStats::rest_rejected)},
-  };
-  if (state.config.extra_stats) state.config.extra_stats(ingest);
-  body["ingest"] = std::move(ingest);
-  return boost::json::serialize(body);
+  return boost::json::serialize(GatewayRegistry(state).RenderJson());
+}
+
+std::string RenderMetrics(const SharedState& state) {
+  return GatewayRegistry(state).RenderPrometheus();
 }
 
 }  // namespace obgw::gateway

@@ -3,14 +3,22 @@
 
 #include <string>
 
+#include "gateway/metrics/stat_registry.h"
 #include "gateway/server/shared_state.h"
 
 namespace obgw::gateway {
 
-// Bodies of GET /health and GET /stats, summed over every shard's counters.
-// Reads atomics only: safe on any thread.
+// Bodies of GET /health, GET /stats and GET /metrics, summed over every
+// shard's counters (/metrics also per shard). Read atomics only: safe on
+// any thread.
 std::string RenderHealth(const SharedState& state);
 std::string RenderStats(const SharedState& state);
+std::string RenderMetrics(const SharedState& state);
+
+// Every stat of `state` (shards, hub, config.extra_stats, and the values
+// computed from the queue, the clock and the configuration). Refers to
+// `state`, which must outlive it.
+StatRegistry GatewayRegistry(const SharedState& state);
 
 }  // namespace obgw::gateway
 

@@ -4,54 +4,120 @@
 #include <atomic>
 #include <cstdint>
 
+#include "gateway/metrics/histogram.h"
+#include "gateway/metrics/stat_declaration.h"
+
+// Every counter and gauge of the gateway, declared once (the list shapes are
+// in stat_declaration.h and histogram.h): the struct members below, GET
+// /stats and GET /metrics all come from these lists.
+
+// Per I/O shard; /stats sums the shards, /metrics labels them shard="N".
+// COUNTER/GAUGE(member, /stats name, Prometheus family, labels, help)
+#define OBGW_SHARD_STATS(COUNTER, GAUGE)                                                          \
+  GAUGE(connections, "active_connections", "ws_connections", "",                                  \
+        "Open WebSocket connections (handshake completed)")                                       \
+  GAUGE(subscriptions, "total_subscriptions", "ws_subscriptions", "",                             \
+        "Live (connection, symbol) subscriptions")                                                \
+  COUNTER(messages_sent, "messages_sent", "ws_messages_sent", "",                                 \
+          "WebSocket messages handed to socket writes: books, snapshots, replies, pings")         \
+  COUNTER(connections_total, "connections_total", "ws_connections_accepted", "",                  \
+          "WebSocket connections ever accepted, refused ones included")                           \
+  COUNTER(messages_dropped, "messages_dropped", "ws_messages_dropped", "",                        \
+          "Books dropped from full connection queues or discarded with a slow consumer")          \
+  COUNTER(messages_conflated, "messages_conflated", "ws_messages_conflated", "",                  \
+          "Queued books replaced by a newer book of the same symbol")                             \
+  COUNTER(socket_writes, "socket_writes", "ws_socket_writes", "",                                 \
+          "Gather writes to WebSocket sockets")                                                   \
+  COUNTER(bytes_sent, "bytes_sent", "ws_sent_bytes", "",                                          \
+          "Bytes written to WebSocket connections, as sent")                                      \
+  COUNTER(ws_errors, "ws_errors", "ws_error_replies", "",                                         \
+          "Error messages sent to WebSocket clients")                                             \
+  COUNTER(ws_closed_too_big, "ws_closed_too_big", "ws_closed", "reason=\"message_too_big\"",      \
+          "WebSocket connections the gateway closed, by reason (message_too_big: 1009)")          \
+  COUNTER(ws_closed_slow, "ws_closed_slow_consumer", "ws_closed", "reason=\"slow_consumer\"",     \
+          "Connections closed with 1008 slow consumer")                                           \
+  COUNTER(ws_closed_idle, "ws_closed_idle", "ws_closed", "reason=\"idle_timeout\"",               \
+          "Connections closed with 1008 idle timeout")                                            \
+  COUNTER(ws_closed_limit, "ws_refused_connection_limit", "ws_closed",                            \
+          "reason=\"connection_limit\"",                                                          \
+          "Connections refused by a connection limit (1008 per client_id, 1013 per node)")        \
+  COUNTER(ws_closed_rate, "ws_closed_rate_limit", "ws_closed", "reason=\"rate_limit\"",           \
+          "Connections closed with 1008 rate limit exceeded")                                     \
+  COUNTER(ws_closed_unread, "ws_closed_unread_replies", "ws_closed", "reason=\"unread_replies\"", \
+          "Connections closed with 1008 too many unread replies")                                 \
+  COUNTER(ws_rate_limited, "ws_rate_limited", "ws_rate_limited_messages", "",                     \
+          "Client messages refused by the rate limit")                                            \
+  COUNTER(ws_pings_sent, "ws_pings_sent", "ws_pings_sent", "", "Heartbeat pings sent")            \
+  COUNTER(snapshots_sent, "snapshots_sent", "ws_snapshots_sent", "",                              \
+          "Snapshots queued to new subscriptions")                                                \
+  COUNTER(messages_throttled, "messages_throttled", "ws_messages_throttled", "",                  \
+          "Books replaced while waiting in a client's throttle_ms")                               \
+  COUNTER(frames_deflated, "frames_deflated", "ws_frames_deflated", "",                           \
+          "Frames compressed for permessage-deflate, normally once per frame")                    \
+  COUNTER(deflate_bytes_in, "deflate_bytes_in", "ws_deflate_input_bytes", "",                     \
+          "Payload bytes before compression, of the frames that shrank")                          \
+  COUNTER(deflate_bytes_out, "deflate_bytes_out", "ws_deflate_output_bytes", "",                  \
+          "Payload bytes after compression, of the frames that shrank")                           \
+  COUNTER(http_requests, "http_requests", "http_requests", "",                                    \
+          "Well-formed HTTP requests, WebSocket upgrades included")                               \
+  COUNTER(rest_accepted, "ingest.rest_accepted", "ingest_books_accepted", "source=\"rest\"",      \
+          "Books accepted by the ingest, by source")                                              \
+  COUNTER(rest_rejected, "ingest.rest_rejected", "ingest_books_rejected", "source=\"rest\"",      \
+          "Books rejected by the ingest, by source")
+
+// HISTOGRAM(member, type, unit, /stats name of the sum or "", family, help)
+#define OBGW_SHARD_HISTOGRAMS(HISTOGRAM)                                                   \
+  HISTOGRAM(delivery_latency, ::obgw::gateway::DeliveryLatencyHistogram, kNanoseconds, "", \
+            "ws_delivery_latency_seconds",                                                 \
+            "Time from a book's arrival (REST or gRPC) to the end of the socket write "    \
+            "carrying it, per delivered book")                                             \
+  HISTOGRAM(frames_per_write, ::obgw::gateway::FramesPerWriteHistogram, kCount, "",        \
+            "ws_frames_per_write", "WebSocket messages carried by one socket write")
+
+// The hub thread's; a single instance.
+#define OBGW_HUB_STATS(COUNTER, GAUGE)                                                  \
+  COUNTER(updates_routed, "updates_routed", "hub_updates_routed", "",                   \
+          "Books sequenced by the hub, with or without subscribers")                    \
+  GAUGE(symbols, "symbols", "hub_symbols", "", "Symbols with at least one subscriber")  \
+  COUNTER(batches, "hub_batches", "hub_batches", "", "Hub dequeues that returned work") \
+  COUNTER(conflated, "hub_conflated", "hub_conflated", "",                              \
+          "Books replaced in the hub while their I/O thread was backlogged")            \
+  COUNTER(snapshots_rendered, "hub_snapshots_rendered", "hub_snapshots_rendered", "",   \
+          "Snapshot frames rendered, at most one per published book")
+
+#define OBGW_HUB_HISTOGRAMS(HISTOGRAM)                                       \
+  HISTOGRAM(queue_delay, ::obgw::gateway::QueueDelayHistogram, kNanoseconds, \
+            "queue_delay_ns_total", "hub_queue_delay_seconds",               \
+            "Time a routed book waited in the queue between its arrival and the hub")
+
 namespace obgw::gateway {
 
-using Counter = std::atomic<std::uint64_t>;
+// 10 us to 10.5 s (ns).
+using DeliveryLatencyHistogram = ExponentialHistogram<10'000, 21>;
+// 1 us to 1.05 s (ns).
+using QueueDelayHistogram = ExponentialHistogram<1'000, 21>;
+// 1 to 512 (the Outbox's largest gather write).
+using FramesPerWriteHistogram = ExponentialHistogram<1, 10>;
 
-// Counters of one I/O shard. Written only by that shard's thread (relaxed,
-// uncontended: each shard has its own cache lines); read by /stats from any
-// shard.
+// Stats of one I/O shard. Written only by that shard's thread (relaxed,
+// uncontended: each shard has its own cache lines); read by /stats and
+// /metrics from any shard.
 struct alignas(64) ShardStats {
-  Counter connections{0};         // open WebSocket sessions (gauge)
-  Counter connections_total{0};   // WebSocket sessions ever accepted
-  Counter subscriptions{0};       // live (session, symbol) pairs (gauge)
-  Counter messages_sent{0};       // frames written to sockets, of every type
-  Counter messages_conflated{0};  // queued books replaced by a newer one
-  Counter messages_dropped{0};    // frames dropped from a full send queue
-  Counter socket_writes{0};       // gather writes issued (frames per write =
-                                  // messages_sent / socket_writes)
-  Counter bytes_sent{0};
-  Counter ws_errors{0};           // error replies sent to clients
-  Counter ws_closed_too_big{0};   // sessions closed with 1009
-  Counter ws_closed_slow{0};      // closed 1008 "slow consumer"
-  Counter ws_closed_idle{0};      // closed: silent for idle_timeout
-  Counter ws_closed_limit{0};     // refused: connection limit (per client_id or node)
-  Counter ws_closed_rate{0};      // closed 1008 "rate limit exceeded"
-  Counter ws_closed_unread{0};    // closed 1008 "too many unread replies"
-  Counter ws_rate_limited{0};     // client messages rejected by the rate limit
-  Counter ws_pings_sent{0};       // heartbeat pings
-  Counter snapshots_sent{0};      // snapshot books queued to new subscribers
-  Counter messages_throttled{0};  // books replaced within a client's throttle_ms
-  Counter frames_deflated{0};     // frames compressed (once per frame, by
-                                  // the first shard that needed it)
-  Counter deflate_bytes_in{0};    // payload bytes before / after compression
-  Counter deflate_bytes_out{0};   // (of the frames that shrank)
-  Counter rest_accepted{0};       // POST /broadcast/orderbook answered 200
-  Counter rest_rejected{0};       // answered 4xx/5xx
-  Counter http_requests{0};
+  OBGW_SHARD_STATS(OBGW_STAT_MEMBER, OBGW_STAT_MEMBER)
+  OBGW_SHARD_HISTOGRAMS(OBGW_HISTOGRAM_MEMBER)
 };
 
-// Counters of the hub thread; same rules, single writer.
+// Stats of the hub thread; same rules, single writer.
 struct alignas(64) HubStats {
-  Counter updates_routed{0};      // books given a seq and fanned out
-  Counter symbols{0};             // symbols with at least one subscriber (gauge)
-  Counter batches{0};             // bulk dequeues that returned work
-  Counter conflated{0};           // books replaced while their shard was backlogged
-  Counter snapshots_rendered{0};  // snapshot frames rendered (one per book
-                                  // that had a new subscriber after it)
-  Counter queue_delay_ns{0};      // sum over routed books of the time they waited
-                                  // in the queue (mean = this / updates_routed)
+  OBGW_HUB_STATS(OBGW_STAT_MEMBER, OBGW_STAT_MEMBER)
+  OBGW_HUB_HISTOGRAMS(OBGW_HISTOGRAM_MEMBER)
 };
+
+inline constexpr auto kShardStatFields = OBGW_DESCRIBE_STATS(ShardStats, OBGW_SHARD_STATS);
+inline constexpr auto kShardHistogramFields =
+    OBGW_DESCRIBE_HISTOGRAMS(ShardStats, OBGW_SHARD_HISTOGRAMS);
+inline constexpr auto kHubStatFields = OBGW_DESCRIBE_STATS(HubStats, OBGW_HUB_STATS);
+inline constexpr auto kHubHistogramFields = OBGW_DESCRIBE_HISTOGRAMS(HubStats, OBGW_HUB_HISTOGRAMS);
 
 }  // namespace obgw::gateway
 

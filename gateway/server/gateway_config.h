@@ -4,10 +4,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
+#include <vector>
 
-#include <boost/json/object.hpp>
+#include "gateway/metrics/stat_registry.h"
 
 namespace obgw::gateway {
 
@@ -58,9 +58,10 @@ struct GatewayConfig {
   // not offer client_max_window_bits (they need 15) get no compression
   // unless this is 15.
   int deflate_client_window_bits = 9;
-  // Adds counters of other components (ingest) to GET /stats; called on a
-  // shard thread, must only read atomics.
-  std::function<void(boost::json::object&)> extra_stats;
+  // Stats of other components (ingest, see BindStats), shown in GET /stats
+  // and GET /metrics after the gateway's own; their counters must outlive
+  // the gateway.
+  std::vector<RegisteredStat> extra_stats;
 };
 
 }  // namespace obgw::gateway

@@ -161,6 +161,7 @@ void Outbox<Stream>::Flush() {
   progress_bytes_ = 0;
   stats_.socket_writes.fetch_add(1, std::memory_order_relaxed);
   stats_.messages_sent.fetch_add(frames, std::memory_order_relaxed);
+  stats_.frames_per_write.Observe(frames);
   // The owner rides along so the socket and the queued bytes outlive the write.
   boost::asio::async_write(
       stream_, buffers_,
@@ -186,7 +187,13 @@ void Outbox<Stream>::OnWrite(boost::system::error_code ec, std::size_t bytes) {
   stats_.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
   std::vector<Item> done;
   done.swap(in_flight_);
+  std::int64_t now_ns = 0;  // Read once per write, at the first book that needs it.
   for (Item& item : done) {
+    if (!ec && item.frame && item.frame->received_ns() > 0) {
+      if (now_ns == 0) now_ns = clock_.Now().time_since_epoch() / std::chrono::nanoseconds(1);
+      stats_.delivery_latency.Observe(static_cast<std::uint64_t>(
+          std::max<std::int64_t>(now_ns - item.frame->received_ns(), 0)));
+    }
     queued_bytes_ -= item.frame ? item.frame->wire().size() : item.raw->size();
     if (item.done) item.done(ec, ec ? 0 : item.raw->size());
   }

@@ -77,6 +77,8 @@ HttpResponse Exchange(int port, std::string_view bytes, std::chrono::millisecond
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
+  // A response to HEAD has a Content-Length but no body (RFC 9110 9.3.2).
+  parser.skip(bytes.starts_with("HEAD "));
   bool read = false;
   beast::error_code read_ec;
   http::async_read(socket, buffer, parser, [&](beast::error_code ec, std::size_t) {

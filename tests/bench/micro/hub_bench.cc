@@ -58,6 +58,9 @@ void BM_HubRoute(benchmark::State& state) {
       gateway::BookUpdate update;
       update.symbol = symbols[i % kSymbolCount];
       update.data = data;
+      // Stamped like a producer's, so the hub times its queue wait.
+      update.received_ns =
+          std::chrono::steady_clock::now().time_since_epoch() / std::chrono::nanoseconds(1);
       queue.PushUpdate(token, std::move(update));
     }
     state.ResumeTiming();

@@ -12,6 +12,7 @@
 // Frames are rendered once up front, as the hub does; a Push copies the
 // shared_ptr, as a shard does for each subscribed session. No Flush happens in
 // the first two, so nothing is written.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -44,14 +45,17 @@ constexpr std::size_t kFramesPerSymbol = 8;
 constexpr std::string_view kTimestamp = "2024-05-01T13:45:07.123456+00:00";
 
 // kFramesPerSymbol frames for each of `symbol_count` symbols, interleaved:
-// frame i is of symbol i % symbol_count.
+// frame i is of symbol i % symbol_count. Stamped with an arrival time like the
+// hub's, so every completed write times each book (the latency histogram).
 std::vector<gateway::FramePtr> MakeFrames(std::size_t symbol_count) {
   const std::vector<std::string> symbols = MakeSymbols(symbol_count);
   const std::string data = MakeBookData(10);
+  const std::int64_t received_ns =
+      std::chrono::steady_clock::now().time_since_epoch() / std::chrono::nanoseconds(1);
   std::vector<gateway::FramePtr> frames;
   for (std::size_t i = 0; i < symbol_count * kFramesPerSymbol; ++i) {
-    frames.push_back(
-        gateway::RenderUpdateFrame(symbols[i % symbol_count], i + 1, kTimestamp, data));
+    frames.push_back(gateway::RenderUpdateFrame(symbols[i % symbol_count], i + 1, kTimestamp, data,
+                                                {}, received_ns));
   }
   return frames;
 }

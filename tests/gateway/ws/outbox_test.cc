@@ -18,6 +18,7 @@
 #include "gateway/fanout/clock.h"
 #include "gateway/fanout/frame.h"
 #include "gateway/fanout/thread_affinity.h"
+#include "gateway/fanout/update_frame.h"
 
 namespace obgw::gateway {
 namespace {
@@ -125,6 +126,27 @@ TEST_F(OutboxTest, CoalescesPendingFramesIntoOneWrite) {
   EXPECT_EQ(stats_.messages_sent.load(), 100u);
   EXPECT_EQ(Read(expected.size()), expected);
   EXPECT_TRUE(NothingMore());
+}
+
+TEST_F(OutboxTest, TimesStampedBooksWhenTheirWriteCompletes) {
+  PlainOutbox& outbox = MakeOutbox(64);
+  // Two books that arrived 2 ms ago; a reply and an unstamped book (a
+  // snapshot) are written but not timed.
+  std::int64_t arrived_ns =
+      (clock_.Now() - std::chrono::milliseconds(2)).time_since_epoch() /
+      std::chrono::nanoseconds(1);
+  outbox.Push(RenderUpdateFrame("A", 1, "T", "{}", {}, arrived_ns));
+  outbox.Push(RenderUpdateFrame("B", 1, "T", "{}", {}, arrived_ns));
+  outbox.Push(Frame::Text(R"({"type":"pong"})"));
+  outbox.Push(RenderUpdateFrame("C", 1, "T", "{}"));
+  outbox.Flush();
+  RunIo();
+  EXPECT_EQ(stats_.delivery_latency.Count(), 2u);
+  // The Outbox's clock stands still: each book waited exactly 2 ms.
+  EXPECT_EQ(stats_.delivery_latency.Sum(), 2 * 2'000'000u);
+  // One write, four frames.
+  EXPECT_EQ(stats_.frames_per_write.Count(), 1u);
+  EXPECT_EQ(stats_.frames_per_write.Sum(), 4u);
 }
 
 TEST_F(OutboxTest, OneWriteCarriesAtMost512Frames) {
