@@ -27,9 +27,9 @@ std::vector<const absl::CommandLineFlag*> Flags(const absl::Flag<T>&... flags) {
 // defines, grouped. The one list both --help and the environment fallback
 // read; ParseCommandLine refuses to run a binary with a flag not in it.
 struct Program {
-  absl::string_view name;     // "orderbook-gateway"
-  absl::string_view summary;  // printed under the usage line
-  std::vector<FlagGroup> groups;
+  absl::string_view name = {};     // "orderbook-gateway"
+  absl::string_view summary = {};  // printed under the usage line
+  std::vector<FlagGroup> groups = {};
   // Each flag may also be set by the environment variable named like it in
   // upper case (--http_port: HTTP_PORT); the command line wins.
   bool environment_fallback = false;
