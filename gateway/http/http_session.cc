@@ -29,6 +29,7 @@ void HttpSession<Stream>::Run() {
 
 template <class Stream>
 void HttpSession<Stream>::DoRead() {
+  assert(shard_.InThisThread());
   // A fresh parser per request: the body limit applies to each one, and a
   // Content-Length over it fails at the header, before any body is read.
   parser_.emplace();
@@ -43,7 +44,6 @@ void HttpSession<Stream>::DoRead() {
 
 template <class Stream>
 void HttpSession<Stream>::OnRead(beast::error_code ec, std::size_t) {
-  assert(shard_.InThisThread());
   if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
       ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) {
     beast::get_lowest_layer(stream_).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send,

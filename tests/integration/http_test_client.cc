@@ -218,9 +218,10 @@ HttpResponse HttpConnection::Read(bool to_head, Duration timeout) {
     read = true;
   });
   if (!RunUntil(read, timeout)) {
-    out.error = "response timed out";
+    // The connection is out of step with the server: nothing more on it.
+    error_ = out.error = "response timed out";
   } else if (read_ec) {
-    out.error = "read: " + read_ec.message();
+    error_ = out.error = "read: " + read_ec.message();
   } else {
     const auto& response = parser.get();
     out.status = static_cast<int>(response.result_int());
