@@ -12,82 +12,69 @@
 #include <thread>
 
 #include <absl/flags/flag.h>
-#include <absl/flags/parse.h>
-#include <absl/flags/reflection.h>
-#include <absl/flags/usage.h>
-#include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 #include <spdlog/spdlog.h>
 
-#include "ingest/cli/flags_usage.h"
 #include "gateway/metrics/stat_registry.h"
 #include "gateway/node/gateway.h"
+#include "ingest/cli/build_info.h"
+#include "ingest/cli/command_line.h"
 #include "ingest/ingest_service.h"
 #include "ingest/ingest_stats.h"
 
-ABSL_FLAG(std::string, bind, "0.0.0.0", "Address of both listeners (env BIND).");
-ABSL_FLAG(int32_t, http_port, 8002, "HTTP + WebSocket port; 0 picks a free port (env HTTP_PORT).");
-ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC ingest port; 0 picks a free port (env GRPC_PORT).");
+ABSL_FLAG(std::string, bind, "0.0.0.0", "Address of both listeners.");
+ABSL_FLAG(int32_t, http_port, 8002, "HTTP + WebSocket port; 0 picks a free port.");
+ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC ingest port; 0 picks a free port.");
 ABSL_FLAG(int32_t, threads, static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency())),
-          "I/O shards (threads); default one per core (env THREADS).");
+          "I/O shards (threads); default one per core.");
 ABSL_FLAG(std::string, redis_url, "",
-          "Redis for sessions and clustering; empty = single node, in memory (env REDIS_URL).");
+          "Redis for sessions and clustering; empty = single node, in memory.");
 ABSL_FLAG(int64_t, max_body_bytes, 1 << 20,
-          "Largest POST /broadcast/orderbook body; larger ones get 413 (env MAX_BODY_BYTES).");
+          "Largest POST /broadcast/orderbook body; larger ones get 413.");
 ABSL_FLAG(int64_t, max_frame_bytes, 64 << 10,
-          "Largest inbound WebSocket message; larger ones close the connection with 1009 "
-          "(env MAX_FRAME_BYTES).");
-ABSL_FLAG(int32_t, max_subscriptions, 50,
-          "Subscriptions one WebSocket connection may hold (env MAX_SUBSCRIPTIONS).");
+          "Largest inbound WebSocket message; larger ones close the connection with 1009.");
+ABSL_FLAG(int32_t, max_subscriptions, 50, "Subscriptions one WebSocket connection may hold.");
 ABSL_FLAG(int32_t, session_queue_frames, 256,
           "Books one connection may have queued before older books of a symbol are replaced "
-          "by newer ones (env SESSION_QUEUE_FRAMES).");
+          "by newer ones.");
 ABSL_FLAG(int64_t, slow_consumer_bytes, 4 << 20,
           "Bytes a WebSocket may have unwritten before its books are conflated; over it for "
-          "longer than --slow_consumer_grace_ms closes it with 1008 \"slow consumer\" (env "
-          "SLOW_CONSUMER_BYTES).");
+          "longer than --slow_consumer_grace_ms closes it with 1008 \"slow consumer\".");
 ABSL_FLAG(int32_t, slow_consumer_grace_ms, 5000,
-          "How long a WebSocket may stay over --slow_consumer_bytes (env SLOW_CONSUMER_GRACE_MS).");
+          "How long a WebSocket may stay over --slow_consumer_bytes.");
 ABSL_FLAG(int32_t, send_timeout_ms, 10000,
           "A WebSocket write that makes no progress for this long closes the connection with "
-          "1008 \"slow consumer\" (env SEND_TIMEOUT_MS).");
+          "1008 \"slow consumer\".");
 ABSL_FLAG(int32_t, ping_interval_ms, 20000,
-          "Ping a WebSocket client silent for this long; 0 = never (env PING_INTERVAL_MS).");
+          "Ping a WebSocket client silent for this long; 0 = never.");
 ABSL_FLAG(int32_t, idle_timeout_ms, 60000,
           "Close a WebSocket client silent (no message, ping or pong) for this long with 1008 "
-          "\"idle timeout\"; 0 = never (env IDLE_TIMEOUT_MS).");
+          "\"idle timeout\"; 0 = never.");
 ABSL_FLAG(int32_t, max_connections_per_client, 10,
           "WebSocket connections one client_id may hold; more are closed with 1008 "
-          "\"Connection limit exceeded\" (env MAX_CONNECTIONS_PER_CLIENT).");
+          "\"Connection limit exceeded\".");
 ABSL_FLAG(int32_t, max_connections, 100000,
-          "WebSocket connections this node serves; more are closed with 1013 (env "
-          "MAX_CONNECTIONS).");
+          "WebSocket connections this node serves; more are closed with 1013.");
 ABSL_FLAG(double, max_messages_per_second, 50,
           "Client messages per second per WebSocket (token bucket rate); more get error "
-          "\"rate_limited\" (env MAX_MESSAGES_PER_SECOND).");
+          "\"rate_limited\".");
 ABSL_FLAG(int32_t, max_message_burst, 100,
-          "Token bucket size; as many refused messages in a row close the connection with 1008 "
-          "(env MAX_MESSAGE_BURST).");
+          "Token bucket size; as many refused messages in a row close the connection with 1008.");
 ABSL_FLAG(bool, ws_deflate, false,
-          "Compress WebSocket frames with permessage-deflate for clients that offer it "
-          "(env WS_DEFLATE).");
-ABSL_FLAG(int32_t, ws_deflate_min_bytes, 256,
-          "Smaller messages are sent uncompressed (env WS_DEFLATE_MIN_BYTES).");
-ABSL_FLAG(int32_t, ws_deflate_level, 1,
-          "zlib level, 1 (fastest) to 9 (smallest) (env WS_DEFLATE_LEVEL).");
+          "Compress WebSocket frames with permessage-deflate for clients that offer it.");
+ABSL_FLAG(int32_t, ws_deflate_min_bytes, 256, "Smaller messages are sent uncompressed.");
+ABSL_FLAG(int32_t, ws_deflate_level, 1, "zlib level, 1 (fastest) to 9 (smallest).");
 ABSL_FLAG(int32_t, ws_deflate_client_window_bits, 9,
           "LZ77 window (2^N bytes, 9-15) clients may compress their messages with: the inflate "
           "memory per connection. Below 15, clients that cannot limit their window (they do "
-          "not offer client_max_window_bits) get no compression (env "
-          "WS_DEFLATE_CLIENT_WINDOW_BITS).");
+          "not offer client_max_window_bits) get no compression.");
 ABSL_FLAG(int64_t, queue_high_water, 8192,
-          "Queued books at which REST answers 503 and gRPC streams pause (env "
-          "QUEUE_HIGH_WATER).");
+          "Queued books at which REST answers 503 and gRPC streams pause.");
 ABSL_FLAG(int32_t, shutdown_grace_ms, 5000,
           "On SIGTERM/SIGINT: how long open gRPC streams may take to end, then how long "
-          "WebSocket clients may take to answer the 1001 close (env SHUTDOWN_GRACE_MS).");
-ABSL_FLAG(int32_t, max_levels, 1000, "Most levels per side of a gRPC book (env MAX_LEVELS).");
-ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error (env LOG_LEVEL).");
+          "WebSocket clients may take to answer the 1001 close.");
+ABSL_FLAG(int32_t, max_levels, 1000, "Most levels per side of a gRPC book.");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
 
 namespace {
 
@@ -99,20 +86,33 @@ using obgw::gateway::GatewayConfig;
   std::exit(2);
 }
 
-// Environment fallbacks: applied before the command line, which wins. Every
-// flag of this file has one, named in upper case (--http_port: HTTP_PORT).
-void ApplyEnvironment() {
-  for (const auto& [flag_name, flag] : absl::GetAllFlags()) {
-    if (!absl::EndsWith(flag->Filename(), "gateway/main.cc")) continue;
-    std::string env_name(flag_name);
-    for (char& c : env_name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    const char* value = std::getenv(env_name.c_str());
-    if (value == nullptr) continue;
-    std::string error;
-    if (!flag->ParseFrom(value, &error)) {
-      Die("invalid " + env_name + "='" + value + "': " + error);
-    }
-  }
+// The gateway's command line: every flag above, once, under its --help
+// heading; each also read from the environment (--http_port: HTTP_PORT).
+obgw::cli::Program CommandLine() {
+  using obgw::cli::Flags;
+  return {
+      .name = "orderbook-gateway",
+      .summary =
+          "Order books in over gRPC (Publish stream) or POST /broadcast/orderbook, out to "
+          "browsers over WebSocket /ws/{client_id}.",
+      .groups =
+          {
+              {"Listeners", Flags(FLAGS_bind, FLAGS_http_port, FLAGS_grpc_port, FLAGS_threads)},
+              {"Cluster", Flags(FLAGS_redis_url)},
+              {"Limits", Flags(FLAGS_max_body_bytes, FLAGS_max_frame_bytes, FLAGS_max_subscriptions,
+                               FLAGS_max_connections_per_client, FLAGS_max_connections,
+                               FLAGS_max_messages_per_second, FLAGS_max_message_burst,
+                               FLAGS_max_levels, FLAGS_queue_high_water)},
+              {"Slow consumers", Flags(FLAGS_session_queue_frames, FLAGS_slow_consumer_bytes,
+                                       FLAGS_slow_consumer_grace_ms, FLAGS_send_timeout_ms)},
+              {"Heartbeats", Flags(FLAGS_ping_interval_ms, FLAGS_idle_timeout_ms)},
+              {"Compression", Flags(FLAGS_ws_deflate, FLAGS_ws_deflate_min_bytes,
+                                    FLAGS_ws_deflate_level, FLAGS_ws_deflate_client_window_bits)},
+              {"Shutdown", Flags(FLAGS_shutdown_grace_ms)},
+              {"Logging", Flags(FLAGS_log_level)},
+          },
+      .environment_fallback = true,
+  };
 }
 
 template <typename T>
@@ -125,6 +125,7 @@ T InRange(const char* flag, T value, T low, T high) {
 
 GatewayConfig ConfigFromFlags() {
   GatewayConfig config;
+  config.version = obgw::cli::kVersion;
   config.bind = absl::GetFlag(FLAGS_bind);
   config.http_port =
       static_cast<std::uint16_t>(InRange("http_port", absl::GetFlag(FLAGS_http_port), 0, 65535));
@@ -186,12 +187,7 @@ sigset_t BlockShutdownSignals() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "orderbook-gateway: order books in over gRPC (Publish stream) or POST "
-      "/broadcast/orderbook, out to browsers over WebSocket /ws/{client_id}.");
-  obgw::HelpListsFlagsOf("gateway/main.cc");
-  ApplyEnvironment();
-  absl::ParseCommandLine(argc, argv);
+  obgw::cli::ParseCommandLine(CommandLine(), argc, argv);
   GatewayConfig config = ConfigFromFlags();
   int grpc_port = InRange("grpc_port", absl::GetFlag(FLAGS_grpc_port), 0, 65535);
   int max_levels = InRange("max_levels", absl::GetFlag(FLAGS_max_levels), 1, 100000);

@@ -70,6 +70,7 @@ std::string RenderHealth(const SharedState& state) {
       {"queue_depth", state.queue.Depth()},
       {"uptime_seconds", UptimeSeconds(state)},
       {"epoch", state.epoch},
+      {"version", state.config.version},
   };
   return boost::json::serialize(body);
 }

@@ -27,7 +27,9 @@ absl::Status Gateway::Start() {
   for (auto& shard : shards_) shards.push_back(shard.get());
   auto listener = Listener::Bind(state_->config.bind, state_->config.http_port, shards,
                                  [](boost::asio::ip::tcp::socket socket, Shard& shard) {
-                                   std::make_shared<HttpSession>(std::move(socket), shard)->Run();
+                                   std::make_shared<PlainHttpSession>(
+                                       boost::beast::tcp_stream(std::move(socket)), shard)
+                                       ->Run();
                                  });
   if (!listener.ok()) return listener.status();
   listener_ = *std::move(listener);

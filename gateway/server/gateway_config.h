@@ -14,6 +14,8 @@ namespace obgw::gateway {
 // Settings of the HTTP/WebSocket side, filled from flags by main.cc. Read-only
 // once the gateway starts, so every thread may read it.
 struct GatewayConfig {
+  // The program's version, reported by GET /health ("0.1.0").
+  std::string version;
   std::string bind = "0.0.0.0";
   std::uint16_t http_port = 8002;
   std::uint32_t threads = 1;

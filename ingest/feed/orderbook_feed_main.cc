@@ -24,9 +24,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "ingest/cli/flags_usage.h"
+#include "ingest/cli/command_line.h"
 #include "ingest/feed/book_generator.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
 #include "spdlog/spdlog.h"
@@ -144,6 +142,22 @@ bool WaitForServer(grpc::Channel& channel, double wait_s, const StopSignals& sto
   return false;
 }
 
+// The feed's command line: every flag above, once, under its --help heading.
+obgw::cli::Program CommandLine() {
+  using obgw::cli::Flags;
+  return {
+      .name = "orderbook-feed",
+      .summary = "Publishes generated order books to orderbook-gateway over gRPC.",
+      .groups =
+          {
+              {"Server", Flags(FLAGS_target, FLAGS_wait_for_server_s)},
+              {"Books", Flags(FLAGS_symbols, FLAGS_levels, FLAGS_seed)},
+              {"Pace", Flags(FLAGS_rate, FLAGS_count, FLAGS_duration_s)},
+              {"Output", Flags(FLAGS_report_every_s)},
+          },
+  };
+}
+
 int Run(StopSignals& stop) {
   const std::string target = absl::GetFlag(FLAGS_target);
   const std::uint32_t symbols = absl::GetFlag(FLAGS_symbols);
@@ -249,12 +263,7 @@ int Run(StopSignals& stop) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Publishes generated order books to orderbook-gateway over gRPC.\n"
-      "Usage: orderbook-feed [--target=host:port] [--symbols=N] [--rate=N] [--levels=N] "
-      "[--count=N] [--duration_s=S]");
-  obgw::HelpListsFlagsOf("orderbook_feed_main.cc");
-  absl::ParseCommandLine(argc, argv);
+  obgw::cli::ParseCommandLine(CommandLine(), argc, argv);
   // Before any thread exists, so every thread inherits the blocked mask.
   StopSignals stop;
   return Run(stop);

@@ -21,19 +21,6 @@ using std::chrono::milliseconds;
 
 constexpr std::string_view kBook = R"({"bids":[],"asks":[]})";
 
-// An error body: {"detail":"<text>","code":"<code>"}.
-void ExpectErrorBody(const HttpResponse& response, std::string_view code) {
-  json::value body = response.Json();
-  ASSERT_TRUE(body.is_object()) << response.Describe();
-  const json::value* c = body.as_object().if_contains("code");
-  ASSERT_NE(c, nullptr) << response.Describe();
-  EXPECT_EQ(*c, json::value(code)) << response.Describe();
-  const json::value* detail = body.as_object().if_contains("detail");
-  ASSERT_NE(detail, nullptr) << response.Describe();
-  ASSERT_TRUE(detail->is_string()) << response.Describe();
-  EXPECT_FALSE(detail->as_string().empty()) << response.Describe();
-}
-
 void ExpectHealthy(int port) {
   HttpResponse health = HttpGet(port, "/health");
   EXPECT_EQ(health.status, 200) << health.Describe();

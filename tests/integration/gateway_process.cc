@@ -63,7 +63,8 @@ std::string BinDir() {
 std::string GatewayPath() { return BinDir() + "/orderbook-gateway"; }
 
 std::unique_ptr<Process> Process::Spawn(const std::string& path,
-                                        const std::vector<std::string>& args, std::string* error) {
+                                        const std::vector<std::string>& args, std::string* error,
+                                        const std::vector<std::string>& environment) {
   (void)kSigpipeIgnored;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -74,6 +75,20 @@ std::unique_ptr<Process> Process::Spawn(const std::string& path,
   argv.push_back(const_cast<char*>(path.c_str()));
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
+  // The child's environment, built before fork: ours minus the variables
+  // `environment` sets, then those.
+  std::vector<char*> envp;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view variable(*entry);
+    std::string_view name = variable.substr(0, variable.find('='));
+    bool replaced = false;
+    for (const std::string& added : environment) {
+      replaced = replaced || std::string_view(added).substr(0, added.find('=')) == name;
+    }
+    if (!replaced) envp.push_back(*entry);
+  }
+  for (const std::string& added : environment) envp.push_back(const_cast<char*>(added.c_str()));
+  envp.push_back(nullptr);
   const pid_t parent = getpid();
 
   // Between fork and exec only async-signal-safe calls (the test process has
@@ -101,7 +116,7 @@ std::unique_ptr<Process> Process::Spawn(const std::string& path,
     sigset_t empty;
     sigemptyset(&empty);
     sigprocmask(SIG_SETMASK, &empty, nullptr);
-    execve(path.c_str(), argv.data(), environ);
+    execve(path.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   close(fds[1]);
@@ -161,6 +176,11 @@ std::string Process::Output() const {
   return output_;
 }
 
+bool Process::WaitForOutputEnd(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [this] { return eof_; });
+}
+
 std::optional<int> Process::ExitCode() {
   if (status_) return status_;
   int status = 0;
@@ -202,11 +222,17 @@ bool ParseReadyLine(std::string_view line, int* http_port, int* grpc_port) {
 
 std::unique_ptr<GatewayProcess> StartGateway(const std::vector<std::string>& extra_args,
                                              std::string* error) {
+  return StartGateway(extra_args, {}, error);
+}
+
+std::unique_ptr<GatewayProcess> StartGateway(const std::vector<std::string>& extra_args,
+                                             const std::vector<std::string>& environment,
+                                             std::string* error) {
   std::vector<std::string> args = {"--bind=127.0.0.1", "--http_port=0", "--grpc_port=0",
                                    "--threads=2"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::string spawn_error;
-  std::unique_ptr<Process> process = Process::Spawn(GatewayPath(), args, &spawn_error);
+  std::unique_ptr<Process> process = Process::Spawn(GatewayPath(), args, &spawn_error, environment);
   if (!process) {
     if (error) *error = spawn_error;
     return nullptr;

@@ -27,11 +27,13 @@ std::string BinDir();
 // Thread-compatible: use one Process from one test thread.
 class Process {
  public:
-  // Starts `path` with `args` (argv[1..]). Returns null and sets `error` when
-  // the process cannot be spawned.
+  // Starts `path` with `args` (argv[1..]) and the test's environment plus
+  // `environment` ("NAME=value" entries, which replace variables of the same
+  // name). Returns null and sets `error` when the process cannot be spawned.
   static std::unique_ptr<Process> Spawn(const std::string& path,
                                         const std::vector<std::string>& args,
-                                        std::string* error = nullptr);
+                                        std::string* error = nullptr,
+                                        const std::vector<std::string>& environment = {});
 
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -46,6 +48,10 @@ class Process {
 
   // Everything the process printed so far.
   std::string Output() const;
+
+  // Waits up to `timeout` for the output to end (the process closed it,
+  // usually by exiting); true when it did, and Output() is then complete.
+  bool WaitForOutputEnd(std::chrono::milliseconds timeout);
 
   // Exit status if the process has exited: the exit code, or 128 + signal
   // number when killed by a signal. Non-blocking.
@@ -101,6 +107,11 @@ std::string GatewayPath();
 // Returns null (and the reason plus the output in `error`) on failure.
 std::unique_ptr<GatewayProcess> StartGateway(const std::vector<std::string>& extra_args = {},
                                              std::string* error = nullptr);
+// The same with `environment` added to the gateway's ("NAME=value" entries,
+// as Process::Spawn takes them).
+std::unique_ptr<GatewayProcess> StartGateway(const std::vector<std::string>& extra_args,
+                                             const std::vector<std::string>& environment,
+                                             std::string* error);
 
 // Parses "orderbook-gateway ready http=127.0.0.1:<p1> grpc=127.0.0.1:<p2>".
 bool ParseReadyLine(std::string_view line, int* http_port, int* grpc_port);

@@ -150,6 +150,107 @@ HttpResponse RawHttpExchange(int port, std::string_view bytes, std::chrono::mill
   return Exchange(port, bytes, timeout);
 }
 
+HttpConnection::HttpConnection(int port, Duration timeout) {
+  bool connected = false;
+  beast::error_code connect_ec;
+  stream_.async_connect(
+      tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)),
+      [&](beast::error_code ec) {
+        connect_ec = ec;
+        connected = true;
+      });
+  if (!RunUntil(connected, timeout)) {
+    error_ = "connect timed out";
+  } else if (connect_ec) {
+    error_ = "connect: " + connect_ec.message();
+  } else {
+    stream_.socket().set_option(tcp::no_delay(true));
+  }
+}
+
+bool HttpConnection::RunUntil(const bool& done, Duration timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (!done) {
+    auto now = Clock::now();
+    if (now >= deadline) {
+      // Cancel what is pending and let its handler run, so nothing refers to
+      // a caller's locals afterwards.
+      beast::error_code ignored;
+      stream_.socket().cancel(ignored);
+      if (ioc_.stopped()) ioc_.restart();
+      while (!done) ioc_.run_one();
+      return false;
+    }
+    if (ioc_.stopped()) ioc_.restart();
+    ioc_.run_one_for(deadline - now);
+  }
+  return true;
+}
+
+bool HttpConnection::Send(std::string_view bytes, Duration timeout) {
+  if (!error_.empty()) return false;
+  bool written = false;
+  beast::error_code write_ec;
+  asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()),
+                    [&](beast::error_code ec, std::size_t) {
+                      write_ec = ec;
+                      written = true;
+                    });
+  if (!RunUntil(written, timeout)) {
+    error_ = "write timed out";
+  } else if (write_ec) {
+    error_ = "write: " + write_ec.message();
+  }
+  return error_.empty();
+}
+
+HttpResponse HttpConnection::Read(bool to_head, Duration timeout) {
+  HttpResponse out;
+  if (!error_.empty()) {
+    out.error = error_;
+    return out;
+  }
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  parser.skip(to_head);
+  bool read = false;
+  beast::error_code read_ec;
+  http::async_read(stream_, buffer_, parser, [&](beast::error_code ec, std::size_t) {
+    read_ec = ec;
+    read = true;
+  });
+  if (!RunUntil(read, timeout)) {
+    // The connection is out of step with the server: nothing more on it.
+    error_ = out.error = "response timed out";
+  } else if (read_ec) {
+    error_ = out.error = "read: " + read_ec.message();
+  } else {
+    const auto& response = parser.get();
+    out.status = static_cast<int>(response.result_int());
+    for (const auto& field : response) {
+      out.headers[Lower(field.name_string())] = std::string(field.value());
+    }
+    out.body = response.body();
+  }
+  return out;
+}
+
+bool HttpConnection::WaitForClose(Duration timeout) {
+  if (!error_.empty() || buffer_.size() > 0) return false;
+  // Anything still arriving is not a response the test asked for: the
+  // connection must end with no more bytes.
+  bool read = false;
+  beast::error_code read_ec;
+  std::size_t bytes = 0;
+  stream_.async_read_some(buffer_.prepare(4096), [&](beast::error_code ec, std::size_t n) {
+    read_ec = ec;
+    bytes = n;
+    read = true;
+  });
+  if (!RunUntil(read, timeout)) return false;
+  return bytes == 0 && (read_ec == asio::error::eof || read_ec == asio::error::connection_reset);
+}
+
 json::value GetStats(int port) {
   HttpResponse response = HttpGet(port, "/stats");
   if (response.status != 200) return nullptr;

@@ -9,6 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/json.hpp>
 
 namespace obgw::testing {
@@ -52,6 +55,41 @@ HttpResponse PostBook(int port, std::string_view symbol, std::string_view body);
 // (until it is complete, the connection ends or the timeout).
 HttpResponse RawHttpExchange(int port, std::string_view bytes,
                              std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// One connection to 127.0.0.1:<port> kept open across requests, for tests
+// of keep-alive and of requests written byte for byte. Every call is bounded
+// by a timeout; the io_context runs only inside them, on the calling thread.
+//
+// Thread-compatible: use from one thread.
+class HttpConnection {
+ public:
+  using Duration = std::chrono::milliseconds;
+  static constexpr Duration kDefaultTimeout = std::chrono::seconds(5);
+
+  // Connects; on failure error() says why and every later call fails.
+  explicit HttpConnection(int port, Duration timeout = kDefaultTimeout);
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  // Writes `bytes` as they are (one request, several, or part of one).
+  bool Send(std::string_view bytes, Duration timeout = kDefaultTimeout);
+  // Reads the next response. `to_head`: it answers a HEAD, so no body follows
+  // whatever its Content-Length says (RFC 9110 section 9.3.2).
+  HttpResponse Read(bool to_head = false, Duration timeout = kDefaultTimeout);
+  // Waits for the server to end the connection; true when it did.
+  bool WaitForClose(Duration timeout = kDefaultTimeout);
+
+  const std::string& error() const { return error_; }
+
+ private:
+  // Runs the io_context until `done` or the timeout; false on timeout.
+  bool RunUntil(const bool& done, Duration timeout);
+
+  boost::asio::io_context ioc_;
+  boost::beast::tcp_stream stream_{ioc_};
+  boost::beast::flat_buffer buffer_;
+  std::string error_;
+};
 
 // GET /stats parsed; null on failure.
 boost::json::value GetStats(int port);

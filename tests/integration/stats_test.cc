@@ -38,7 +38,7 @@ TEST(StatsTest, OnlyGetIsAllowedOnHealthAndStats) {
   for (const char* method : {"POST", "PUT", "DELETE"}) {
     HttpResponse response = HttpRequest(gw->http_port(), method, "/stats", "");
     EXPECT_EQ(response.status, 405) << method << ": " << response.Describe();
-    EXPECT_EQ(response.Header("allow"), "GET") << response.Describe();
+    EXPECT_EQ(response.Header("allow"), "GET, HEAD") << response.Describe();
   }
   // The connection-per-request client reads whole responses: still healthy.
   EXPECT_EQ(HttpGet(gw->http_port(), "/health").status, 200);

@@ -39,6 +39,19 @@ inline ::testing::AssertionResult IsBroadcastSuccess(const HttpResponse& respons
   return ::testing::AssertionSuccess();
 }
 
+// An error body: {"detail":"<text>","code":"<code>"}.
+inline void ExpectErrorBody(const HttpResponse& response, std::string_view code) {
+  boost::json::value body = response.Json();
+  ASSERT_TRUE(body.is_object()) << response.Describe();
+  const boost::json::value* c = body.as_object().if_contains("code");
+  ASSERT_NE(c, nullptr) << response.Describe();
+  EXPECT_EQ(*c, boost::json::value(code)) << response.Describe();
+  const boost::json::value* detail = body.as_object().if_contains("detail");
+  ASSERT_NE(detail, nullptr) << response.Describe();
+  ASSERT_TRUE(detail->is_string()) << response.Describe();
+  EXPECT_FALSE(detail->as_string().empty()) << response.Describe();
+}
+
 // The body of the guide's own curl example (its "Test broadcast endpoint").
 inline constexpr std::string_view kGuideBody =
     R"({"bids":[],"asks":[],"timestamp":"2024-01-01T12:00:00Z"})";

@@ -12,11 +12,9 @@
 #include <vector>
 
 #include <absl/flags/flag.h>
-#include <absl/flags/parse.h>
-#include <absl/flags/usage.h>
 #include <boost/json.hpp>
 
-#include "ingest/cli/flags_usage.h"
+#include "ingest/cli/command_line.h"
 #include "ingest/feed/book_generator.h"
 #include "process_sampler.h"
 #include "publisher.h"
@@ -61,12 +59,29 @@ void RaiseFileLimit() {
   std::exit(2);
 }
 
+// The load generator's command line: every flag above, once, under its
+// --help heading.
+obgw::cli::Program CommandLine() {
+  using obgw::cli::Flags;
+  return {
+      .name = "orderbook-loadgen",
+      .summary = "Benchmarks one server of the legacy protocol; prints one JSON line.",
+      .groups =
+          {
+              {"Server", Flags(FLAGS_host, FLAGS_http_port, FLAGS_grpc_port, FLAGS_server_pid)},
+              {"Clients", Flags(FLAGS_clients, FLAGS_subs_per_client, FLAGS_connect_timeout_s,
+                                FLAGS_deflate, FLAGS_reader_threads)},
+              {"Publishing", Flags(FLAGS_publish, FLAGS_symbols, FLAGS_rate, FLAGS_publishers,
+                                   FLAGS_duration_s, FLAGS_drain_s, FLAGS_levels)},
+              {"Output", Flags(FLAGS_target, FLAGS_scenario)},
+          },
+  };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("orderbook-loadgen: benchmark one server of the legacy protocol");
-  obgw::HelpListsFlagsOf("loadgen_main.cc");
-  absl::ParseCommandLine(argc, argv);
+  obgw::cli::ParseCommandLine(CommandLine(), argc, argv);
   RaiseFileLimit();
   const std::string publish = absl::GetFlag(FLAGS_publish);
   if (publish != "http" && publish != "grpc" && publish != "none") {

@@ -1,0 +1,18 @@
+#ifndef OBGW_GATEWAY_HTTP_BROADCAST_HANDLER_H_
+#define OBGW_GATEWAY_HTTP_BROADCAST_HANDLER_H_
+
+#include <memory>
+
+#include "gateway/http/http_reply.h"
+
+namespace obgw::gateway {
+
+// POST /broadcast/orderbook?symbol=S, the legacy REST publish. Runs on the
+// shard's thread. A valid book goes to the hub's queue and is answered once
+// the hub has routed it, with the number of subscribers it went to; a full
+// queue is answered 503 with Retry-After.
+void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpResponder> responder);
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_HTTP_BROADCAST_HANDLER_H_

@@ -1,0 +1,50 @@
+#ifndef OBGW_GATEWAY_HTTP_ROUTER_H_
+#define OBGW_GATEWAY_HTTP_ROUTER_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/beast/http/verb.hpp>
+
+#include "gateway/http/http_reply.h"
+#include "gateway/metrics/gateway_stats.h"
+
+namespace obgw::gateway {
+
+// One entry of the route table (router.cc): a path, the method it takes and
+// its handler. A GET route also answers HEAD: the session sends the same
+// headers without the body (RFC 9110 section 9.3.2).
+struct Route {
+  std::string_view path;
+  boost::beast::http::verb method;
+  RouteHandler handler;
+  // Bumped when the route refuses a request for its method (405), or null.
+  Counter ShardStats::*refused = nullptr;
+};
+
+// A WebSocket upgrade of /ws/{client_id}[?throttle_ms=N], validated.
+struct WebSocketTarget {
+  std::string client_id;
+  std::chrono::milliseconds throttle{0};
+};
+
+// Where one request goes: exactly one of the three is set.
+struct RouteDecision {
+  const Route* route = nullptr;            // its handler answers
+  std::optional<WebSocketTarget> upgrade;  // a WebSocket session takes the connection
+  std::optional<HttpReply> refusal;        // answered as is: 400, 404, 405 or 426
+  // The counter the session bumps for this refusal (the route's `refused`), or null.
+  Counter ShardStats::*refusal_counter = nullptr;
+};
+
+// Decides where `request` goes: checks Host (RFC 9112 section 3.2: an
+// HTTP/1.1 request needs exactly one, any request at most one), the target,
+// then the route table; an unknown path is 404, a known one with another
+// method 405 with Allow. Pure: safe on any thread.
+RouteDecision RouteRequest(const HttpRequest& request);
+
+}  // namespace obgw::gateway
+
+#endif  // OBGW_GATEWAY_HTTP_ROUTER_H_
