@@ -35,7 +35,7 @@ std::string RenderHealth(const SharedState& state) {
       {"active_connections", Sum(state, &ShardStats::connections)},
       {"queue_depth", state.queue.Depth()},
       {"uptime_seconds", UptimeSeconds(state)},
-      {"epoch", state.epoch},
+      {"epoch", state.broker->epoch()},
   };
   return boost::json::serialize(body);
 }
@@ -78,7 +78,7 @@ std::string RenderStats(const SharedState& state) {
       {"queue_depth", state.queue.Depth()},
       {"queue_high_water", state.queue.high_water()},
       {"threads", state.config.threads},
-      {"epoch", state.epoch},
+      {"epoch", state.broker->epoch()},
   };
   boost::json::object ingest{
       {"rest_accepted", Sum(state, &ShardStats::rest_accepted)},

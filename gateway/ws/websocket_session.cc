@@ -10,8 +10,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "gateway/ws/client_message.h"
 #include "gateway/server/shard.h"
+#include "gateway/ws/client_message.h"
 
 namespace obgw::gateway {
 
@@ -287,7 +287,7 @@ FramePtr WebSocketSession::RenderReply(std::string_view type, std::string_view s
                                        const boost::json::value& req_id) const {
   boost::json::object reply{{"type", type}};
   if (!symbol.empty()) reply["symbol"] = symbol;
-  if (type == "subscription_confirmed") reply["epoch"] = shard_.state().epoch;
+  if (type == "subscription_confirmed") reply["epoch"] = shard_.state().broker->epoch();
   if (!req_id.is_null()) reply["req_id"] = req_id;
   return Frame::Text(boost::json::serialize(reply));
 }
