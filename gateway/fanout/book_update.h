@@ -21,8 +21,9 @@ struct StreamPosition {
 };
 
 // One order book on its way into the fan-out. Built by a producer (a gRPC
-// reactor or the REST shim) on its own thread, moved through the UpdateQueue,
-// and consumed by the hub thread.
+// reactor, the REST shim, or a cluster Broker delivering a book ordered
+// elsewhere) on its own thread, moved through the UpdateQueue, and consumed
+// by the hub thread.
 struct BookUpdate {
   // Validated symbol (see symbol.h).
   std::string symbol;

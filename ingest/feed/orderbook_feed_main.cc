@@ -14,18 +14,19 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "ingest/cli/flags_usage.h"
 #include "ingest/feed/book_generator.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
@@ -82,7 +83,7 @@ class StopSignals {
   // The call to cancel if the server does not answer within kStopGrace of a
   // stop signal; must stay alive until Finished().
   void AttachCall(grpc::ClientContext* context) {
-    std::lock_guard lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     context_ = context;
   }
 
@@ -93,11 +94,11 @@ class StopSignals {
   // signal thread and waits for it. Idempotent.
   void Finished() {
     {
-      std::lock_guard lock(mutex_);
+      // Wakes the signal thread's AwaitWithTimeout on unlock.
+      absl::MutexLock lock(&mutex_);
       finished_ = true;
       context_ = nullptr;
     }
-    finished_cv_.notify_all();
     if (thread_.joinable()) {
       // After a stop signal the thread ends by itself (finished_ is set).
       if (!stop_requested()) pthread_kill(thread_.native_handle(), SIGUSR1);
@@ -112,8 +113,8 @@ class StopSignals {
     if (signal_number == SIGUSR1) return;
     spdlog::info("received {}, closing the stream", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     stop_.store(true, std::memory_order_relaxed);
-    std::unique_lock lock(mutex_);
-    if (finished_cv_.wait_for(lock, kStopGrace, [this] { return finished_; })) return;
+    absl::MutexLock lock(&mutex_);
+    if (mutex_.AwaitWithTimeout(absl::Condition(&finished_), absl::FromChrono(kStopGrace))) return;
     spdlog::error("the server did not answer within {} s of the stop signal, cancelling",
                   kStopGrace.count());
     timed_out_.store(true, std::memory_order_relaxed);
@@ -123,11 +124,10 @@ class StopSignals {
   sigset_t signals_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> timed_out_{false};
-  std::mutex mutex_;
-  std::condition_variable finished_cv_;
-  bool finished_ = false;                   // Guarded by mutex_.
-  grpc::ClientContext* context_ = nullptr;  // Guarded by mutex_.
-  std::thread thread_;                      // Last: starts once everything above is initialised.
+  absl::Mutex mutex_;
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;
+  std::thread thread_;  // Last: starts once everything above is initialised.
 };
 
 // Waits for the channel to connect, in short slices so a stop signal is

@@ -4,14 +4,15 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
 
 namespace obgw::testing {
 
@@ -65,10 +66,9 @@ class Process {
   int read_fd_;
   std::optional<int> status_;
   std::thread reader_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::string output_;  // Guarded by mu_.
-  bool eof_ = false;    // Guarded by mu_.
+  mutable absl::Mutex mu_;
+  std::string output_ ABSL_GUARDED_BY(mu_);
+  bool eof_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // A running orderbook-gateway on free ports.
