@@ -20,7 +20,7 @@ namespace obgw::gateway {
 // Last book: the hub's last-value cache holds every book this broker ordered,
 // which is all the cluster has; keeping a second copy here would copy every
 // book, so this broker keeps none and never delivers one on Follow.
-// Followed symbols: counted here (the hub reports each first subscriber and
+// Followed symbols: kept here (the hub reports each first subscriber and
 // each last one leaving).
 //
 // Threads: created and destroyed by the node's owner; Sequence, Follow,

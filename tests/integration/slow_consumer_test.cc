@@ -189,8 +189,9 @@ double Percentile(std::vector<std::int64_t> values, double p) {
 TEST(SlowConsumerTest, StalledClientDoesNotSlowOthersAndIsClosed) {
   // Small budgets so that the stalled client is found within a phase: 256 KiB
   // of unwritten data, 0.5 s over it or 1 s without write progress.
+  constexpr std::int64_t kBudgetBytes = 256 * 1024;
   OBGW_START_GATEWAY(gw, {"--send_timeout_ms=1000", "--slow_consumer_grace_ms=500",
-                          "--slow_consumer_bytes=262144"});
+                          "--slow_consumer_bytes=" + std::to_string(kBudgetBytes)});
   const int port = gw->http_port();
   const pid_t pid = gw->process().pid();
   const std::vector<std::string> symbols = {"SC1", "SC2", "SC3", "SC4"};
@@ -351,9 +352,12 @@ TEST(SlowConsumerTest, StalledClientDoesNotSlowOthersAndIsClosed) {
     EXPECT_LE(p99_stalled, 1.10 * p99_baseline + 2.0)
         << "baseline p99 " << p99_baseline << " ms, with stalled client " << p99_stalled << " ms";
   }
-  // Memory stays bounded: the stalled client's backlog is capped by its budget.
+  // Memory stays bounded: the stalled client's backlog is capped by its
+  // budget (what it has queued, at most one book over it, and the write in
+  // flight), so the gateway grows by a small multiple of it at most; what the
+  // kernel holds in the socket is not the gateway's RSS.
   ASSERT_GT(rss_baseline, 0);
-  EXPECT_LE(rss_stalled, rss_baseline + 64 * 1024)
+  EXPECT_LE(rss_stalled, rss_baseline + 4 * kBudgetBytes / 1024)
       << "RSS grew from " << rss_baseline << " KiB to " << rss_stalled << " KiB";
 }
 
