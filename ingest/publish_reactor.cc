@@ -96,7 +96,7 @@ void PublishReactor::Pause() {
   std::shared_ptr<FlowControl> flow = flow_;
   bool cancelled;
   {
-    absl::MutexLock lock(&flow->mutex);
+    gateway::MutexLock lock(flow->mutex);
     cancelled = flow->cancelled;
     if (!cancelled) {
       stats_.paused.fetch_add(1, std::memory_order_relaxed);
@@ -115,7 +115,7 @@ void PublishReactor::Pause() {
   queue.WhenDrained([flow = std::move(flow)] {
     PublishReactor* reactor;
     {
-      absl::MutexLock lock(&flow->mutex);
+      gateway::MutexLock lock(flow->mutex);
       if (!flow->paused) return;  // Cancelled meanwhile; OnCancel finished it.
       flow->paused = false;
       reactor = flow->reactor;
@@ -130,7 +130,7 @@ void PublishReactor::OnCancel() {
   HandOff();
   bool finish_now;
   {
-    absl::MutexLock lock(&flow_->mutex);
+    gateway::MutexLock lock(flow_->mutex);
     flow_->cancelled = true;
     // Paused means no read is pending, so no failed read will come to
     // finish the call: finish it here, and disarm the resume callback.

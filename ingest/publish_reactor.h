@@ -8,8 +8,8 @@
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
+#include "gateway/fanout/mutex.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define OBGW_TSAN 1
@@ -78,7 +78,7 @@ class PublishReactor final : public grpc::ServerReadReactor<orderbook::v1::Order
   // while paused, clears `paused` and calls Finish itself, turning a later
   // resume into a no-op.
   struct FlowControl {
-    absl::Mutex mutex;
+    gateway::Mutex mutex;
     // Set by the constructor before the flow is shared, constant after.
     PublishReactor* reactor = nullptr;
     bool paused ABSL_GUARDED_BY(mutex) = false;

@@ -10,7 +10,7 @@ void InMemorySessionStore::Open(const std::string& client_id, boost::asio::any_i
                                 Loaded loaded) {
   Symbols symbols;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(mutex_);
     Expire(now_());
     Record& record = records_[client_id];
     ++record.connections;
@@ -23,19 +23,19 @@ void InMemorySessionStore::Open(const std::string& client_id, boost::asio::any_i
 }
 
 void InMemorySessionStore::AddSymbol(const std::string& client_id, const std::string& symbol) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(mutex_);
   Expire(now_());
   if (Record* record = OpenRecord(client_id)) record->symbols.insert(symbol);
 }
 
 void InMemorySessionStore::RemoveSymbol(const std::string& client_id, const std::string& symbol) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(mutex_);
   Expire(now_());
   if (Record* record = OpenRecord(client_id)) record->symbols.erase(symbol);
 }
 
 void InMemorySessionStore::Close(const std::string& client_id) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(mutex_);
   Clock::time_point now = now_();
   Expire(now);
   Record* record = OpenRecord(client_id);
@@ -45,7 +45,7 @@ void InMemorySessionStore::Close(const std::string& client_id) {
 }
 
 std::size_t InMemorySessionStore::size() {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(mutex_);
   Expire(now_());
   return records_.size();
 }

@@ -11,7 +11,7 @@
 #include <absl/base/thread_annotations.h>
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
-#include <absl/synchronization/mutex.h>
+#include "gateway/fanout/mutex.h"
 
 #include "gateway/cluster/session_store.h"
 
@@ -65,7 +65,7 @@ class InMemorySessionStore : public SessionStore {
 
   const Clock::duration ttl_;
   const Now now_;
-  absl::Mutex mutex_;
+  Mutex mutex_;
   absl::flat_hash_map<std::string, Record> records_ ABSL_GUARDED_BY(mutex_);
   // Due times never decrease along it (one TTL, a monotonic clock); an entry
   // whose record was reopened since is skipped when it falls due.

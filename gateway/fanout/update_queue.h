@@ -8,8 +8,8 @@
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
 #include <concurrentqueue/blockingconcurrentqueue.h>
+#include "gateway/fanout/mutex.h"
 
 #include "gateway/fanout/book_update.h"
 
@@ -62,7 +62,7 @@ class UpdateQueue {
   // thread).
   void WhenDrained(std::function<void()> resume) {
     {
-      absl::MutexLock lock(&waiters_mutex_);
+      MutexLock lock(waiters_mutex_);
       if (Depth() >= low_water_) {
         waiters_.push_back(std::move(resume));
         has_waiters_.store(true, std::memory_order_release);
@@ -84,7 +84,7 @@ class UpdateQueue {
     if (!has_waiters_.load(std::memory_order_acquire) || Depth() >= low_water_) return;
     std::vector<std::function<void()>> ready;
     {
-      absl::MutexLock lock(&waiters_mutex_);
+      MutexLock lock(waiters_mutex_);
       ready.swap(waiters_);
       has_waiters_.store(false, std::memory_order_release);
     }
@@ -98,7 +98,7 @@ class UpdateQueue {
   const std::size_t high_water_;
   const std::size_t low_water_;
   moodycamel::BlockingConcurrentQueue<HubMessage> queue_;
-  absl::Mutex waiters_mutex_;  // Only taken when producers pause: off the hot path.
+  Mutex waiters_mutex_;  // Only taken when producers pause: off the hot path.
   std::vector<std::function<void()>> waiters_ ABSL_GUARDED_BY(waiters_mutex_);
   std::atomic<bool> has_waiters_{false};
 };

@@ -6,7 +6,7 @@
 
 #include <absl/base/thread_annotations.h>
 #include <absl/container/flat_hash_map.h>
-#include <absl/synchronization/mutex.h>
+#include "gateway/fanout/mutex.h"
 
 namespace obgw::gateway {
 
@@ -28,7 +28,7 @@ class ConnectionLimits {
  private:
   const std::size_t per_client_;
   const std::size_t per_node_;
-  absl::Mutex mutex_;
+  Mutex mutex_;
   absl::flat_hash_map<std::string, std::size_t> per_client_open_ ABSL_GUARDED_BY(mutex_);
   std::size_t open_ ABSL_GUARDED_BY(mutex_) = 0;
 };

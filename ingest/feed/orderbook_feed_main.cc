@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,8 +26,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
+#include "gateway/fanout/mutex.h"
 #include "ingest/cli/flags_usage.h"
 #include "ingest/feed/book_generator.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
@@ -83,7 +83,7 @@ class StopSignals {
   // The call to cancel if the server does not answer within kStopGrace of a
   // stop signal; must stay alive until Finished().
   void AttachCall(grpc::ClientContext* context) {
-    absl::MutexLock lock(&mutex_);
+    obgw::gateway::MutexLock lock(mutex_);
     context_ = context;
   }
 
@@ -94,11 +94,11 @@ class StopSignals {
   // signal thread and waits for it. Idempotent.
   void Finished() {
     {
-      // Wakes the signal thread's AwaitWithTimeout on unlock.
-      absl::MutexLock lock(&mutex_);
+      obgw::gateway::MutexLock lock(mutex_);
       finished_ = true;
       context_ = nullptr;
     }
+    finished_cv_.notify_all();
     if (thread_.joinable()) {
       // After a stop signal the thread ends by itself (finished_ is set).
       if (!stop_requested()) pthread_kill(thread_.native_handle(), SIGUSR1);
@@ -113,8 +113,9 @@ class StopSignals {
     if (signal_number == SIGUSR1) return;
     spdlog::info("received {}, closing the stream", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     stop_.store(true, std::memory_order_relaxed);
-    absl::MutexLock lock(&mutex_);
-    if (mutex_.AwaitWithTimeout(absl::Condition(&finished_), absl::FromChrono(kStopGrace))) return;
+    obgw::gateway::MutexLock lock(mutex_);
+    auto finished = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return finished_; };
+    if (finished_cv_.wait_for(mutex_, kStopGrace, finished)) return;
     spdlog::error("the server did not answer within {} s of the stop signal, cancelling",
                   kStopGrace.count());
     timed_out_.store(true, std::memory_order_relaxed);
@@ -124,7 +125,8 @@ class StopSignals {
   sigset_t signals_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> timed_out_{false};
-  absl::Mutex mutex_;
+  obgw::gateway::Mutex mutex_;
+  std::condition_variable_any finished_cv_;
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;
   std::thread thread_;  // Last: starts once everything above is initialised.

@@ -10,9 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <absl/time/clock.h>
-#include <absl/time/time.h>
-
 extern char** environ;
 
 namespace obgw::testing {
@@ -126,20 +123,21 @@ void Process::ReadLoop() {
   for (;;) {
     ssize_t n = read(read_fd_, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    // Waiters wake on unlock when their condition holds.
-    absl::MutexLock lock(&mu_);
+    gateway::MutexLock lock(mu_);
     if (n <= 0) {
       eof_ = true;
+      cv_.notify_all();
       return;
     }
     output_.append(buf, static_cast<size_t>(n));
+    cv_.notify_all();
   }
 }
 
 std::optional<std::string> Process::WaitForLine(std::string_view prefix,
                                                 std::chrono::milliseconds timeout) {
-  absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
-  absl::MutexLock lock(&mu_);
+  auto deadline = Clock::now() + timeout;
+  gateway::MutexLock lock(mu_);
   size_t scanned = 0;  // Start of the first line not yet checked.
   auto more_to_scan = [this, &scanned]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return eof_ || output_.find('\n', scanned) != std::string::npos;
@@ -154,12 +152,12 @@ std::optional<std::string> Process::WaitForLine(std::string_view prefix,
       if (line.substr(0, prefix.size()) == prefix) return std::string(line);
     }
     if (eof_) return std::nullopt;
-    if (!mu_.AwaitWithDeadline(absl::Condition(&more_to_scan), deadline)) return std::nullopt;
+    if (!cv_.wait_until(mu_, deadline, more_to_scan)) return std::nullopt;
   }
 }
 
 std::string Process::Output() const {
-  absl::MutexLock lock(&mu_);
+  gateway::MutexLock lock(mu_);
   return output_;
 }
 

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,7 +13,7 @@
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
+#include "gateway/fanout/mutex.h"
 
 namespace obgw::testing {
 
@@ -66,7 +67,8 @@ class Process {
   int read_fd_;
   std::optional<int> status_;
   std::thread reader_;
-  mutable absl::Mutex mu_;
+  mutable gateway::Mutex mu_;
+  std::condition_variable_any cv_;
   std::string output_ ABSL_GUARDED_BY(mu_);
   bool eof_ ABSL_GUARDED_BY(mu_) = false;
 };

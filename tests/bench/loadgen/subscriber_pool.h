@@ -10,9 +10,9 @@
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
 #include <zlib.h>
 #include <boost/asio/io_context.hpp>
+#include "gateway/fanout/mutex.h"
 
 #include "latency_recorder.h"
 
@@ -77,7 +77,7 @@ class SubscriberPool {
   std::uint16_t port_;
   std::vector<std::vector<std::string>> plan_;
   std::vector<std::unique_ptr<Reader>> readers_;
-  absl::Mutex start_mutex_;  // Taken in the connect phase only.
+  gateway::Mutex start_mutex_;  // Taken in the connect phase only.
   std::vector<std::shared_ptr<Client>> clients_ ABSL_GUARDED_BY(start_mutex_);
   std::size_t next_client_ ABSL_GUARDED_BY(start_mutex_) = 0;
   std::atomic<std::uint64_t> confirmations_due_{0};  // Of the connected clients.
