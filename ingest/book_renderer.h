@@ -19,8 +19,9 @@ namespace obgw::ingest {
 // a non-finite double, which validation refuses, would render as null so the
 // output is always valid JSON.
 //
-// Runs on the gRPC callback thread for every accepted update (up to ~500k/s),
-// so it sizes the output once and writes into it with no further allocation.
+// Pure; any thread. The gateway runs it on the gRPC callback thread for every
+// accepted update (up to ~500k/s), so it sizes the output once and writes
+// into it with no further allocation.
 std::string RenderBookData(const orderbook::v1::OrderBookUpdate& update);
 
 }  // namespace obgw::ingest

@@ -1,7 +1,6 @@
 #include "ingest/publish_reactor.h"
 
 #include <chrono>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -97,7 +96,7 @@ void PublishReactor::Pause() {
   std::shared_ptr<FlowControl> flow = flow_;
   bool cancelled;
   {
-    std::lock_guard lock(flow->mutex);
+    gateway::MutexLock lock(flow->mutex);
     cancelled = flow->cancelled;
     if (!cancelled) {
       stats_.paused.fetch_add(1, std::memory_order_relaxed);
@@ -116,7 +115,7 @@ void PublishReactor::Pause() {
   queue.WhenDrained([flow = std::move(flow)] {
     PublishReactor* reactor;
     {
-      std::lock_guard lock(flow->mutex);
+      gateway::MutexLock lock(flow->mutex);
       if (!flow->paused) return;  // Cancelled meanwhile; OnCancel finished it.
       flow->paused = false;
       reactor = flow->reactor;
@@ -131,7 +130,7 @@ void PublishReactor::OnCancel() {
   HandOff();
   bool finish_now;
   {
-    std::lock_guard lock(flow_->mutex);
+    gateway::MutexLock lock(flow_->mutex);
     flow_->cancelled = true;
     // Paused means no read is pending, so no failed read will come to
     // finish the call: finish it here, and disarm the resume callback.

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <absl/base/thread_annotations.h>
 #include <grpcpp/grpcpp.h>
+#include "gateway/fanout/mutex.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define OBGW_TSAN 1
@@ -76,10 +78,11 @@ class PublishReactor final : public grpc::ServerReadReactor<orderbook::v1::Order
   // while paused, clears `paused` and calls Finish itself, turning a later
   // resume into a no-op.
   struct FlowControl {
-    std::mutex mutex;
+    gateway::Mutex mutex;
+    // Set by the constructor before the flow is shared, constant after.
     PublishReactor* reactor = nullptr;
-    bool paused = false;     // Guarded by mutex.
-    bool cancelled = false;  // Guarded by mutex.
+    bool paused ABSL_GUARDED_BY(mutex) = false;
+    bool cancelled ABSL_GUARDED_BY(mutex) = false;
   };
 
   ~PublishReactor() override;

@@ -12,9 +12,18 @@
 
 namespace obgw::gateway {
 
+// Where a book stands in its symbol's stream, as Centrifuge's StreamPosition:
+// `offset` is the book's seq (1 for a symbol's first book, 0 for "not yet
+// sequenced"); `epoch` names the run of the sequence that counts it.
+struct StreamPosition {
+  std::uint64_t offset = 0;
+  std::uint64_t epoch = 0;
+};
+
 // One order book on its way into the fan-out. Built by a producer (a gRPC
-// reactor or the REST shim) on its own thread, moved through the UpdateQueue,
-// and consumed by the hub thread.
+// reactor, the REST shim, or a cluster Broker delivering a book ordered
+// elsewhere) on its own thread, moved through the UpdateQueue, and consumed
+// by the hub thread.
 struct BookUpdate {
   // Validated symbol (see symbol.h).
   std::string symbol;
@@ -28,6 +37,10 @@ struct BookUpdate {
   // subscribers it was routed to. Set by the REST shim to answer its request;
   // empty for gRPC.
   std::function<void(std::size_t subscribers)> on_routed;
+  // Zero for a book accepted on this node (the hub has the Broker sequence
+  // it); set for a book the Broker ordered elsewhere and delivers through the
+  // queue.
+  StreamPosition position;
 };
 
 // A session on an I/O shard starts or stops following a symbol. The hub keeps

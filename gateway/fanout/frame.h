@@ -14,7 +14,9 @@ namespace obgw::gateway {
 // encoded once and shared, immutable, by every session that sends it: server
 // frames are never masked, so the same bytes are valid on every connection.
 //
-// Built on whichever thread renders it (hub or shard), then only read.
+// Built on whichever thread renders it (hub or shard), then read by every
+// shard that sends it. Its one later write, the cached compressed form, any
+// of those shards may install (SetDeflated, atomic: the first one wins).
 class Frame {
  public:
   // Encodes `payload` (UTF-8 JSON text) as one final text frame. `symbol` is

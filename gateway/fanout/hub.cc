@@ -15,11 +15,11 @@ constexpr std::size_t kBatchSize = 512;
 
 }  // namespace
 
-Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, std::uint64_t epoch, Dispatch dispatch,
+Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, Broker& broker, Dispatch dispatch,
          HubStats& stats)
     : queue_(queue),
       shard_count_(shard_count),
-      snapshot_fields_(R"(,"snapshot":true,"epoch":)" + std::to_string(epoch)),
+      broker_(broker),
       dispatch_(std::move(dispatch)),
       stats_(stats),
       pending_(shard_count),
@@ -78,11 +78,15 @@ void Hub::Route(BookUpdate& update) {
   auto [it, inserted] = symbols_.try_emplace(update.symbol);
   SymbolState& state = it->second;
   if (inserted) state.per_shard.assign(shard_count_, 0);
-  ++state.seq;
+  // A book ordered elsewhere in the cluster arrives with its position; one
+  // accepted here may go out to be ordered and come back through the queue.
+  if (update.position.offset == 0 && !broker_.Sequence(update, state.position)) return;
+  state.position = update.position;
   state.last_time = std::chrono::system_clock::now();
   if (state.subscribers > 0) {
-    FramePtr frame = RenderUpdateFrame(update.symbol, state.seq, clock_.Format(state.last_time),
-                                       update.data, {}, update.received_ns);
+    FramePtr frame = RenderUpdateFrame(update.symbol, state.position.offset,
+                                       clock_.Format(state.last_time), update.data, {},
+                                       update.received_ns);
     for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
       if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
     }
@@ -117,22 +121,30 @@ void Hub::Apply(SubscriptionChange& change) {
   FramePtr snapshot;
   if (change.delta > 0) {
     snapshot = Snapshot(change.symbol, state);
-    if (state.subscribers == 0) stats_.symbols.fetch_add(1, std::memory_order_relaxed);
+    if (state.subscribers == 0) {
+      stats_.symbols.fetch_add(1, std::memory_order_relaxed);
+      broker_.Follow(change.symbol);
+    }
     ++on_shard;
     ++state.subscribers;
   } else if (change.delta < 0 && on_shard > 0) {
     --on_shard;
     --state.subscribers;
-    if (state.subscribers == 0) stats_.symbols.fetch_sub(1, std::memory_order_relaxed);
+    if (state.subscribers == 0) {
+      stats_.symbols.fetch_sub(1, std::memory_order_relaxed);
+      broker_.Unfollow(change.symbol);
+    }
   }
   if (change.on_applied) change.on_applied(std::move(snapshot));
 }
 
 FramePtr Hub::Snapshot(const std::string& symbol, SymbolState& state) {
-  if (state.seq == 0) return nullptr;  // Nothing published yet.
+  if (state.position.offset == 0) return nullptr;  // Nothing published yet.
   if (!state.snapshot) {
-    state.snapshot = RenderUpdateFrame(symbol, state.seq, snapshot_clock_.Format(state.last_time),
-                                       state.last_data, snapshot_fields_);
+    // The book's own epoch: a cluster's sequence may restart under a running hub.
+    state.snapshot = RenderUpdateFrame(
+        symbol, state.position.offset, snapshot_clock_.Format(state.last_time), state.last_data,
+        R"(,"snapshot":true,"epoch":)" + std::to_string(state.position.epoch));
     stats_.snapshots_rendered.fetch_add(1, std::memory_order_relaxed);
   }
   return state.snapshot;

@@ -11,21 +11,23 @@
 
 #include <absl/container/flat_hash_map.h>
 
+#include "gateway/fanout/broker.h"
 #include "gateway/fanout/frame.h"
 #include "gateway/fanout/thread_affinity.h"
-#include "gateway/metrics/gateway_stats.h"
 #include "gateway/fanout/update_frame.h"
 #include "gateway/fanout/update_queue.h"
+#include "gateway/metrics/gateway_stats.h"
 
 namespace obgw::gateway {
 
 // The sequencer between producers and I/O shards. Runs on its own thread.
 //
-// Owns all per-symbol state: the seq counter, the last book (the snapshot a
-// new subscriber gets first) and how many subscribers each shard has (a
-// symbol's entry stays once seen, so its seq never restarts; its memory is
-// one book per symbol ever published).
-// For each book it assigns the next seq, renders the client frame once, and
+// Owns all per-symbol state: the position of the last book, the book itself
+// (the snapshot a new subscriber gets first) and how many subscribers each
+// shard has (a symbol's entry stays once seen, so its seq never restarts; its
+// memory is one book per symbol ever published).
+// For each book it has the Broker assign the position (seq and epoch), tells
+// the Broker which symbols this node follows, renders the client frame once, and
 // hands it to every shard with subscribers, batched: one hand-off per shard
 // per bulk dequeue, never one per subscriber. Subscription changes pass
 // through the same queue, so a subscription is live (counted) before its
@@ -46,9 +48,8 @@ class Hub {
   using Dispatch = std::function<void(std::uint32_t shard, std::vector<FramePtr> frames,
                                       std::size_t deliveries)>;
 
-  // `epoch` tells this run of the gateway apart from earlier ones; it is sent
-  // with every snapshot so a client can detect that seq restarted.
-  Hub(UpdateQueue& queue, std::uint32_t shard_count, std::uint64_t epoch, Dispatch dispatch,
+  // `broker` sequences the books; it must outlive the hub.
+  Hub(UpdateQueue& queue, std::uint32_t shard_count, Broker& broker, Dispatch dispatch,
       HubStats& stats);
   ~Hub();
   Hub(const Hub&) = delete;
@@ -75,10 +76,10 @@ class Hub {
 
  private:
   struct SymbolState {
-    std::uint64_t seq = 0;
+    StreamPosition position;  // Of the last book routed (offset 0: none yet).
     std::uint32_t subscribers = 0;
     std::vector<std::uint32_t> per_shard;
-    // The book of `seq` (empty before the first) and when the hub routed it.
+    // The book at `position` (empty before the first) and when the hub routed it.
     std::string last_data;
     std::chrono::system_clock::time_point last_time;
     // Its snapshot frame, rendered at the first subscribe after it and shared
@@ -100,7 +101,7 @@ class Hub {
 
   UpdateQueue& queue_;
   const std::uint32_t shard_count_;
-  const std::string snapshot_fields_;  // ,"snapshot":true,"epoch":E
+  Broker& broker_;
   Dispatch dispatch_;
   HubStats& stats_;
   absl::flat_hash_map<std::string, SymbolState> symbols_;

@@ -5,10 +5,11 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <vector>
 
+#include <absl/base/thread_annotations.h>
 #include <concurrentqueue/blockingconcurrentqueue.h>
+#include "gateway/fanout/mutex.h"
 
 #include "gateway/fanout/book_update.h"
 
@@ -61,7 +62,7 @@ class UpdateQueue {
   // thread).
   void WhenDrained(std::function<void()> resume) {
     {
-      std::lock_guard lock(waiters_mutex_);
+      MutexLock lock(waiters_mutex_);
       if (Depth() >= low_water_) {
         waiters_.push_back(std::move(resume));
         has_waiters_.store(true, std::memory_order_release);
@@ -83,7 +84,7 @@ class UpdateQueue {
     if (!has_waiters_.load(std::memory_order_acquire) || Depth() >= low_water_) return;
     std::vector<std::function<void()>> ready;
     {
-      std::lock_guard lock(waiters_mutex_);
+      MutexLock lock(waiters_mutex_);
       ready.swap(waiters_);
       has_waiters_.store(false, std::memory_order_release);
     }
@@ -97,8 +98,8 @@ class UpdateQueue {
   const std::size_t high_water_;
   const std::size_t low_water_;
   moodycamel::BlockingConcurrentQueue<HubMessage> queue_;
-  std::mutex waiters_mutex_;  // Only taken when producers pause: off the hot path.
-  std::vector<std::function<void()>> waiters_;
+  Mutex waiters_mutex_;  // Only taken when producers pause: off the hot path.
+  std::vector<std::function<void()>> waiters_ ABSL_GUARDED_BY(waiters_mutex_);
   std::atomic<bool> has_waiters_{false};
 };
 

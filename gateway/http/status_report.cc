@@ -52,7 +52,7 @@ StatRegistry GatewayRegistry(const SharedState& state) {
   registry.AddComputed({"epoch", StatKind::kGauge, "epoch", "epoch", "",
                         "This run of the gateway as sent to clients: its start in microseconds "
                         "since 1970"},
-                       [&state] { return state.epoch; });
+                       [&state] { return state.broker->epoch(); });
   registry.Add(state.config.extra_stats);
   registry.AddHistograms<ShardStats>(kShardHistogramFields, shards, /*by_shard=*/true);
   registry.AddHistograms<HubStats>(kHubHistogramFields, std::span(&hub, 1), /*by_shard=*/false);
@@ -69,7 +69,7 @@ std::string RenderHealth(const SharedState& state) {
       {"active_connections", ActiveConnections(state)},
       {"queue_depth", state.queue.Depth()},
       {"uptime_seconds", UptimeSeconds(state)},
-      {"epoch", state.epoch},
+      {"epoch", state.broker->epoch()},
       {"version", state.config.version},
   };
   return boost::json::serialize(body);

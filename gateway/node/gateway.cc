@@ -11,7 +11,7 @@ Gateway::Gateway(GatewayConfig config) : state_(std::make_unique<SharedState>(st
     shards_.push_back(std::make_unique<Shard>(i, *state_));
   }
   hub_ = std::make_unique<Hub>(
-      state_->queue, state_->config.threads, state_->epoch,
+      state_->queue, state_->config.threads, *state_->broker,
       [this](std::uint32_t shard, std::vector<FramePtr> frames, std::size_t deliveries) {
         shards_[shard]->PostFrames(std::move(frames), [this, shard, deliveries] {
           hub_->BatchDelivered(shard, deliveries);

@@ -3,7 +3,7 @@
 namespace obgw::gateway {
 
 ConnectionLimits::Verdict ConnectionLimits::Admit(const std::string& client_id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (open_ >= per_node_) return Verdict::kNodeLimit;
   auto [it, inserted] = per_client_open_.try_emplace(client_id, 0);
   if (it->second >= per_client_) return Verdict::kClientLimit;
@@ -13,7 +13,7 @@ ConnectionLimits::Verdict ConnectionLimits::Admit(const std::string& client_id) 
 }
 
 void ConnectionLimits::Release(const std::string& client_id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = per_client_open_.find(client_id);
   if (it == per_client_open_.end()) return;
   --open_;

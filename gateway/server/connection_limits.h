@@ -2,10 +2,11 @@
 #define OBGW_GATEWAY_SERVER_CONNECTION_LIMITS_H_
 
 #include <cstddef>
-#include <mutex>
 #include <string>
 
+#include <absl/base/thread_annotations.h>
 #include <absl/container/flat_hash_map.h>
+#include "gateway/fanout/mutex.h"
 
 namespace obgw::gateway {
 
@@ -27,9 +28,9 @@ class ConnectionLimits {
  private:
   const std::size_t per_client_;
   const std::size_t per_node_;
-  std::mutex mutex_;
-  absl::flat_hash_map<std::string, std::size_t> per_client_open_;
-  std::size_t open_ = 0;
+  Mutex mutex_;
+  absl::flat_hash_map<std::string, std::size_t> per_client_open_ ABSL_GUARDED_BY(mutex_);
+  std::size_t open_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace obgw::gateway

@@ -5,17 +5,19 @@
 #include <memory>
 #include <vector>
 
+#include "gateway/cluster/in_process_broker.h"
+#include "gateway/fanout/broker.h"
+#include "gateway/fanout/update_queue.h"
+#include "gateway/metrics/gateway_stats.h"
 #include "gateway/server/connection_limits.h"
 #include "gateway/server/gateway_config.h"
-#include "gateway/metrics/gateway_stats.h"
-#include "gateway/fanout/update_queue.h"
 
 namespace obgw::gateway {
 
 // What every component of one gateway shares: the configuration, the queue to
 // the hub, every thread's counters (for /stats), the connection limits and the
-// epoch. Owned by Gateway; lives
-// as long as every thread that refers to it.
+// broker (its epoch goes out with confirmations and /stats). Owned by Gateway;
+// lives as long as every thread that refers to it.
 struct SharedState {
   explicit SharedState(GatewayConfig cfg)
       : config(std::move(cfg)),
@@ -32,13 +34,11 @@ struct SharedState {
   std::vector<std::unique_ptr<ShardStats>> shard_stats;
   ConnectionLimits connection_limits;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  // Tells this run apart from earlier ones (clients see it with snapshots and
-  // confirmations; a new epoch means seq restarted): the start time in
-  // microseconds since 1970, exact in a JSON number.
-  const std::uint64_t epoch =
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
+  // Orders the books for the hub. A single node orders them itself, so a
+  // restart starts a new epoch (clients see it with snapshots and
+  // confirmations: seq restarted).
+  const std::unique_ptr<Broker> broker =
+      std::make_unique<InProcessBroker>(InProcessBroker::EpochNow());
 };
 
 }  // namespace obgw::gateway

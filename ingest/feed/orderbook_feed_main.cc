@@ -17,14 +17,15 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/flags/flag.h"
 #include "ingest/cli/command_line.h"
+#include "gateway/fanout/mutex.h"
 #include "ingest/feed/book_generator.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
 #include "spdlog/spdlog.h"
@@ -80,7 +81,7 @@ class StopSignals {
   // The call to cancel if the server does not answer within kStopGrace of a
   // stop signal; must stay alive until Finished().
   void AttachCall(grpc::ClientContext* context) {
-    std::lock_guard lock(mutex_);
+    obgw::gateway::MutexLock lock(mutex_);
     context_ = context;
   }
 
@@ -91,7 +92,7 @@ class StopSignals {
   // signal thread and waits for it. Idempotent.
   void Finished() {
     {
-      std::lock_guard lock(mutex_);
+      obgw::gateway::MutexLock lock(mutex_);
       finished_ = true;
       context_ = nullptr;
     }
@@ -110,8 +111,9 @@ class StopSignals {
     if (signal_number == SIGUSR1) return;
     spdlog::info("received {}, closing the stream", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     stop_.store(true, std::memory_order_relaxed);
-    std::unique_lock lock(mutex_);
-    if (finished_cv_.wait_for(lock, kStopGrace, [this] { return finished_; })) return;
+    obgw::gateway::MutexLock lock(mutex_);
+    auto finished = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return finished_; };
+    if (finished_cv_.wait_for(mutex_, kStopGrace, finished)) return;
     spdlog::error("the server did not answer within {} s of the stop signal, cancelling",
                   kStopGrace.count());
     timed_out_.store(true, std::memory_order_relaxed);
@@ -121,11 +123,11 @@ class StopSignals {
   sigset_t signals_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> timed_out_{false};
-  std::mutex mutex_;
-  std::condition_variable finished_cv_;
-  bool finished_ = false;                   // Guarded by mutex_.
-  grpc::ClientContext* context_ = nullptr;  // Guarded by mutex_.
-  std::thread thread_;                      // Last: starts once everything above is initialised.
+  obgw::gateway::Mutex mutex_;
+  std::condition_variable_any finished_cv_;
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;
+  std::thread thread_;  // Last: starts once everything above is initialised.
 };
 
 // Waits for the channel to connect, in short slices so a stop signal is

@@ -138,7 +138,7 @@ void Process::ReadLoop() {
   for (;;) {
     ssize_t n = read(read_fd_, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    std::lock_guard lock(mu_);
+    gateway::MutexLock lock(mu_);
     if (n <= 0) {
       eof_ = true;
       cv_.notify_all();
@@ -152,8 +152,11 @@ void Process::ReadLoop() {
 std::optional<std::string> Process::WaitForLine(std::string_view prefix,
                                                 std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
-  std::unique_lock lock(mu_);
+  gateway::MutexLock lock(mu_);
   size_t scanned = 0;  // Start of the first line not yet checked.
+  auto more_to_scan = [this, &scanned]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return eof_ || output_.find('\n', scanned) != std::string::npos;
+  };
   for (;;) {
     for (;;) {
       size_t nl = output_.find('\n', scanned);
@@ -164,15 +167,12 @@ std::optional<std::string> Process::WaitForLine(std::string_view prefix,
       if (line.substr(0, prefix.size()) == prefix) return std::string(line);
     }
     if (eof_) return std::nullopt;
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      // One last scan happens on the next loop only if data arrived; give up.
-      if (output_.find('\n', scanned) == std::string::npos) return std::nullopt;
-    }
+    if (!cv_.wait_until(mu_, deadline, more_to_scan)) return std::nullopt;
   }
 }
 
 std::string Process::Output() const {
-  std::lock_guard lock(mu_);
+  gateway::MutexLock lock(mu_);
   return output_;
 }
 

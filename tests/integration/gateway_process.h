@@ -6,12 +6,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <absl/base/thread_annotations.h>
+#include "gateway/fanout/mutex.h"
 
 namespace obgw::testing {
 
@@ -71,10 +73,10 @@ class Process {
   int read_fd_;
   std::optional<int> status_;
   std::thread reader_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::string output_;  // Guarded by mu_.
-  bool eof_ = false;    // Guarded by mu_.
+  mutable gateway::Mutex mu_;
+  std::condition_variable_any cv_;
+  std::string output_ ABSL_GUARDED_BY(mu_);
+  bool eof_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // A running orderbook-gateway on free ports.

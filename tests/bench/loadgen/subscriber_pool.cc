@@ -191,7 +191,7 @@ bool SubscriberPool::ConnectAll(std::chrono::seconds timeout, std::size_t window
 void SubscriberPool::StartNext() {
   std::shared_ptr<Client> client;
   {
-    std::lock_guard lock(start_mutex_);
+    gateway::MutexLock lock(start_mutex_);
     if (next_client_ >= plan_.size()) return;
     std::size_t index = next_client_++;
     client = std::make_shared<Client>(*this, *readers_[index % readers_.size()], index);

@@ -5,13 +5,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <absl/base/thread_annotations.h>
 #include <zlib.h>
 #include <boost/asio/io_context.hpp>
+#include "gateway/fanout/mutex.h"
 
 #include "latency_recorder.h"
 
@@ -76,9 +77,9 @@ class SubscriberPool {
   std::uint16_t port_;
   std::vector<std::vector<std::string>> plan_;
   std::vector<std::unique_ptr<Reader>> readers_;
-  std::mutex start_mutex_;  // Guards clients_ and next_client_ (connect phase only).
-  std::vector<std::shared_ptr<Client>> clients_;
-  std::size_t next_client_ = 0;
+  gateway::Mutex start_mutex_;  // Taken in the connect phase only.
+  std::vector<std::shared_ptr<Client>> clients_ ABSL_GUARDED_BY(start_mutex_);
+  std::size_t next_client_ ABSL_GUARDED_BY(start_mutex_) = 0;
   std::atomic<std::uint64_t> confirmations_due_{0};  // Of the connected clients.
   std::atomic<std::uint64_t> confirmed_{0};
   std::atomic<std::uint64_t> connected_{0};

@@ -1,5 +1,6 @@
 // Hub routing (gateway::Hub::RunOnce), driven without its thread: bulk
-// dequeue, seq, render the frame once, hand one batch per shard per dequeue.
+// dequeue, seq (one call to the in-process broker), render the frame once,
+// hand one batch per shard per dequeue.
 // The hub is the gateway's single sequencer, so its updates/s is the ceiling
 // for the whole process. Subscribers sit on 2 shards for each of 10 symbols;
 // Dispatch only counts. Each iteration queues 512 books (untimed: the queue
@@ -13,11 +14,12 @@
 
 #include <benchmark/benchmark.h>
 
+#include "gateway/cluster/in_process_broker.h"
 #include "gateway/fanout/book_update.h"
 #include "gateway/fanout/frame.h"
-#include "gateway/metrics/gateway_stats.h"
 #include "gateway/fanout/hub.h"
 #include "gateway/fanout/update_queue.h"
+#include "gateway/metrics/gateway_stats.h"
 #include "tests/bench/micro/bench_data.h"
 
 namespace obgw::bench {
@@ -33,8 +35,9 @@ void BM_HubRoute(benchmark::State& state) {
   gateway::HubStats stats;
   std::uint64_t frames_dispatched = 0;
   std::uint64_t batches_dispatched = 0;
+  gateway::InProcessBroker broker(/*epoch=*/1);
   gateway::Hub hub(
-      queue, kShardCount, /*epoch=*/1,
+      queue, kShardCount, broker,
       [&](std::uint32_t shard, std::vector<gateway::FramePtr> frames, std::size_t deliveries) {
         frames_dispatched += frames.size();
         ++batches_dispatched;

@@ -11,6 +11,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "gateway/cluster/in_process_broker.h"
+
 namespace obgw::gateway {
 namespace {
 
@@ -38,6 +40,32 @@ std::string Describe(const FramePtr& frame) {
   return parsed.symbol + "#" + std::to_string(parsed.seq);
 }
 
+// The hub's Broker: orders books as a single node does (InProcessBroker),
+// or, with `to_cluster`, takes them away as a cluster broker does (they come
+// back sequenced through the queue); records what the hub tells it.
+class RecordingBroker : public Broker {
+ public:
+  explicit RecordingBroker(std::uint64_t epoch) : in_process_(epoch) {}
+
+  bool Sequence(BookUpdate& update, StreamPosition last) override {
+    ++sequenced;
+    if (!to_cluster) return in_process_.Sequence(update, last);
+    taken.push_back(std::move(update));
+    return false;
+  }
+  void Follow(const std::string& symbol) override { follows.push_back("+" + symbol); }
+  void Unfollow(const std::string& symbol) override { follows.push_back("-" + symbol); }
+  std::uint64_t epoch() const override { return in_process_.epoch(); }
+
+  bool to_cluster = false;
+  std::size_t sequenced = 0;         // Sequence calls.
+  std::vector<BookUpdate> taken;     // While to_cluster.
+  std::vector<std::string> follows;  // "+A" Follow("A"), "-A" Unfollow("A").
+
+ private:
+  InProcessBroker in_process_;
+};
+
 class HubTest : public ::testing::Test {
  protected:
   static constexpr std::uint32_t kShards = 3;
@@ -50,8 +78,9 @@ class HubTest : public ::testing::Test {
 
   HubTest()
       : token_(queue_.MakeToken()),
+        broker_(kEpoch),
         hub_(
-            queue_, kShards, kEpoch,
+            queue_, kShards, broker_,
             [this](std::uint32_t shard, std::vector<FramePtr> frames, std::size_t deliveries) {
               std::string event = "dispatch " + std::to_string(shard) + ":";
               for (const FramePtr& frame : frames) event += " " + Describe(frame);
@@ -113,6 +142,7 @@ class HubTest : public ::testing::Test {
   std::vector<std::size_t> routed_;
   std::vector<std::string> events_;
   std::vector<FramePtr> snapshots_;  // What each on_applied got, in order.
+  RecordingBroker broker_;
   Hub hub_;
 };
 
@@ -519,6 +549,66 @@ TEST_F(HubTest, SnapshotThenLiveBooksContinueTheSequence) {
   std::vector<std::string> seen{Describe(snapshots_[0])};
   for (const FramePtr& frame : FramesFor(0)) seen.push_back(Describe(frame));
   EXPECT_EQ(seen, (std::vector<std::string>{"A#2", "A#3", "A#4"}));
+}
+
+TEST_F(HubTest, TellsTheBrokerWhenTheNodeStartsAndStopsFollowingASymbol) {
+  PushChange(0, "A", +1);  // First subscriber on this node.
+  PushChange(1, "A", +1);
+  PushChange(0, "B", +1);
+  PushChange(0, "A", -1);
+  PushChange(1, "A", -1);  // The last one left.
+  PushChange(1, "A", -1);  // Extra: nothing to stop.
+  Run();
+  EXPECT_EQ(broker_.follows, (std::vector<std::string>{"+A", "+B", "-A"}));
+}
+
+TEST_F(HubTest, BookOrderedByTheClusterIsRoutedWhenItComesBack) {
+  PushChange(0, "A", +1);
+  broker_.to_cluster = true;
+  PushBook("A", R"({"bids":[[7,1]],"asks":[]})");
+  Run();
+  // Taken to be ordered: not routed, not answered yet.
+  ASSERT_EQ(broker_.taken.size(), 1u);
+  EXPECT_TRUE(FramesFor(0).empty());
+  EXPECT_TRUE(routed_.empty());
+  EXPECT_EQ(stats_.updates_routed.load(), 0u);
+
+  // The cluster gave it seq 41 of epoch 9; it comes back through the queue
+  // and is routed as it is, without a second Sequence.
+  BookUpdate back = std::move(broker_.taken[0]);
+  back.position = StreamPosition{41, 9};
+  queue_.PushUpdate(token_, std::move(back));
+  Run();
+  EXPECT_EQ(broker_.sequenced, 1u);
+  std::vector<FramePtr> frames = FramesFor(0);
+  ASSERT_EQ(frames.size(), 1u);
+  Parsed parsed = Parse(frames[0]);
+  EXPECT_EQ(parsed.seq, 41u);
+  EXPECT_EQ(parsed.data, boost::json::parse(R"({"bids":[[7,1]],"asks":[]})"));
+  EXPECT_EQ(routed_, std::vector<std::size_t>{1});
+
+  // A new subscriber's snapshot carries the cluster's position.
+  PushChange(1, "A", +1);
+  Run();
+  ASSERT_EQ(snapshots_.size(), 2u);
+  ASSERT_NE(snapshots_[1], nullptr);
+  boost::json::value snapshot = boost::json::parse(snapshots_[1]->payload());
+  EXPECT_EQ(snapshot.at("seq"), 41);
+  EXPECT_EQ(snapshot.at("epoch"), 9);
+}
+
+TEST_F(HubTest, BrokerContinuesFromTheLastPositionOfItsEpoch) {
+  PushChange(0, "A", +1);
+  BookUpdate ordered;
+  ordered.symbol = "A";
+  ordered.data = "{}";
+  ordered.position = StreamPosition{5, kEpoch};
+  queue_.PushUpdate(token_, std::move(ordered));
+  PushBook("A");  // Accepted here: follows seq 5.
+  Run();
+  std::vector<std::string> seen;
+  for (const FramePtr& frame : FramesFor(0)) seen.push_back(Describe(frame));
+  EXPECT_EQ(seen, (std::vector<std::string>{"A#5", "A#6"}));
 }
 
 }  // namespace
