@@ -84,9 +84,9 @@ void Hub::Route(BookUpdate& update) {
   state.position = update.position;
   state.last_time = std::chrono::system_clock::now();
   if (state.subscribers > 0) {
-    FramePtr frame = RenderUpdateFrame(update.symbol, state.position.offset,
-                                       clock_.Format(state.last_time), update.data, {},
-                                       update.received_ns);
+    FramePtr frame =
+        RenderUpdateFrame(update.symbol, state.position.offset, clock_.Format(state.last_time),
+                          update.data, {}, update.received_ns);
     for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
       if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
     }

@@ -104,8 +104,7 @@ void HttpSession<Stream>::UpgradeToWebSocket(HttpRequest request, WebSocketTarge
   beast::get_lowest_layer(stream_).expires_never();
   // The WebSocket session takes the connection; this session ends here.
   std::make_shared<typename WebSocketOver<Stream>::Session>(
-      WebSocketOver<Stream>::Release(stream_), shard_, std::move(target.client_id),
-      target.throttle)
+      WebSocketOver<Stream>::Release(stream_), shard_, std::move(target.client_id), target.throttle)
       ->Run(std::move(request));
 }
 

@@ -7,8 +7,8 @@
 
 #include <absl/status/status.h>
 
-#include "gateway/server/gateway_config.h"
 #include "gateway/fanout/hub.h"
+#include "gateway/server/gateway_config.h"
 #include "gateway/server/listener.h"
 #include "gateway/server/shard.h"
 #include "gateway/server/shared_state.h"

@@ -30,8 +30,7 @@ absl::StatusOr<std::shared_ptr<Listener>> Listener::Bind(const std::string& addr
       new Listener(std::move(acceptor), std::move(shards), std::move(on_connection)));
 }
 
-Listener::Listener(tcp::acceptor acceptor, std::vector<Shard*> shards,
-                   OnConnection on_connection)
+Listener::Listener(tcp::acceptor acceptor, std::vector<Shard*> shards, OnConnection on_connection)
     : acceptor_(std::move(acceptor)),
       retry_timer_(acceptor_.get_executor()),
       shards_(std::move(shards)),
@@ -75,10 +74,10 @@ void Listener::OnAccept(Shard* shard, boost::system::error_code ec, tcp::socket 
   }
   {
     socket.set_option(tcp::no_delay(true), ec);
-    net::post(shard->io_context(), [self = shared_from_this(), socket = std::move(socket),
-                                    shard]() mutable {
-      self->on_connection_(std::move(socket), *shard);
-    });
+    net::post(shard->io_context(),
+              [self = shared_from_this(), socket = std::move(socket), shard]() mutable {
+                self->on_connection_(std::move(socket), *shard);
+              });
   }
   DoAccept();
 }

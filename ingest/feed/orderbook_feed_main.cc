@@ -24,8 +24,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/flags/flag.h"
-#include "ingest/cli/command_line.h"
 #include "gateway/fanout/mutex.h"
+#include "ingest/cli/command_line.h"
 #include "ingest/feed/book_generator.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
 #include "spdlog/spdlog.h"

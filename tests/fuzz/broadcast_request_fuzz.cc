@@ -20,8 +20,8 @@
 #include <cstdio>
 #include <string_view>
 
-#include "gateway/http/broadcast_request.h"
 #include "gateway/fanout/symbol.h"
+#include "gateway/http/broadcast_request.h"
 #include "tests/fuzz/utf8.h"
 
 namespace {

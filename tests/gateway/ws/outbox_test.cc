@@ -132,9 +132,8 @@ TEST_F(OutboxTest, TimesStampedBooksWhenTheirWriteCompletes) {
   PlainOutbox& outbox = MakeOutbox(64);
   // Two books that arrived 2 ms ago; a reply and an unstamped book (a
   // snapshot) are written but not timed.
-  std::int64_t arrived_ns =
-      (clock_.Now() - std::chrono::milliseconds(2)).time_since_epoch() /
-      std::chrono::nanoseconds(1);
+  std::int64_t arrived_ns = (clock_.Now() - std::chrono::milliseconds(2)).time_since_epoch() /
+                            std::chrono::nanoseconds(1);
   outbox.Push(RenderUpdateFrame("A", 1, "T", "{}", {}, arrived_ns));
   outbox.Push(RenderUpdateFrame("B", 1, "T", "{}", {}, arrived_ns));
   outbox.Push(Frame::Text(R"({"type":"pong"})"));
