@@ -35,6 +35,19 @@
 namespace obgw::testing {
 namespace {
 
+// The test is built with the gateway's sanitizer flags (OBGW_SANITIZE).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kBuiltWithAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kBuiltWithAddressSanitizer = true;
+#else
+constexpr bool kBuiltWithAddressSanitizer = false;
+#endif
+#else
+constexpr bool kBuiltWithAddressSanitizer = false;
+#endif
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -356,9 +369,15 @@ TEST(SlowConsumerTest, StalledClientDoesNotSlowOthersAndIsClosed) {
   // budget (what it has queued, at most one book over it, and the write in
   // flight), so the gateway grows by a small multiple of it at most; what the
   // kernel holds in the socket is not the gateway's RSS.
+  // Under AddressSanitizer the gateway's RSS measures ASan's quarantine
+  // (freed blocks are held back, up to 256 MiB, to catch use after free), so
+  // it grows with the books churned, not with what is queued: the bound is
+  // checked in the plain and TSan suites only.
   ASSERT_GT(rss_baseline, 0);
-  EXPECT_LE(rss_stalled, rss_baseline + 4 * kBudgetBytes / 1024)
-      << "RSS grew from " << rss_baseline << " KiB to " << rss_stalled << " KiB";
+  if (!kBuiltWithAddressSanitizer) {
+    EXPECT_LE(rss_stalled, rss_baseline + 4 * kBudgetBytes / 1024)
+        << "RSS grew from " << rss_baseline << " KiB to " << rss_stalled << " KiB";
+  }
 }
 
 }  // namespace
