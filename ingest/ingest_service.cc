@@ -66,6 +66,7 @@ void IngestServer::Shutdown(std::chrono::milliseconds deadline) {
   // open at the deadline.
   server_->Shutdown(std::chrono::system_clock::now() + deadline);
   server_->Wait();
+  PublishReactor::AfterEveryStreamEnded(service_.queue());
   server_.reset();
 }
 

@@ -30,6 +30,8 @@ class IngestService final : public orderbook::v1::OrderBookIngest::CallbackServi
   grpc::ServerReadReactor<orderbook::v1::OrderBookUpdate>* Publish(
       grpc::CallbackServerContext* context, orderbook::v1::PublishSummary* summary) override;
 
+  const gateway::UpdateQueue& queue() const { return queue_; }
+
  private:
   gateway::UpdateQueue& queue_;
   IngestStats& stats_;

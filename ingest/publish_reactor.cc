@@ -153,7 +153,14 @@ void PublishReactor::OnDone() {
   spdlog::info("gRPC ingest: stream from {} done: {} accepted, {} rejected", peer_, accepted_,
                rejected_);
   stats_.streams_open.fetch_sub(1, std::memory_order_relaxed);
+  gateway::UpdateQueue& queue = queue_;
   delete this;
+#if OBGW_TSAN
+  // See AfterEveryStreamEnded: the reactor and its producer token are gone.
+  __tsan_release(&queue);
+#else
+  (void)queue;
+#endif
 }
 
 }  // namespace obgw::ingest

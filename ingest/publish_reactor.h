@@ -62,6 +62,17 @@ class PublishReactor final : public grpc::ServerReadReactor<orderbook::v1::Order
   void OnCancel() override;
   void OnDone() override;
 
+  // TSan only (see HandOff), for the end of a stream: gRPC's
+  // Server::Wait returns only after every reactor's OnDone (and destructor)
+  // has run, an order kept inside gRPC core. OnDone releases on `queue` once
+  // the reactor (its producer token included) is gone; IngestServer calls this
+  // after Wait, before the queue may be destroyed. Compiles away without TSan.
+  static void AfterEveryStreamEnded(const gateway::UpdateQueue& queue) {
+#if OBGW_TSAN
+    __tsan_acquire(const_cast<gateway::UpdateQueue*>(&queue));
+#endif
+  }
+
  private:
   // Shared between the reactor and a resume callback registered with
   // UpdateQueue::WhenDrained. Why not AddHold()/RemoveHold(): gRPC 1.51 has
