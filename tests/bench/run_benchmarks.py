@@ -555,7 +555,8 @@ def table_rows(results, scenario_filter):
 
 def baseline_rows(results):
     """New gateway vs the --baseline binary, scenario by scenario."""
-    lines = ["| scenario | path | delivered msg/s new | baseline | new / baseline | p99 ms new "
+    lines = ["| scenario | path | delivered msg/s new (ingest: accepted/s) | baseline "
+             "| new / baseline | p99 ms new "
              "| baseline | server CPU % new | baseline | RSS per connection new | baseline |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for b in results:
@@ -569,11 +570,13 @@ def baseline_rows(results):
         idle = b.get("publish") == "none"
         per_conn = lambda x: (f"{x.get('rss_bytes_per_connection', 0) / 1024:.2f} KB"
                               if x.get("rss_bytes_per_connection") else "—")
-        rd, bd = r.get("delivered_per_s") or 0, b.get("delivered_per_s") or 0
+        # ingest has no subscribers: its figure is the books accepted per second.
+        key = "publish_rate" if b.get("group") == "ingest" else "delivered_per_s"
+        rd, bd = r.get(key) or 0, b.get(key) or 0
         lines.append("| " + " | ".join([
             b["scenario"], b["publish"],
             "—" if idle else fmt_int(rd), "—" if idle else fmt_int(bd),
-            "—" if idle or not bd else fmt_ratio(rd / bd),
+            "—" if idle or not bd else f"{rd / bd:.2f}",
             "—" if idle else fmt_ms(r.get("latency_us", {}).get("p99")),
             "—" if idle else fmt_ms(b.get("latency_us", {}).get("p99")),
             "—" if idle else f"{r.get('server_cpu_pct', 0):.0f}",
