@@ -20,14 +20,6 @@ std::vector<const ShardStats*> Shards(const SharedState& state) {
   return shards;
 }
 
-std::uint64_t ActiveConnections(const SharedState& state) {
-  std::uint64_t total = 0;
-  for (const auto& stats : state.shard_stats) {
-    total += stats->connections.load(std::memory_order_relaxed);
-  }
-  return total;
-}
-
 }  // namespace
 
 StatRegistry GatewayRegistry(const SharedState& state) {
@@ -66,7 +58,7 @@ std::string RenderHealth(const SharedState& state) {
   boost::json::object body{
       {"status", congested ? "degraded" : "healthy"},
       {"timestamp", clock.Format(std::chrono::system_clock::now())},
-      {"active_connections", ActiveConnections(state)},
+      {"active_connections", state.OpenConnections()},
       {"queue_depth", state.queue.Depth()},
       {"uptime_seconds", UptimeSeconds(state)},
       {"epoch", state.broker->epoch()},

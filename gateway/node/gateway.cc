@@ -51,12 +51,7 @@ void Gateway::Stop(std::chrono::milliseconds grace) {
   for (auto& shard : shards_) shard->CloseAllSessions();
   // Give clients the grace period to answer the close handshake.
   auto deadline = std::chrono::steady_clock::now() + grace;
-  auto open_connections = [this] {
-    std::uint64_t open = 0;
-    for (auto& stats : state_->shard_stats) open += stats->connections.load();
-    return open;
-  };
-  while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (state_->OpenConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   hub_->Stop();

@@ -28,6 +28,14 @@ struct SharedState {
     }
   }
 
+  // Open WebSocket connections over every shard (any thread: reads atomics).
+  std::uint64_t OpenConnections() const {
+    std::uint64_t open = 0;
+    for (const auto& stats : shard_stats)
+      open += stats->connections.load(std::memory_order_relaxed);
+    return open;
+  }
+
   const GatewayConfig config;
   UpdateQueue queue;
   HubStats hub_stats;

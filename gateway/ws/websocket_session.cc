@@ -135,7 +135,7 @@ void WebSocketSession<Stream>::OnRead(beast::error_code ec, std::size_t) {
   }
   if (ec) return Fail(ec, "read");
   heartbeat_.Heard(shard_.now());
-  if (!closing_) {  // Closing: only the peer's close frame matters now.
+  if (!replies_.close_queued()) {  // Closing: only the peer's close frame matters now.
     // Refused before parsing: a flood costs as little as possible.
     switch (rate_limit_.Take(shard_.clock().Now())) {
       case TokenBucket::Verdict::kAccepted:
@@ -165,7 +165,8 @@ void WebSocketSession<Stream>::OnRead(beast::error_code ec, std::size_t) {
   if (replies_.waiting() + outbox_.pending_replies() > kMaxUnsentReplies) {
     // A client that sends requests but never reads the answers would make
     // its queue grow without bound.
-    if (!closing_) shard_.stats().ws_closed_unread.fetch_add(1, std::memory_order_relaxed);
+    if (!replies_.close_queued())
+      shard_.stats().ws_closed_unread.fetch_add(1, std::memory_order_relaxed);
     Close(websocket::close_code::policy_error, "too many unread replies");
   }
   DoRead();
@@ -391,7 +392,7 @@ template <class Stream>
 void WebSocketSession<Stream>::Tick(Clock::time_point now) {
   assert(shard_.InThisThread());
   if (!registered_) return;
-  if (closing_) {
+  if (replies_.close_queued()) {
     // The replies before the close, or the close handshake, did not finish.
     if (now - closing_since_ >= kCloseTimeout) CloseSocket();
     return;
@@ -433,8 +434,7 @@ void WebSocketSession<Stream>::CloseGoingAway() {
 template <class Stream>
 void WebSocketSession<Stream>::Close(websocket::close_code code, std::string_view reason) {
   assert(shard_.InThisThread());
-  if (closing_) return;
-  closing_ = true;
+  if (replies_.close_queued()) return;
   closing_since_ = shard_.now();
   close_code_ = code;
   close_text_ = reason;

@@ -145,9 +145,8 @@ class WebSocketSession final : public ShardSession,
   bool registered_ = false;
   ConnectionLimits::Verdict verdict_ = ConnectionLimits::Verdict::kAdmitted;
   bool admitted_ = false;  // Counted by the connection limits.
-  // The close decided by Close(), sent when the ReplySequencer releases it;
-  // the reason is always a string literal.
-  bool closing_ = false;
+  // The close decided by Close() (replies_.close_queued()), sent when the
+  // ReplySequencer releases it; the reason is always a string literal.
   Clock::time_point closing_since_;
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
   std::string_view close_text_;
