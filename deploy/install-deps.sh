@@ -25,6 +25,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev redis-server curl python3
   # promtool checks the /metrics text (tests/integration/metrics_test)
   prometheus
+  # the two-node example (deploy/cluster) balances WebSockets through nginx
+  nginx-light
   # a real browser for the end-to-end test of the guide's WebSocketClient
   chromium
   # peers for side-by-side benchmarks (python-seed: FastAPI; node-ws: Node.js)

@@ -29,6 +29,8 @@ ABSL_FLAG(int32_t, threads, static_cast<int32_t>(std::max(1u, std::thread::hardw
           "I/O shards (threads); default one per core.");
 ABSL_FLAG(std::string, redis_url, "",
           "Redis for sessions and clustering; empty = single node, in memory.");
+ABSL_FLAG(int32_t, session_ttl_ms, 300000,
+          "How long a client_id's subscriptions are kept after its last connection closes.");
 ABSL_FLAG(int64_t, max_body_bytes, 1 << 20,
           "Largest POST /broadcast/orderbook body; larger ones get 413.");
 ABSL_FLAG(int64_t, max_frame_bytes, 64 << 10,
@@ -98,7 +100,7 @@ obgw::cli::Program CommandLine() {
       .groups =
           {
               {"Listeners", Flags(FLAGS_bind, FLAGS_http_port, FLAGS_grpc_port, FLAGS_threads)},
-              {"Cluster", Flags(FLAGS_redis_url)},
+              {"Cluster", Flags(FLAGS_redis_url, FLAGS_session_ttl_ms)},
               {"Limits", Flags(FLAGS_max_body_bytes, FLAGS_max_frame_bytes, FLAGS_max_subscriptions,
                                FLAGS_max_connections_per_client, FLAGS_max_connections,
                                FLAGS_max_messages_per_second, FLAGS_max_message_burst,
@@ -147,6 +149,7 @@ GatewayConfig ConfigFromFlags() {
   config.slow_consumer_grace =
       millis("slow_consumer_grace_ms", absl::GetFlag(FLAGS_slow_consumer_grace_ms), 0);
   config.send_timeout = millis("send_timeout_ms", absl::GetFlag(FLAGS_send_timeout_ms), 100);
+  config.session_ttl = millis("session_ttl_ms", absl::GetFlag(FLAGS_session_ttl_ms), 0);
   config.ping_interval = millis("ping_interval_ms", absl::GetFlag(FLAGS_ping_interval_ms), 0);
   config.idle_timeout = millis("idle_timeout_ms", absl::GetFlag(FLAGS_idle_timeout_ms), 0);
   if (config.idle_timeout.count() > 0 && config.ping_interval.count() > 0 &&

@@ -44,26 +44,33 @@ StatRegistry GatewayRegistry(const SharedState& state) {
   registry.AddComputed({"epoch", StatKind::kGauge, "epoch", "epoch", "",
                         "This run of the gateway as sent to clients: its start in microseconds "
                         "since 1970"},
-                       [&state] { return state.broker->epoch(); });
+                       [&state] { return state.broker().epoch(); });
   registry.Add(state.config.extra_stats);
+  registry.Add(state.cluster->Stats());
   registry.AddHistograms<ShardStats>(kShardHistogramFields, shards, /*by_shard=*/true);
   registry.AddHistograms<HubStats>(kHubHistogramFields, std::span(&hub, 1), /*by_shard=*/false);
   return registry;
 }
 
 std::string RenderHealth(const SharedState& state) {
-  // Degraded while producers are being pushed back: books wait in the queue.
-  bool congested = state.queue.Depth() >= state.queue.high_water();
+  // Degraded while producers are being pushed back (books wait in the
+  // queue) or the cluster is (Redis away: this node serves only its own
+  // clients). "reason" says which.
+  std::string reason = state.cluster->DegradedReason();
+  if (reason.empty() && state.queue.Depth() >= state.queue.high_water()) {
+    reason = "queue at its high-water mark: producers are being pushed back";
+  }
   IsoClock clock;
   boost::json::object body{
-      {"status", congested ? "degraded" : "healthy"},
+      {"status", reason.empty() ? "healthy" : "degraded"},
       {"timestamp", clock.Format(std::chrono::system_clock::now())},
       {"active_connections", state.OpenConnections()},
       {"queue_depth", state.queue.Depth()},
       {"uptime_seconds", UptimeSeconds(state)},
-      {"epoch", state.broker->epoch()},
+      {"epoch", state.broker().epoch()},
       {"version", state.config.version},
   };
+  if (!reason.empty()) body["reason"] = reason;
   return boost::json::serialize(body);
 }
 

@@ -2,16 +2,26 @@
 
 #include <thread>
 
+#include "gateway/cluster/in_memory_cluster.h"
 #include "gateway/http/http_session.h"
 
 namespace obgw::gateway {
 
-Gateway::Gateway(GatewayConfig config) : state_(std::make_unique<SharedState>(std::move(config))) {
+namespace {
+
+ClusterFactory OrSingleNode(const ClusterFactory& make_cluster, const GatewayConfig& config) {
+  return make_cluster ? make_cluster : InMemoryCluster::Factory(config.session_ttl);
+}
+
+}  // namespace
+
+Gateway::Gateway(GatewayConfig config, const ClusterFactory& make_cluster)
+    : state_(std::make_unique<SharedState>(config, OrSingleNode(make_cluster, config))) {
   for (std::uint32_t i = 0; i < state_->config.threads; ++i) {
     shards_.push_back(std::make_unique<Shard>(i, *state_));
   }
   hub_ = std::make_unique<Hub>(
-      state_->queue, state_->config.threads, *state_->broker,
+      state_->queue, state_->config.threads, state_->broker(),
       [this](std::uint32_t shard, std::vector<FramePtr> frames, std::size_t deliveries) {
         shards_[shard]->PostFrames(std::move(frames), [this, shard, deliveries] {
           hub_->BatchDelivered(shard, deliveries);
@@ -33,6 +43,7 @@ absl::Status Gateway::Start() {
                                  });
   if (!listener.ok()) return listener.status();
   listener_ = *std::move(listener);
+  state_->cluster->Start();
   for (auto& shard : shards_) shard->Start();
   hub_->Start();
   listener_->Start();
@@ -56,6 +67,7 @@ void Gateway::Stop(std::chrono::milliseconds grace) {
   }
   hub_->Stop();
   for (auto& shard : shards_) shard->Stop();
+  state_->cluster->Stop();
 }
 
 }  // namespace obgw::gateway

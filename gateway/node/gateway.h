@@ -7,6 +7,7 @@
 
 #include <absl/status/status.h>
 
+#include "gateway/cluster/cluster.h"
 #include "gateway/fanout/hub.h"
 #include "gateway/server/gateway_config.h"
 #include "gateway/server/listener.h"
@@ -20,7 +21,9 @@ namespace obgw::gateway {
 // order. Its methods run on the caller's (main) thread.
 class Gateway {
  public:
-  explicit Gateway(GatewayConfig config);
+  // `make_cluster`: the node's cluster (default: a cluster of one node, in
+  // memory, keeping sessions for config.session_ttl).
+  explicit Gateway(GatewayConfig config, const ClusterFactory& make_cluster = {});
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;

@@ -38,6 +38,9 @@ struct GatewayConfig {
   // (no message, pong or ping) for idle_timeout is closed. Zero disables.
   std::chrono::milliseconds ping_interval{20000};
   std::chrono::milliseconds idle_timeout{60000};
+  // How long a client_id's subscriptions are kept after its last connection
+  // closed (a reconnect within it gets them back: session_restored).
+  std::chrono::milliseconds session_ttl{300000};
   // Connection limits (close 1008): per client_id, and per node.
   std::size_t max_connections_per_client = 10;
   std::size_t max_connections = 100000;

@@ -5,7 +5,7 @@
 #include <memory>
 #include <vector>
 
-#include "gateway/cluster/in_process_broker.h"
+#include "gateway/cluster/cluster.h"
 #include "gateway/fanout/broker.h"
 #include "gateway/fanout/update_queue.h"
 #include "gateway/metrics/gateway_stats.h"
@@ -16,17 +16,24 @@ namespace obgw::gateway {
 
 // What every component of one gateway shares: the configuration, the queue to
 // the hub, every thread's counters (for /stats), the connection limits and the
-// broker (its epoch goes out with confirmations and /stats). Owned by Gateway;
-// lives as long as every thread that refers to it.
+// cluster (its broker orders the books, its session store keeps client
+// sessions). Owned by Gateway; lives as long as every thread that refers to
+// it.
 struct SharedState {
-  explicit SharedState(GatewayConfig cfg)
+  // `make_cluster` builds the cluster once the queue exists.
+  SharedState(GatewayConfig cfg, const ClusterFactory& make_cluster)
       : config(std::move(cfg)),
         queue(config.queue_high_water),
-        connection_limits(config.max_connections_per_client, config.max_connections) {
+        connection_limits(config.max_connections_per_client, config.max_connections),
+        cluster(make_cluster(queue)) {
     for (std::uint32_t i = 0; i < config.threads; ++i) {
       shard_stats.push_back(std::make_unique<ShardStats>());
     }
   }
+
+  // Orders the books for the hub; its epoch goes out with confirmations and
+  // /stats (a single node's changes at every restart: seq restarted).
+  Broker& broker() const { return cluster->broker(); }
 
   // Open WebSocket connections over every shard (any thread: reads atomics).
   std::uint64_t OpenConnections() const {
@@ -42,11 +49,7 @@ struct SharedState {
   std::vector<std::unique_ptr<ShardStats>> shard_stats;
   ConnectionLimits connection_limits;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  // Orders the books for the hub. A single node orders them itself, so a
-  // restart starts a new epoch (clients see it with snapshots and
-  // confirmations: seq restarted).
-  const std::unique_ptr<Broker> broker =
-      std::make_unique<InProcessBroker>(InProcessBroker::EpochNow());
+  const std::unique_ptr<Cluster> cluster;
 };
 
 }  // namespace obgw::gateway

@@ -311,7 +311,7 @@ FramePtr WebSocketSession<Stream>::RenderReply(std::string_view type, std::strin
                                                const boost::json::value& req_id) const {
   boost::json::object reply{{"type", type}};
   if (!symbol.empty()) reply["symbol"] = symbol;
-  if (type == "subscription_confirmed") reply["epoch"] = shard_.state().broker->epoch();
+  if (type == "subscription_confirmed") reply["epoch"] = shard_.state().broker().epoch();
   if (!req_id.is_null()) reply["req_id"] = req_id;
   return Frame::Text(boost::json::serialize(reply));
 }
