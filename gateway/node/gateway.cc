@@ -2,21 +2,12 @@
 
 #include <thread>
 
-#include "gateway/cluster/in_memory_cluster.h"
 #include "gateway/http/http_session.h"
 
 namespace obgw::gateway {
 
-namespace {
-
-ClusterFactory OrSingleNode(const ClusterFactory& make_cluster, const GatewayConfig& config) {
-  return make_cluster ? make_cluster : InMemoryCluster::Factory(config.session_ttl);
-}
-
-}  // namespace
-
 Gateway::Gateway(GatewayConfig config, const ClusterFactory& make_cluster)
-    : state_(std::make_unique<SharedState>(config, OrSingleNode(make_cluster, config))) {
+    : state_(std::make_unique<SharedState>(std::move(config), make_cluster)) {
   for (std::uint32_t i = 0; i < state_->config.threads; ++i) {
     shards_.push_back(std::make_unique<Shard>(i, *state_));
   }

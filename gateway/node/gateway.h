@@ -21,7 +21,7 @@ namespace obgw::gateway {
 // order. Its methods run on the caller's (main) thread.
 class Gateway {
  public:
-  // `make_cluster`: the node's cluster (default: a cluster of one node, in
+  // `make_cluster`: the node's cluster (empty: a cluster of one node, in
   // memory, keeping sessions for config.session_ttl).
   explicit Gateway(GatewayConfig config, const ClusterFactory& make_cluster = {});
   ~Gateway();

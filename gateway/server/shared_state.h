@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gateway/cluster/cluster.h"
+#include "gateway/cluster/in_memory_cluster.h"
 #include "gateway/fanout/broker.h"
 #include "gateway/fanout/update_queue.h"
 #include "gateway/metrics/gateway_stats.h"
@@ -20,12 +21,14 @@ namespace obgw::gateway {
 // sessions). Owned by Gateway; lives as long as every thread that refers to
 // it.
 struct SharedState {
-  // `make_cluster` builds the cluster once the queue exists.
-  SharedState(GatewayConfig cfg, const ClusterFactory& make_cluster)
+  // `make_cluster` builds the cluster once the queue exists; empty: a
+  // cluster of one node, in memory (InMemoryCluster).
+  explicit SharedState(GatewayConfig cfg, const ClusterFactory& make_cluster = {})
       : config(std::move(cfg)),
         queue(config.queue_high_water),
         connection_limits(config.max_connections_per_client, config.max_connections),
-        cluster(make_cluster(queue)) {
+        cluster(make_cluster ? make_cluster(queue)
+                             : std::make_unique<InMemoryCluster>(config.session_ttl)) {
     for (std::uint32_t i = 0; i < config.threads; ++i) {
       shard_stats.push_back(std::make_unique<ShardStats>());
     }
