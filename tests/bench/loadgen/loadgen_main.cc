@@ -3,7 +3,9 @@
 // each to K of S symbols, publishes books over HTTP or gRPC at a target rate
 // (or flat out), and prints one JSON line: delivered messages/s, expected vs
 // received, end-to-end latency percentiles, publish rate reached, and the
-// server's CPU and RSS (with --server_pid). Progress goes to stderr.
+// server's CPU and RSS (with --server_pid). Progress goes to stderr. With
+// --publish_host/--publish_*_port the books go to another node of a cluster
+// than the one the clients are connected to.
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -23,6 +25,13 @@
 ABSL_FLAG(std::string, host, "127.0.0.1", "server address");
 ABSL_FLAG(int32_t, http_port, 8002, "server HTTP + WebSocket port");
 ABSL_FLAG(int32_t, grpc_port, 50051, "server gRPC port (with --publish=grpc)");
+// Publishing to another node than the clients are on measures a cluster: the
+// books cross the broker (Redis) before any subscriber sees them.
+ABSL_FLAG(std::string, publish_host, "", "address books are published to; empty = --host");
+ABSL_FLAG(int32_t, publish_http_port, 0,
+          "HTTP port books are published to (--publish=http); 0 = --http_port");
+ABSL_FLAG(int32_t, publish_grpc_port, 0,
+          "gRPC port books are published to (--publish=grpc); 0 = --grpc_port");
 ABSL_FLAG(std::string, publish, "http", "how to publish: http, grpc, or none (idle clients)");
 ABSL_FLAG(int32_t, clients, 100, "WebSocket clients");
 ABSL_FLAG(int32_t, symbols, 10, "symbols published");
@@ -69,6 +78,8 @@ obgw::cli::Program CommandLine() {
       .groups =
           {
               {"Server", Flags(FLAGS_host, FLAGS_http_port, FLAGS_grpc_port, FLAGS_server_pid)},
+              {"Publish target",
+               Flags(FLAGS_publish_host, FLAGS_publish_http_port, FLAGS_publish_grpc_port)},
               {"Clients", Flags(FLAGS_clients, FLAGS_subs_per_client, FLAGS_connect_timeout_s,
                                 FLAGS_deflate, FLAGS_reader_threads)},
               {"Publishing", Flags(FLAGS_publish, FLAGS_symbols, FLAGS_rate, FLAGS_publishers,
@@ -76,6 +87,20 @@ obgw::cli::Program CommandLine() {
               {"Output", Flags(FLAGS_target, FLAGS_scenario)},
           },
   };
+}
+
+// Where books are published: the --publish_* flags, each defaulting to the
+// server the clients connect to.
+std::string PublishHost() {
+  std::string host = absl::GetFlag(FLAGS_publish_host);
+  return host.empty() ? absl::GetFlag(FLAGS_host) : host;
+}
+
+std::uint16_t PublishPort(const std::string& publish) {
+  bool grpc = publish == "grpc";
+  int port = grpc ? absl::GetFlag(FLAGS_publish_grpc_port) : absl::GetFlag(FLAGS_publish_http_port);
+  if (port == 0) port = grpc ? absl::GetFlag(FLAGS_grpc_port) : absl::GetFlag(FLAGS_http_port);
+  return static_cast<std::uint16_t>(port);
 }
 
 }  // namespace
@@ -92,6 +117,10 @@ int main(int argc, char** argv) {
   const int subs = absl::GetFlag(FLAGS_subs_per_client);
   if (clients < 0 || symbols < 1 || subs < 0 || subs > symbols) {
     Die("need clients >= 0, symbols >= 1, 0 <= subs_per_client <= symbols");
+  }
+  for (int port :
+       {absl::GetFlag(FLAGS_publish_http_port), absl::GetFlag(FLAGS_publish_grpc_port)}) {
+    if (port < 0 || port > 65535) Die("--publish_http_port and --publish_grpc_port: 0-65535");
   }
 
   // Client i follows K consecutive symbols starting at i*K: every symbol gets
@@ -126,9 +155,8 @@ int main(int argc, char** argv) {
   if (!all_connected && publish != "none") Die("not every client connected and subscribed");
 
   PublishPlan publish_plan;
-  publish_plan.host = absl::GetFlag(FLAGS_host);
-  publish_plan.port = static_cast<std::uint16_t>(
-      publish == "grpc" ? absl::GetFlag(FLAGS_grpc_port) : absl::GetFlag(FLAGS_http_port));
+  publish_plan.host = PublishHost();
+  publish_plan.port = PublishPort(publish);
   publish_plan.publishers = static_cast<std::size_t>(absl::GetFlag(FLAGS_publishers));
   publish_plan.rate = absl::GetFlag(FLAGS_rate);
   publish_plan.symbols = static_cast<std::size_t>(symbols);
@@ -183,6 +211,7 @@ int main(int argc, char** argv) {
       {"scenario", absl::GetFlag(FLAGS_scenario)},
       {"target", absl::GetFlag(FLAGS_target)},
       {"publish", publish},
+      {"publish_target", PublishHost() + ":" + std::to_string(publish_plan.port)},
       {"clients", clients},
       {"connected", pool.connected()},
       {"symbols", symbols},
