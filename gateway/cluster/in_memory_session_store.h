@@ -18,7 +18,9 @@
 namespace obgw::gateway {
 
 // The SessionStore of a single node: every client_id with an open connection
-// or within its TTL, in memory.
+// or within its TTL, in memory. Admits at most `per_client_limit` open
+// connections per id; this node is the whole cluster, so "the id's only
+// connection on this node" is its only connection.
 //
 // Owns one record per such id (open connections, symbols, expiry) and a
 // queue of pending expiries in the order they fall due. Expired ids are
@@ -35,17 +37,19 @@ class InMemorySessionStore : public SessionStore {
   // Injected so tests use simulated time.
   using Now = std::function<Clock::time_point()>;
 
-  explicit InMemorySessionStore(Clock::duration ttl, Now now = Clock::now)
-      : ttl_(ttl), now_(std::move(now)) {}
+  InMemorySessionStore(Clock::duration ttl, std::size_t per_client_limit, Now now = Clock::now)
+      : ttl_(ttl), per_client_limit_(per_client_limit), now_(std::move(now)) {}
 
   void Open(const std::string& client_id, boost::asio::any_io_executor executor,
-            Loaded loaded) override;
+            OpenCallback opened) override;
   void AddSymbol(const std::string& client_id, const std::string& symbol) override;
   void RemoveSymbol(const std::string& client_id, const std::string& symbol) override;
   void Close(const std::string& client_id) override;
 
   // Ids held (open, or closed within the TTL), after forgetting expired ones.
   std::size_t size();
+  // Open connections of `client_id` (0 for an unknown id).
+  std::size_t connections(const std::string& client_id);
 
  private:
   struct Record {
@@ -64,6 +68,7 @@ class InMemorySessionStore : public SessionStore {
   Record* OpenRecord(const std::string& client_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const Clock::duration ttl_;
+  const std::size_t per_client_limit_;
   const Now now_;
   Mutex mutex_;
   absl::flat_hash_map<std::string, Record> records_ ABSL_GUARDED_BY(mutex_);

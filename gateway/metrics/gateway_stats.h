@@ -50,6 +50,10 @@
   COUNTER(ws_pings_sent, "ws_pings_sent", "ws_pings_sent", "", "Heartbeat pings sent")            \
   COUNTER(snapshots_sent, "snapshots_sent", "ws_snapshots_sent", "",                              \
           "Snapshots queued to new subscriptions")                                                \
+  COUNTER(sessions_restored, "sessions_restored", "ws_sessions_restored", "",                     \
+          "Connections that got their client_id's session back (session_restored)")               \
+  COUNTER(symbols_restored, "symbols_restored", "ws_symbols_restored", "",                        \
+          "Symbols subscribed by restored sessions")                                              \
   COUNTER(messages_throttled, "messages_throttled", "ws_messages_throttled", "",                  \
           "Books replaced while waiting in a client's throttle_ms")                               \
   COUNTER(frames_deflated, "frames_deflated", "ws_frames_deflated", "",                           \

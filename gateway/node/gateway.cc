@@ -10,7 +10,9 @@ namespace obgw::gateway {
 namespace {
 
 ClusterFactory OrSingleNode(const ClusterFactory& make_cluster, const GatewayConfig& config) {
-  return make_cluster ? make_cluster : InMemoryCluster::Factory(config.session_ttl);
+  return make_cluster
+             ? make_cluster
+             : InMemoryCluster::Factory(config.session_ttl, config.max_connections_per_client);
 }
 
 }  // namespace

@@ -56,7 +56,9 @@ GatewayConfig FastSweepConfig() {
 
 TEST(ShardSweepTest, SessionsAreTickedWithTheInjectedClocksTime) {
   ManualClock clock;
-  SharedState state(FastSweepConfig(), InMemoryCluster::Factory(milliseconds(60000)));
+  GatewayConfig config = FastSweepConfig();
+  SharedState state(
+      config, InMemoryCluster::Factory(config.session_ttl, config.max_connections_per_client));
   auto session = std::make_shared<RecordingSession>();
   Shard shard(0, state, clock);
   shard.Start();
