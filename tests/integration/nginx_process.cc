@@ -1,8 +1,5 @@
 #include "nginx_process.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +10,7 @@
 #include <thread>
 
 #include "http_test_client.h"
+#include "redis_server.h"  // FreeTcpPort
 
 namespace obgw::testing {
 namespace {
@@ -30,23 +28,6 @@ std::string ClusterDeployDir() {
 
 }  // namespace
 
-int PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 bool NginxProcess::Installed() { return access(kNginxPath, X_OK) == 0; }
 
 std::unique_ptr<NginxProcess> NginxProcess::Start(const std::vector<int>& node_http_ports,
@@ -60,7 +41,7 @@ std::unique_ptr<NginxProcess> NginxProcess::Start(const std::vector<int>& node_h
       if (error) *error = "mkdtemp failed";
       return nullptr;
     }
-    std::unique_ptr<NginxProcess> nginx(new NginxProcess(prefix, PickFreePort()));
+    std::unique_ptr<NginxProcess> nginx(new NginxProcess(prefix, FreeTcpPort()));
     if (nginx->Launch(node_http_ports, &reason)) return nginx;
     if (reason.find("Address already in use") == std::string::npos) break;
   }

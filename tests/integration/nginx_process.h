@@ -49,11 +49,6 @@ class NginxProcess {
   std::unique_ptr<Process> process_;
 };
 
-// A TCP port of 127.0.0.1 that was free a moment ago (bound to port 0, then
-// released), for servers that cannot pick one themselves and report it.
-// Another process may take it first: callers retry on "address in use".
-int PickFreePort();
-
 }  // namespace obgw::testing
 
 #endif  // OBGW_TESTS_INTEGRATION_NGINX_PROCESS_H_
