@@ -141,20 +141,37 @@ class Server:
                                + self.tail())
         return self.ready_line
 
-    def wait_health(self, port, timeout):
+    def wait_for(self, probe, timeout, what):
+        """Polls probe() (True when ready; OSError/ValueError count as not yet) until it
+        holds, the server exits, or `timeout` passes (RuntimeError)."""
         deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                break
+        last = ""
+        while time.time() < deadline and self.proc.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} not healthy on port {port} after {timeout} s "
+                if probe():
+                    return
+            except (OSError, ValueError) as e:
+                last = f" ({e})"
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} not {what} after {timeout} s{last} "
                            f"(exit {self.proc.poll()}); see {self.log_path}:\n" + self.tail())
+
+    def wait_health(self, port, timeout, require_healthy=False):
+        """GET /health answers 200; with require_healthy its status is "healthy" (a cluster
+        node is degraded until it reached Redis)."""
+        def probe():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                return r.status == 200 and (
+                    not require_healthy or json.loads(r.read()).get("status") == "healthy")
+        self.wait_for(probe, timeout, f"healthy on port {port}")
+
+    def wait_redis(self, port, timeout):
+        """redis-server on `port` answers PING."""
+        def probe():
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        self.wait_for(probe, timeout, f"answering PING on port {port}")
 
     def tail(self, lines=20):
         try:
@@ -210,39 +227,6 @@ def process_cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
-
-
-def wait_redis(server, port, timeout):
-    """Waits until redis-server on `port` answers PING."""
-    deadline = time.time() + timeout
-    while time.time() < deadline and server.alive():
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"redis-server not answering PING on port {port}; see "
-                       f"{server.log_path}:\n" + server.tail())
-
-
-def wait_healthy(server, port, timeout):
-    """Waits until GET /health says "healthy" (a cluster node: connected to Redis)."""
-    deadline = time.time() + timeout
-    body = ""
-    while time.time() < deadline and server.alive():
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-                body = r.read().decode(errors="replace")
-                if json.loads(body).get("status") == "healthy":
-                    return
-        except (OSError, ValueError) as e:
-            body = str(e)
-        time.sleep(0.05)
-    raise RuntimeError(f"{server.name} not healthy after {timeout} s: {body}; see "
-                       f"{server.log_path}:\n" + server.tail())
 
 
 class Deployment:
@@ -362,17 +346,21 @@ class Env:
 
         The loadgen subscribes its clients on B and publishes into A, so every book
         crosses Redis (A's EVALSHA publishes it, B's subscriber receives it)."""
+        for tool in ("redis-server", "taskset"):
+            if shutil.which(tool) is None:
+                raise RuntimeError(f"the cluster scenario needs `{tool}` "
+                                   "(bash deploy/install-deps.sh)")
         redis_port = free_port()
         redis = Server("redis", pinned(
             ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.tmp], SERVER_CPU), self.tmp, self.tmp)
-        wait_redis(redis, redis_port, 10)
+        redis.wait_redis(redis_port, 10)
         url = f"--redis_url=redis://127.0.0.1:{redis_port}"
         nodes = {}
         for name in ("node-a", "node-b"):
             server, http, grpc = self.start_gateway(
                 name, self.gateway, ["--threads=1", url, f"--node_id=bench-{name}"], SERVER_CPU)
-            wait_healthy(server, http, 10)  # connected to Redis
+            server.wait_health(http, 10, require_healthy=True)  # connected to Redis
             nodes[name] = (server, http, grpc)
         a, _, a_grpc = nodes["node-a"]
         b, b_http, b_grpc = nodes["node-b"]
