@@ -107,19 +107,20 @@ TEST_F(NginxClusterTest, ClientKeepsItsBooksWhenItsNodeIsKilled) {
   std::string error;
   ASSERT_TRUE(Subscribe(client, "AAPL", &error)) << error;
 
-  // Published through nginx: whichever node takes the POST, Redis carries
-  // the book to the client's node.
-  ASSERT_EQ(PostBook(port, "AAPL", R"({"n":1})").status, 200);
+  std::string stats;
+  const int serving = ServingNode(Nodes(), &stats);
+  ASSERT_NE(serving, -1) << "no single node holds the connection: " << stats;
+  const int survivor = 1 - serving;
+
+  // Published into the serving node itself, so the survivor never routes
+  // AAPL before the failover: the snapshot it restores must come from Redis.
+  ASSERT_EQ(PostBook(nodes_[serving]->http_port(), "AAPL", R"({"n":1})").status, 200);
   std::optional<json::object> first = ReadUpdate(client, "AAPL");
   ASSERT_TRUE(first) << client.error();
   EXPECT_EQ(Field(*first, "data"), json::parse(R"({"n":1})")) << Str(*first);
   const std::optional<std::int64_t> first_seq = FindInt(*first, "seq");
   ASSERT_TRUE(first_seq) << Str(*first);
 
-  std::string stats;
-  const int serving = ServingNode(Nodes(), &stats);
-  ASSERT_NE(serving, -1) << "no single node holds the connection: " << stats;
-  const int survivor = 1 - serving;
   ASSERT_EQ(kill(nodes_[serving]->process().pid(), SIGKILL), 0);
   ASSERT_TRUE(nodes_[serving]->process().WaitForExit(std::chrono::seconds(5)));
   // nginx ends the client's side when the node's side goes.
@@ -134,7 +135,7 @@ TEST_F(NginxClusterTest, ClientKeepsItsBooksWhenItsNodeIsKilled) {
   ASSERT_TRUE(restored) << again.error();
   EXPECT_EQ(TypeOf(*restored), "session_restored") << Str(*restored);
   EXPECT_EQ(Field(*restored, "symbols"), json::parse(R"(["AAPL"])")) << Str(*restored);
-  // The snapshot comes from Redis: the survivor may never have seen AAPL.
+  // The snapshot comes from Redis: the survivor has never seen AAPL.
   std::optional<json::object> snapshot = again.ReadJson();
   ASSERT_TRUE(snapshot) << again.error();
   EXPECT_EQ(TypeOf(*snapshot), "orderbook_update") << Str(*snapshot);
