@@ -38,7 +38,7 @@ TEST(NodeRegistryTest, NodesSeeEachOtherAndForgetADeadOneWhenItsLeaseExpires) {
   ASSERT_TRUE(
       RunUntil(io, [&] { return Ids(a.registry).size() == 2 && Ids(b.registry).size() == 2; }));
   EXPECT_EQ(Ids(a.registry), (std::vector<std::string>{"node-a", "node-b"}));
-  EXPECT_TRUE(a.registry.has_view());
+  OnIo(io, [&] { EXPECT_TRUE(a.registry.has_view()); });
   EXPECT_EQ(b.stats.nodes.load(), 2u);
   EXPECT_EQ(server->Run({"HGET", "obgw:{nodes}:info", "node-a"}), "0 127.0.0.1:0");
 

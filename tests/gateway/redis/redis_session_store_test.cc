@@ -41,7 +41,7 @@ class RedisSessionStoreTest : public ::testing::Test {
     nodes_.push_back(std::make_unique<RedisTestNode>(io_, server_->url(), id, kLimit, ttl, lease));
     RedisTestNode* node = nodes_.back().get();
     OnIo(io_, [node] { node->Start(); });
-    EXPECT_TRUE(RunUntil(io_, [node] { return node->registry.has_view(); }));
+    EXPECT_TRUE(RunUntil(io_, [node] { return node->stats.registry_beats.load() > 0; }));
     return *node;
   }
 
