@@ -87,7 +87,11 @@
   COUNTER(conflated, "hub_conflated", "hub_conflated", "",                              \
           "Books replaced in the hub while their I/O thread was backlogged")            \
   COUNTER(snapshots_rendered, "hub_snapshots_rendered", "hub_snapshots_rendered", "",   \
-          "Snapshot frames rendered, at most one per published book")
+          "Snapshot frames rendered, at most one per published book")                   \
+  COUNTER(stale_dropped, "hub_stale_dropped", "hub_stale_dropped", "",                  \
+          "Books from the cluster dropped: a duplicate or older than the last routed")  \
+  COUNTER(superseded, "hub_superseded", "hub_superseded", "",                           \
+          "Books of this node dropped because a later book of this node was routed")
 
 #define OBGW_HUB_HISTOGRAMS(HISTOGRAM)                                       \
   HISTOGRAM(queue_delay, ::obgw::gateway::QueueDelayHistogram, kNanoseconds, \

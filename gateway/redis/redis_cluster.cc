@@ -1,0 +1,79 @@
+#include "gateway/redis/redis_cluster.h"
+
+#include <memory>
+
+#include <boost/asio/post.hpp>
+
+namespace obgw::gateway {
+
+RedisCluster::RedisCluster(Options options, UpdateQueue& queue)
+    : options_(std::move(options)),
+      work_(boost::asio::make_work_guard(io_)),
+      commands_(io_, ConnectionOptions("commands"), stats_),
+      pubsub_(io_, ConnectionOptions("pubsub"), stats_),
+      broker_(io_, commands_, pubsub_, queue, stats_, options_.node_id),
+      sessions_(options_.session_ttl),
+      degraded_("redis unreachable: connecting to " + options_.endpoint.Redacted()) {}
+
+RedisCluster::~RedisCluster() { Stop(); }
+
+RedisConnection::Options RedisCluster::ConnectionOptions(const std::string& name) const {
+  RedisConnection::Options connection;
+  connection.endpoint = options_.endpoint;
+  connection.name = name;
+  connection.connect_timeout = options_.timeout;
+  connection.command_timeout = options_.timeout;
+  // At most 1 s between attempts: a node is back within 2 s of its Redis.
+  connection.backoff_max = std::chrono::milliseconds(1000);
+  return connection;
+}
+
+void RedisCluster::Start() {
+  if (thread_.joinable()) return;
+  boost::asio::post(io_, [this] {
+    broker_.Start();
+    commands_.Start([this](bool up, const std::string& reason) {
+      SetDegraded(up ? std::string() : "redis unreachable: " + reason);
+      broker_.OnCommandsState(up);
+    });
+    pubsub_.Start([](bool, const std::string&) {});
+  });
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void RedisCluster::Stop() {
+  if (!thread_.joinable()) return;
+  boost::asio::post(io_, [this] {
+    commands_.Stop();
+    pubsub_.Stop();
+    work_.reset();
+    io_.stop();
+  });
+  thread_.join();
+}
+
+void RedisCluster::SetDegraded(std::string reason) {
+  MutexLock lock(degraded_mutex_);
+  degraded_ = std::move(reason);
+}
+
+std::string RedisCluster::DegradedReason() const {
+  MutexLock lock(degraded_mutex_);
+  return degraded_;
+}
+
+std::vector<RegisteredStat> RedisCluster::Stats() const {
+  return BindStats(kRedisStatFields, stats_);
+}
+
+std::vector<RegisteredHistogram> RedisCluster::Histograms() const {
+  return BindHistograms(kRedisHistogramFields, stats_);
+}
+
+ClusterFactory RedisCluster::Factory(Options options) {
+  return [options](UpdateQueue& queue) -> std::unique_ptr<Cluster> {
+    return std::make_unique<RedisCluster>(options, queue);
+  };
+}
+
+}  // namespace obgw::gateway
