@@ -67,6 +67,31 @@ std::size_t InMemorySessionStore::connections(const std::string& client_id) {
   return it == records_.end() ? 0 : it->second.connections;
 }
 
+std::optional<InMemorySessionStore::ClientState> InMemorySessionStore::Find(
+    const std::string& client_id) {
+  ClientState state;
+  {
+    MutexLock lock(mutex_);
+    Expire(now_());
+    auto it = records_.find(client_id);
+    if (it == records_.end()) return std::nullopt;
+    state.connections = it->second.connections;
+    state.symbols.assign(it->second.symbols.begin(), it->second.symbols.end());
+  }
+  std::sort(state.symbols.begin(), state.symbols.end());
+  return state;
+}
+
+std::vector<std::string> InMemorySessionStore::OpenClients() {
+  MutexLock lock(mutex_);
+  Expire(now_());
+  std::vector<std::string> open;
+  for (const auto& [client_id, record] : records_) {
+    if (record.connections > 0) open.push_back(client_id);
+  }
+  return open;
+}
+
 void InMemorySessionStore::Expire(Clock::time_point now) {
   while (!expiries_.empty() && expiries_.front().due <= now) {
     auto it = records_.find(expiries_.front().client_id);

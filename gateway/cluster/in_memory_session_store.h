@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <absl/base/thread_annotations.h>
 #include <absl/container/flat_hash_map.h>
@@ -50,6 +52,16 @@ class InMemorySessionStore : public SessionStore {
   std::size_t size();
   // Open connections of `client_id` (0 for an unknown id).
   std::size_t connections(const std::string& client_id);
+
+  // What the store holds for one id (a Redis store resynchronises from it).
+  struct ClientState {
+    std::size_t connections = 0;
+    Symbols symbols;  // Sorted.
+  };
+  // The id's record (open, or closed within the TTL), or nullopt.
+  std::optional<ClientState> Find(const std::string& client_id);
+  // The ids with at least one open connection, in no particular order.
+  std::vector<std::string> OpenClients();
 
  private:
   struct Record {

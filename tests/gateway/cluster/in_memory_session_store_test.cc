@@ -180,6 +180,23 @@ TEST_F(InMemorySessionStoreTest, ALimitOfZeroRefusesEveryoneAndKeepsNothing) {
   EXPECT_EQ(closed_store.size(), 0u);
 }
 
+TEST_F(InMemorySessionStoreTest, FindAndOpenClientsShowWhatIsHeld) {
+  EXPECT_FALSE(store_.Find("alice").has_value());
+  Open("alice");
+  Open("alice");
+  Open("bob");
+  store_.AddSymbol("alice", "MSFT");
+  store_.AddSymbol("alice", "AAPL");
+  store_.Close("bob");
+  std::optional<InMemorySessionStore::ClientState> alice = store_.Find("alice");
+  ASSERT_TRUE(alice.has_value());
+  EXPECT_EQ(alice->connections, 2u);
+  EXPECT_EQ(alice->symbols, (Symbols{"AAPL", "MSFT"}));
+  ASSERT_TRUE(store_.Find("bob").has_value());  // Closed, within the TTL.
+  EXPECT_EQ(store_.Find("bob")->connections, 0u);
+  EXPECT_EQ(store_.OpenClients(), std::vector<std::string>{"alice"});
+}
+
 TEST_F(InMemorySessionStoreTest, AnswerRunsOnTheCallersExecutor) {
   boost::asio::io_context shard;
   std::thread::id answered_on;
