@@ -215,10 +215,13 @@ obgw::gateway::ClusterFactory ClusterFromFlags(GatewayConfig& config) {
   if (node_id.size() > 256) Die("--node_id is longer than 256 characters");
   config.node_id = node_id;
   spdlog::info("cluster: node {} on {}", node_id, endpoint->Redacted());
-  return obgw::gateway::RedisCluster::Factory({.endpoint = *endpoint,
-                                               .node_id = node_id,
-                                               .timeout = timeout,
-                                               .session_ttl = config.session_ttl});
+  return obgw::gateway::RedisCluster::Factory(
+      {.endpoint = *endpoint,
+       .node_id = node_id,
+       .timeout = timeout,
+       .session_ttl = config.session_ttl,
+       .max_connections_per_client = config.max_connections_per_client,
+       .http_address = absl::StrCat(config.bind, ":", config.http_port)});
 }
 
 // Blocks SIGINT/SIGTERM in every thread (call before starting any), so that

@@ -12,7 +12,14 @@ RedisCluster::RedisCluster(Options options, UpdateQueue& queue)
       commands_(io_, ConnectionOptions("commands"), stats_),
       pubsub_(io_, ConnectionOptions("pubsub"), stats_),
       broker_(io_, commands_, pubsub_, queue, stats_, options_.node_id),
-      sessions_(options_.session_ttl),
+      registry_(
+          io_, commands_, {.node_id = options_.node_id, .address = options_.http_address},
+          [this] { return sessions_.open_connections(); }, session_stats_),
+      sessions_(io_, commands_, registry_,
+                {.node_id = options_.node_id,
+                 .ttl = options_.session_ttl,
+                 .per_client_limit = options_.max_connections_per_client},
+                session_stats_),
       degraded_("redis unreachable: connecting to " + options_.endpoint.Redacted()) {}
 
 RedisCluster::~RedisCluster() { Stop(); }
@@ -32,8 +39,12 @@ void RedisCluster::Start() {
   if (thread_.joinable()) return;
   boost::asio::post(io_, [this] {
     broker_.Start();
+    registry_.Start();
+    sessions_.Start();
     commands_.Start([this](bool up, const std::string& reason) {
       SetDegraded(up ? std::string() : "redis unreachable: " + reason);
+      // The sessions' resync goes out first: every later OPEN sees it.
+      sessions_.OnRedisState(up);
       broker_.OnCommandsState(up);
     });
     pubsub_.Start([](bool, const std::string&) {});
@@ -44,6 +55,8 @@ void RedisCluster::Start() {
 void RedisCluster::Stop() {
   if (!thread_.joinable()) return;
   boost::asio::post(io_, [this] {
+    registry_.Stop();
+    sessions_.Stop();
     commands_.Stop();
     pubsub_.Stop();
     work_.reset();
@@ -63,7 +76,10 @@ std::string RedisCluster::DegradedReason() const {
 }
 
 std::vector<RegisteredStat> RedisCluster::Stats() const {
-  return BindStats(kRedisStatFields, stats_);
+  std::vector<RegisteredStat> stats = BindStats(kRedisStatFields, stats_);
+  std::vector<RegisteredStat> sessions = BindStats(kSessionStatFields, session_stats_);
+  stats.insert(stats.end(), sessions.begin(), sessions.end());
+  return stats;
 }
 
 std::vector<RegisteredHistogram> RedisCluster::Histograms() const {

@@ -12,22 +12,26 @@
 #include <boost/asio/io_context.hpp>
 
 #include "gateway/cluster/cluster.h"
-#include "gateway/cluster/in_memory_session_store.h"
 #include "gateway/fanout/mutex.h"
 #include "gateway/metrics/redis_stats.h"
+#include "gateway/metrics/session_stats.h"
+#include "gateway/redis/node_registry.h"
 #include "gateway/redis/redis_broker.h"
 #include "gateway/redis/redis_connection.h"
+#include "gateway/redis/redis_session_store.h"
 #include "gateway/redis/redis_url.h"
 
 namespace obgw::gateway {
 
 // A node of a cluster that shares one Redis (--redis_url): books ordered and
-// fanned out through Redis (RedisBroker), sessions kept by the SessionStore.
+// fanned out through Redis (RedisBroker), sessions and the per-client_id
+// limit kept there (RedisSessionStore), this node's lease in the node
+// registry (NodeRegistry).
 //
 // Owns the Redis thread (an io_context run by one std::thread, where every
 // Redis call happens), the two connections ("commands": scripts and reads;
-// "pubsub": subscriber mode), the broker and the session store, and the
-// stats of all of them. Degraded ("redis unreachable: <reason>") while the
+// "pubsub": subscriber mode), the broker, the registry and the session
+// store, and the stats of all of them. Degraded ("redis unreachable: <reason>") while the
 // commands connection is down; the node keeps serving its own clients.
 //
 // Threads: constructed, started, stopped and destroyed by the node's owner;
@@ -42,6 +46,9 @@ class RedisCluster : public Cluster {
     // Connect and command timeout of both connections (--redis_timeout_ms).
     std::chrono::milliseconds timeout{1000};
     std::chrono::milliseconds session_ttl{300000};
+    std::size_t max_connections_per_client = 10;
+    // This node's HTTP address, shown in the node registry.
+    std::string http_address;
   };
 
   RedisCluster(Options options, UpdateQueue& queue);
@@ -72,8 +79,9 @@ class RedisCluster : public Cluster {
   RedisConnection commands_;
   RedisConnection pubsub_;
   RedisBroker broker_;
-  // The sessions helper replaces it with the RedisSessionStore.
-  InMemorySessionStore sessions_;
+  SessionStats session_stats_;
+  NodeRegistry registry_;
+  RedisSessionStore sessions_;
   std::thread thread_;
   mutable Mutex degraded_mutex_;
   std::string degraded_ ABSL_GUARDED_BY(degraded_mutex_);
