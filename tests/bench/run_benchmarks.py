@@ -80,7 +80,8 @@ GRPC_PUBLISHERS = 2
 # loadgen on LOADGEN_CPU.
 SERVER_CPU = "0"
 LOADGEN_CPU = "1"
-CLUSTER_RATE = 10000
+CLUSTER_RATE = 10000        # the issue's "p99 added at 10k books/s"
+CLUSTER_HIGH_RATE = 50000   # its ">= 50k books/s through one Redis", paced
 
 
 def log(msg):
@@ -552,10 +553,10 @@ def scenario_runs(quick):
         runs["deflate"].append(("deflate-idle", "deflate", target, "none", dict(
             clients=idle, symbols=10, subs_per_client=1, duration_s=0, drain_s=0,
             connect_timeout_s=180, deflate=deflate)))
-    # cluster: books published into node A cross one Redis to subscribers on node B, paced
-    # and flat out; each load also on one node without Redis, for the latency the cluster
-    # adds. One subscriber per symbol, so messages received = books crossing Redis.
-    for rate in (CLUSTER_RATE, 0):
+    # cluster: books published into node A cross one Redis to subscribers on node B, at two
+    # paced loads and flat out; each load also on one node without Redis, for the latency
+    # the cluster adds. One subscriber per symbol, so messages received = books crossing Redis.
+    for rate in (CLUSTER_RATE, CLUSTER_HIGH_RATE, 0):
         name = f"cluster-{rate // 1000}k" if rate else "cluster-flat"
         for target in ("gateway-1cpu", "cluster"):
             runs["cluster"].append((name, "cluster", target, "grpc", dict(
@@ -842,11 +843,16 @@ def goals(results):
     u = i.get("publish_rate") if ok(i) else None
     rows.append(("ingest: 10-level updates/s accepted on one gRPC stream", fmt_int(u),
                  "≥ 500,000", verdict(u, u is not None and u >= 500000)))
-    f = find(results, "cluster-flat", "cluster", "grpc")
-    n = books_per_subscriber(f) if ok(f) else None
-    loss = f.get("loss_pct", 0) if ok(f) else 0
-    rows.append(("cluster: books/s from node A to a subscriber on node B through one Redis "
-                 "(flat out)", fmt_int(n), "≥ 50,000",
+    # Throughput: the best cluster run that lost at most 1 % of its books (paced at
+    # CLUSTER_HIGH_RATE or flat out), else the best of all, with its loss.
+    runs = [r for r in results if r.get("group") == "cluster" and r.get("target") == "cluster"
+            and ok(r) and r.get("offered_rate", 1) in (0, CLUSTER_HIGH_RATE)]
+    clean = [r for r in runs if r.get("loss_pct", 0) <= 1]
+    f = max(clean or runs, key=books_per_subscriber, default=None)
+    n = books_per_subscriber(f) if f else None
+    loss = f.get("loss_pct", 0) if f else 0
+    rows.append(("cluster: books/s from node A to a subscriber on node B through one Redis"
+                 + (f" ({f['scenario']})" if f else ""), fmt_int(n), "≥ 50,000",
                  verdict(n, n is not None and n >= 50000)
                  + (f" — with {loss:.1f} % of the books lost" if loss > 1 else "")))
     c = find(results, f"cluster-{CLUSTER_RATE // 1000}k", "cluster", "grpc")
@@ -1052,8 +1058,10 @@ One `redis-server` (no persistence) and two gateways on it (`--threads=1 --redis
 loadgen connects its 10 clients (1 of 10 symbols each: one subscriber per symbol) to **node B**
 and publishes over gRPC ({GRPC_PUBLISHERS} streams) into **node A** (`--publish_grpc_port`), so
 every book goes A → EVALSHA on Redis (seq, last book, PUBLISH) → B's subscriber connection → B's
-hub → the client. The reference rows run the same load on **one node without Redis**. "p50/p99
-added" = cluster − one node, same offered load; loss = books A accepted that B's client never got.
+hub → the client, paced at {CLUSTER_RATE:,} and {CLUSTER_HIGH_RATE:,} books/s and flat out. The reference
+rows run the same load on **one node without Redis**. "p50/p99 added" = cluster − one node, same
+offered load; loss = books A accepted that B's client never got (under overload: books Redis did
+not order in time, ordered locally on A instead, which B never sees; `redis.timeouts`).
 
 Pinning (`taskset`): every server process — `redis-server`, node A and node B, or the single
 node — on CPU {SERVER_CPU}, the loadgen on CPU {LOADGEN_CPU}. The cluster's three processes (A's hub, Redis
