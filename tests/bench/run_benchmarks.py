@@ -234,14 +234,40 @@ class Deployment:
     """The server processes of one run and where the loadgen finds them.
 
     The loadgen connects its clients to `http` (and measures servers[0], --server_pid) and
-    publishes to publish_http/publish_grpc, which default to the same server."""
+    publishes to publish_grpc (default: the same server). cluster_nodes maps each gateway
+    node's name to its HTTP port, for the Redis counters read at the end of a run."""
 
-    def __init__(self, servers, http, grpc, publish_grpc=None, loadgen_cpu=None):
+    # The /stats counters that explain a cluster run's loss and latency.
+    CLUSTER_STATS = ["redis.books_published", "redis.books_received", "redis.timeouts",
+                     "redis.books_sequenced_locally", "redis.books_retried", "hub_superseded"]
+
+    def __init__(self, servers, http, grpc, publish_grpc=None, loadgen_cpu=None,
+                 cluster_nodes=None):
         self.servers = servers
         self.http = http
         self.grpc = grpc
         self.publish_grpc = publish_grpc
         self.loadgen_cpu = loadgen_cpu
+        self.cluster_nodes = cluster_nodes or {}
+
+    def cluster_stats(self):
+        """{node: {counter: value}} from each cluster node's GET /stats; {} on no cluster."""
+        out = {}
+        for name, port in self.cluster_nodes.items():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=2) as r:
+                    stats = json.loads(r.read())
+            except (OSError, ValueError):
+                continue
+            values = {}
+            for path in self.CLUSTER_STATS:
+                value = stats
+                for key in path.split("."):
+                    value = value.get(key) if isinstance(value, dict) else None
+                if value is not None:
+                    values[path] = value
+            out[name] = values
+        return out
 
     def loadgen_argv(self, loadgen):
         argv = [loadgen, "--host=127.0.0.1", f"--http_port={self.http}",
@@ -363,11 +389,12 @@ class Env:
                 name, self.gateway, ["--threads=1", url, f"--node_id=bench-{name}"], SERVER_CPU)
             server.wait_health(http, 10, require_healthy=True)  # connected to Redis
             nodes[name] = (server, http, grpc)
-        a, _, a_grpc = nodes["node-a"]
+        a, a_http, a_grpc = nodes["node-a"]
         b, b_http, b_grpc = nodes["node-b"]
         # Node B first: the loadgen's --server_pid measures the subscribers' node.
         return Deployment([b, a, redis], b_http, b_grpc, publish_grpc=a_grpc,
-                          loadgen_cpu=LOADGEN_CPU)
+                          loadgen_cpu=LOADGEN_CPU,
+                          cluster_nodes={"node-a": a_http, "node-b": b_http})
 
     def cleanup(self):
         stop_all()
@@ -458,6 +485,8 @@ def run_one(env, scenario, group, target, publish, **params):
                 if cpu_before[name] is not None and cpu_after.get(name) is not None}
             record["pinning"] = {s.name: SERVER_CPU for s in deployment.servers}
             record["pinning"]["loadgen"] = deployment.loadgen_cpu
+        if deployment.cluster_nodes:
+            record["cluster_stats"] = deployment.cluster_stats()
         deployment.stop()
     record.update({"group": group, "label": label, "command": " ".join(shown),
                    "loadavg_before": load_before, "cpu_busy_before_pct": round(busy_before, 1),
@@ -757,18 +786,20 @@ def cluster_rows(results):
     """The cluster scenario: each run, and what it adds over one node at the same load."""
     lines = ["| run | layout | offered books/s | published books/s | books/s received per "
              "subscriber | loss % | p50 ms | p99 ms | max ms | p50 added ms | p99 added ms "
-             "| CPU % of one core |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+             "| CPU % of one core | node A: Redis timeouts, books ordered locally |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- "
+             "| ---: |"]
     for r in results:
         if r.get("group") != "cluster":
             continue
         label = TARGETS.get((r.get("target"), r.get("publish")), r.get("target"))
         if not ok(r):
             lines.append(f"| {r.get('scenario')} | {label} | ERROR: {r.get('error', '?')} "
-                         "| | | | | | | | | |")
+                         "| | | | | | | | | | |")
             continue
         lat = r.get("latency_us", {})
         single = find(results, r["scenario"], "gateway-1cpu", r.get("publish"))
+        node_a = r.get("cluster_stats", {}).get("node-a")
 
         def added(key):
             if r.get("target") != "cluster" or not ok(single):
@@ -784,7 +815,10 @@ def cluster_rows(results):
             f"{r.get('loss_pct', 0):.2f}",
             fmt_ms(lat.get("p50")), fmt_ms(lat.get("p99")), fmt_ms(lat.get("max")),
             added("p50"), added("p99"),
-            ", ".join(f"{name} {pct:.0f}" for name, pct in cpu.items())]) + " |")
+            ", ".join(f"{name} {pct:.0f}" for name, pct in cpu.items()),
+            "—" if node_a is None else
+            f"{node_a.get('redis.timeouts', 0):,}, "
+            f"{node_a.get('redis.books_sequenced_locally', 0):,}"]) + " |")
     return "\n".join(lines)
 
 
