@@ -220,16 +220,6 @@ def pinned(argv, cpu):
     return argv if cpu is None else ["taskset", "-c", cpu] + argv
 
 
-def process_cpu_seconds(pid):
-    """User + system CPU time of `pid` so far; None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 class Deployment:
     """The server processes of one run and where the loadgen finds them.
 
@@ -272,12 +262,19 @@ class Deployment:
     def loadgen_argv(self, loadgen):
         argv = [loadgen, "--host=127.0.0.1", f"--http_port={self.http}",
                 f"--grpc_port={self.grpc}", f"--server_pid={self.servers[0].pid}"]
+        if len(self.servers) > 1:
+            argv.append("--other_pids=" + ",".join(str(s.pid) for s in self.servers[1:]))
         if self.publish_grpc is not None:
             argv.append(f"--publish_grpc_port={self.publish_grpc}")
         return pinned(argv, self.loadgen_cpu)
 
-    def cpu_seconds(self):
-        return {s.name: process_cpu_seconds(s.pid) for s in self.servers}
+    def process_cpu_pct(self, record):
+        """{server name: CPU % of one core while publishing} from the loadgen's record
+        (server_cpu_pct for servers[0], other_cpu_pct by pid for the others)."""
+        others = record.get("other_cpu_pct", {})
+        out = {self.servers[0].name: record.get("server_cpu_pct")}
+        out.update({s.name: others.get(str(s.pid)) for s in self.servers[1:]})
+        return {name: round(pct, 1) for name, pct in out.items() if pct is not None}
 
     def dead(self):
         return [s for s in self.servers if not s.alive()]
@@ -449,8 +446,6 @@ def run_one(env, scenario, group, target, publish, **params):
     timeout = params.get("duration_s", 0) + params.get("drain_s", 5) + \
         params.get("connect_timeout_s", 120) + 60
     load_before = loadavg()
-    cpu_before = deployment.cpu_seconds()
-    started = time.time()
     record = None
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
@@ -474,18 +469,11 @@ def run_one(env, scenario, group, target, publish, **params):
                    f"{server.tail(5)}")
             record = record or {"scenario": scenario, "target": target, "publish": publish}
             record["error"] = (record.get("error", "") + " " + msg).strip()
-        if len(deployment.servers) > 1 or deployment.loadgen_cpu is not None:
-            # Every process's CPU over the whole loadgen run (connect, publish, drain), in %
-            # of one core; loadgen's server_cpu_pct covers only servers[0] while publishing.
-            wall = max(time.time() - started, 1e-3)
-            cpu_after = deployment.cpu_seconds()
-            record["process_cpu_pct"] = {
-                name: round(100.0 * (cpu_after[name] - cpu_before[name]) / wall, 1)
-                for name in cpu_before
-                if cpu_before[name] is not None and cpu_after.get(name) is not None}
+        if record is not None and (len(deployment.servers) > 1 or deployment.loadgen_cpu):
+            record["process_cpu_pct"] = deployment.process_cpu_pct(record)
             record["pinning"] = {s.name: SERVER_CPU for s in deployment.servers}
             record["pinning"]["loadgen"] = deployment.loadgen_cpu
-        if deployment.cluster_nodes:
+        if record is not None and deployment.cluster_nodes:
             record["cluster_stats"] = deployment.cluster_stats()
         deployment.stop()
     record.update({"group": group, "label": label, "command": " ".join(shown),
@@ -786,7 +774,7 @@ def cluster_rows(results):
     """The cluster scenario: each run, and what it adds over one node at the same load."""
     lines = ["| run | layout | offered books/s | published books/s | books/s received per "
              "subscriber | loss % | p50 ms | p99 ms | max ms | p50 added ms | p99 added ms "
-             "| CPU % of one core | node A: Redis timeouts, books ordered locally |",
+             "| CPU % of one core while publishing | node A: Redis timeouts, books ordered locally |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- "
              "| ---: |"]
     for r in results:

@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <absl/flags/flag.h>
+#include <absl/strings/numbers.h>
 #include <boost/json.hpp>
 
 #include "ingest/cli/command_line.h"
@@ -42,6 +44,9 @@ ABSL_FLAG(double, duration_s, 10, "publishing time");
 ABSL_FLAG(double, drain_s, 5, "longest wait for in-flight messages after publishing");
 ABSL_FLAG(int32_t, levels, 10, "levels per side of each book");
 ABSL_FLAG(int32_t, server_pid, 0, "pid of the server, for its CPU and RSS; 0 = not measured");
+ABSL_FLAG(std::vector<std::string>, other_pids, {},
+          "more server processes (comma-separated pids, e.g. the other nodes and Redis of a "
+          "cluster) whose CPU use while publishing is reported as other_cpu_pct");
 ABSL_FLAG(std::string, target, "gateway", "name of the server in the output");
 ABSL_FLAG(std::string, scenario, "custom", "name of the scenario in the output");
 ABSL_FLAG(double, connect_timeout_s, 120, "longest time to connect and subscribe every client");
@@ -77,7 +82,8 @@ obgw::cli::Program CommandLine() {
       .summary = "Benchmarks one server of the legacy protocol; prints one JSON line.",
       .groups =
           {
-              {"Server", Flags(FLAGS_host, FLAGS_http_port, FLAGS_grpc_port, FLAGS_server_pid)},
+              {"Server", Flags(FLAGS_host, FLAGS_http_port, FLAGS_grpc_port, FLAGS_server_pid,
+                               FLAGS_other_pids)},
               {"Publish target",
                Flags(FLAGS_publish_host, FLAGS_publish_http_port, FLAGS_publish_grpc_port)},
               {"Clients", Flags(FLAGS_clients, FLAGS_subs_per_client, FLAGS_connect_timeout_s,
@@ -115,6 +121,12 @@ int main(int argc, char** argv) {
   const int clients = absl::GetFlag(FLAGS_clients);
   const int symbols = absl::GetFlag(FLAGS_symbols);
   const int subs = absl::GetFlag(FLAGS_subs_per_client);
+  std::vector<std::pair<std::string, ProcessSampler>> others;
+  for (const std::string& pid : absl::GetFlag(FLAGS_other_pids)) {
+    int value = 0;
+    if (!absl::SimpleAtoi(pid, &value) || value <= 0) Die("--other_pids: not a pid: " + pid);
+    others.emplace_back(pid, ProcessSampler(value));
+  }
   if (clients < 0 || symbols < 1 || subs < 0 || subs > symbols) {
     Die("need clients >= 0, symbols >= 1, 0 <= subs_per_client <= symbols");
   }
@@ -165,6 +177,8 @@ int main(int argc, char** argv) {
   PublishCounters counters(publish_plan.symbols);
 
   double cpu_before = server.CpuSeconds();
+  std::vector<double> others_cpu_before;
+  for (const auto& [pid, sampler] : others) others_cpu_before.push_back(sampler.CpuSeconds());
   auto started = Clock::now();
   std::int64_t rss_peak_kb = rss_connected_kb;
   double publish_s = 0;
@@ -185,6 +199,12 @@ int main(int argc, char** argv) {
     publish_s = std::chrono::duration<double>(Clock::now() - started).count();
   }
   double cpu_after = server.CpuSeconds();
+  boost::json::object other_cpu_pct;
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    double wall_s = std::chrono::duration<double>(Clock::now() - started).count();
+    double used_s = others[i].second.CpuSeconds() - others_cpu_before[i];
+    other_cpu_pct[others[i].first] = wall_s > 0 ? 100.0 * used_s / wall_s : 0.0;
+  }
   double cpu_wall_s = std::chrono::duration<double>(Clock::now() - started).count();
 
   std::uint64_t expected = 0;
@@ -246,6 +266,7 @@ int main(int argc, char** argv) {
       {"wire_bytes_per_message",
        received > 0 ? static_cast<double>(pool.wire_bytes()) / static_cast<double>(received) : 0.0},
   };
+  if (!others.empty()) out["other_cpu_pct"] = std::move(other_cpu_pct);
   if (server.valid()) {
     out["server_cpu_pct"] = cpu_wall_s > 0 ? 100.0 * (cpu_after - cpu_before) / cpu_wall_s : 0.0;
     out["server_rss_kb_idle"] = rss_before_kb;
