@@ -39,8 +39,6 @@ void RedisCluster::Start() {
   if (thread_.joinable()) return;
   boost::asio::post(io_, [this] {
     broker_.Start();
-    registry_.Start();
-    sessions_.Start();
     commands_.Start([this](bool up, const std::string& reason) {
       SetDegraded(up ? std::string() : "redis unreachable: " + reason);
       // The sessions' resync goes out first: every later OPEN sees it.
@@ -48,6 +46,9 @@ void RedisCluster::Start() {
       broker_.OnCommandsState(up);
     });
     pubsub_.Start([](bool, const std::string&) {});
+    // After commands_.Start: a connection not started drops callbacks.
+    registry_.Start();
+    sessions_.Start();
   });
   thread_ = std::thread([this] { io_.run(); });
 }
