@@ -93,7 +93,12 @@ class ClusterTest : public ::testing::Test {
   std::unique_ptr<WsTestClient> Subscriber(GatewayProcess& node, const std::string& symbol,
                                            std::int64_t channels = 1) {
     auto client = std::make_unique<WsTestClient>();
-    EXPECT_TRUE(client->Connect(node.http_port(), "c-" + symbol)) << client->error();
+    // One client_id per node: a client_id's first connection on a node gets
+    // the id's session restored (protocol.md 2.14), which would come before
+    // this subscribe's confirmation.
+    EXPECT_TRUE(
+        client->Connect(node.http_port(), "c-" + symbol + "-" + std::to_string(node.http_port())))
+        << client->error();
     std::string error;
     EXPECT_TRUE(Subscribe(*client, symbol, &error)) << error;
     json::value stats = WaitForStat(node.http_port(), "redis.subscribed_channels", channels);
