@@ -28,7 +28,8 @@ namespace obgw::gateway {
 // Redis call happens), the two connections ("commands": scripts and reads;
 // "pubsub": subscriber mode), the broker and the session store, and the
 // stats of all of them. Degraded ("redis unreachable: <reason>") while the
-// commands connection is down; the node keeps serving its own clients.
+// commands connection is down, or while it is up but the cluster epoch is
+// not known; the node keeps serving its own clients meanwhile.
 //
 // Threads: constructed, started, stopped and destroyed by the node's owner;
 // broker() and sessions() are called where their interfaces say; the

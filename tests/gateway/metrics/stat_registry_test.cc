@@ -153,7 +153,8 @@ TEST_F(StatRegistryTest, KeepsTheStatsNamesClientsDependOn) {
                   "ws_closed_unread_replies", "ws_rate_limited", "ws_pings_sent", "snapshots_sent",
                   "messages_throttled", "frames_deflated", "deflate_bytes_in", "deflate_bytes_out",
                   "http_requests", "updates_routed", "hub_batches", "hub_conflated",
-                  "hub_snapshots_rendered", "queue_delay_ns_total"));
+                  "hub_snapshots_rendered", "hub_stale_dropped", "hub_superseded",
+                  "queue_delay_ns_total"));
   ASSERT_TRUE(json.contains("ingest") && json.at("ingest").is_object());
   std::vector<std::string> ingest;
   for (const auto& [key, value] : json.at("ingest").as_object()) ingest.emplace_back(key);
