@@ -9,8 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "io_loop.h"
-#include "redis_server.h"
+#include "redis_test.h"
 
 namespace obgw::gateway {
 namespace {
@@ -72,19 +71,11 @@ BookUpdate Book(const std::string& symbol, const std::string& data) {
   return update;
 }
 
-class RedisBrokerTest : public ::testing::Test {
+class RedisBrokerTest : public obgw::testing::RedisTest {
  protected:
-  bool RunUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 3s) {
-    return loop_.RunUntil(done, timeout);
-  }
-  void OnIo(const std::function<void()>& fn) { ASSERT_TRUE(loop_.OnIo(fn)); }
-
-  obgw::testing::IoLoop loop_;
   void SetUp() override {
-    std::string error;
-    server_ = RedisServer::Start(&error);
-    ASSERT_TRUE(server_) << error;
-    endpoint_ = *ParseRedisUrl(server_->url());
+    RedisTest::SetUp();
+    if (server_) endpoint_ = *ParseRedisUrl(server_->url());
   }
 
   void TearDown() override {
@@ -111,8 +102,6 @@ class RedisBrokerTest : public ::testing::Test {
     return books;
   }
 
-  boost::asio::io_context& io_ = loop_.io();
-  std::unique_ptr<RedisServer> server_;
   RedisEndpoint endpoint_;
   std::vector<std::unique_ptr<Node>> nodes_;
 };
@@ -154,7 +143,7 @@ TEST_F(RedisBrokerTest, OneSeqForTheClusterAndOwnBooksThroughTheReply) {
   at_a = Receive(a, 2);
   at_b = Receive(b, 2);
   ASSERT_TRUE(RunUntil([&] { return a.stats.books_received.load() == 1; }));
-  loop_.RunFor(50ms);  // Anything extra would have come by now.
+  RunFor(50ms);  // Anything extra would have come by now.
   for (BookUpdate& book : a.Drain()) at_a.push_back(std::move(book));
   ASSERT_EQ(at_a.size(), 2u);
   ASSERT_EQ(at_b.size(), 2u);
@@ -263,7 +252,7 @@ TEST_F(RedisBrokerTest, FollowFetchesTheLastBookAndValidatesIt) {
   ASSERT_TRUE(RunUntil([&] { return b.stats.bad_replies.load() == 1; }));
   b.broker.Follow("NEVER");  // Nothing published: nothing pushed, nothing bad.
   ASSERT_TRUE(RunUntil([&] { return b.stats.channels.load() == 3; }));
-  loop_.RunFor(50ms);
+  RunFor(50ms);
   EXPECT_TRUE(b.Drain().empty());
   EXPECT_EQ(b.stats.bad_replies.load(), 1u);
 }

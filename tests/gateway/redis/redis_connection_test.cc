@@ -9,8 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "io_loop.h"
-#include "redis_server.h"
+#include "redis_test.h"
 
 namespace obgw::gateway {
 namespace {
@@ -19,20 +18,8 @@ using namespace std::chrono_literals;
 using obgw::testing::RedisServer;
 
 // Drives the io_context on the test thread: the connection's thread.
-class RedisConnectionTest : public ::testing::Test {
+class RedisConnectionTest : public obgw::testing::RedisTest {
  protected:
-  bool RunUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 3s) {
-    return loop_.RunUntil(done, timeout);
-  }
-  void OnIo(const std::function<void()>& fn) { ASSERT_TRUE(loop_.OnIo(fn)); }
-
-  obgw::testing::IoLoop loop_;
-  void SetUp() override {
-    std::string error;
-    server_ = RedisServer::Start(&error);
-    ASSERT_TRUE(server_) << error;
-  }
-
   void TearDown() override {
     OnIo([this] {
       for (auto& connection : connections_) connection->Stop();
@@ -86,9 +73,7 @@ class RedisConnectionTest : public ::testing::Test {
     return answer.value_or("no answer");
   }
 
-  boost::asio::io_context& io_ = loop_.io();
   RedisStats stats_;
-  std::unique_ptr<RedisServer> server_;
   std::vector<std::unique_ptr<RedisConnection>> connections_;
   std::vector<std::string> states_;
 };

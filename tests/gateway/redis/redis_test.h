@@ -1,20 +1,30 @@
-#ifndef OBGW_TESTS_GATEWAY_REDIS_IO_LOOP_H_
-#define OBGW_TESTS_GATEWAY_REDIS_IO_LOOP_H_
+#ifndef OBGW_TESTS_GATEWAY_REDIS_REDIS_TEST_H_
+#define OBGW_TESTS_GATEWAY_REDIS_REDIS_TEST_H_
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <string>
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "redis_server.h"
+
 namespace obgw::testing {
 
-// The Redis thread of a unit test: the test thread runs the io_context in
-// small slices, so the code under test runs where it asserts it runs (inside
-// run()) and the test waits on conditions, never on sleeps.
-class IoLoop {
- public:
-  boost::asio::io_context& io() { return io_; }
+// A test with its own redis-server (on a free port) whose test thread is the
+// Redis thread: it runs the io_context in small slices, so the code under
+// test runs where it asserts it runs (inside run()), and the test waits on
+// conditions, never on sleeps.
+class RedisTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    server_ = RedisServer::Start(&error);
+    ASSERT_TRUE(server_) << error;
+  }
 
   // Runs the io_context until `done()` or `timeout`; whether it was done.
   bool RunUntil(const std::function<bool()>& done,
@@ -34,19 +44,19 @@ class IoLoop {
   }
 
   // Runs `fn` inside the io_context (on this thread) and waits for it.
-  bool OnIo(const std::function<void()>& fn) {
+  void OnIo(const std::function<void()>& fn) {
     bool done = false;
     boost::asio::post(io_, [&] {
       fn();
       done = true;
     });
-    return RunUntil([&] { return done; });
+    ASSERT_TRUE(RunUntil([&] { return done; }));
   }
 
- private:
   boost::asio::io_context io_;
+  std::unique_ptr<RedisServer> server_;
 };
 
 }  // namespace obgw::testing
 
-#endif  // OBGW_TESTS_GATEWAY_REDIS_IO_LOOP_H_
+#endif  // OBGW_TESTS_GATEWAY_REDIS_REDIS_TEST_H_
