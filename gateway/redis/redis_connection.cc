@@ -463,9 +463,8 @@ void RedisConnection::FlushNulls() {
 }
 
 void RedisConnection::ReportState(bool up, const std::string& reason) {
-  int state = up ? 1 : 0;
-  if (reported_ == state) return;
-  reported_ = state;
+  if (reported_ == up) return;
+  reported_ = up;
   if (up) {
     spdlog::info("redis {}: up ({})", options_.name, options_.endpoint.Redacted());
   } else {
