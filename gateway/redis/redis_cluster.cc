@@ -55,13 +55,14 @@ void RedisCluster::Start() {
 
 void RedisCluster::Stop() {
   if (!thread_.joinable()) return;
+  // Stopped connections re-arm nothing: once the guard is gone, run()
+  // returns when the last handler (a cancelled timer, an aborted wait) ran.
   boost::asio::post(io_, [this] {
     registry_.Stop();
     sessions_.Stop();
     commands_.Stop();
     pubsub_.Stop();
     work_.reset();
-    io_.stop();
   });
   thread_.join();
 }
@@ -72,8 +73,14 @@ void RedisCluster::SetDegraded(std::string reason) {
 }
 
 std::string RedisCluster::DegradedReason() const {
-  MutexLock lock(degraded_mutex_);
-  return degraded_;
+  {
+    MutexLock lock(degraded_mutex_);
+    if (!degraded_.empty()) return degraded_;
+  }
+  // Connected, but books are still ordered locally (for the few ms until
+  // the epoch's reply, or for good when obgw:epoch holds garbage).
+  if (!broker_.ready()) return "redis: cluster epoch not known yet (obgw:epoch)";
+  return {};
 }
 
 std::vector<RegisteredStat> RedisCluster::Stats() const {
