@@ -201,6 +201,12 @@ void RedisBroker::DrainOutbox() {
 }
 
 void RedisBroker::Publish(std::shared_ptr<Outgoing> book) {
+  // Redis went away (or came back and the epoch is not read yet) since the
+  // hub handed the book over: a hash created now would get a stale epoch.
+  if (!ready()) {
+    HandBack(std::move(book->update));
+    return;
+  }
   const BookUpdate& update = book->update;
   std::vector<std::string> keys{StreamKey(update.symbol), Channel(update.symbol)};
   std::vector<std::string> args{std::to_string(cluster_epoch_.load(std::memory_order_relaxed)),

@@ -39,8 +39,6 @@ void RedisCluster::Start() {
   if (thread_.joinable()) return;
   boost::asio::post(io_, [this] {
     broker_.Start();
-    registry_.Start();
-    sessions_.Start();
     commands_.Start([this](bool up, const std::string& reason) {
       SetDegraded(up ? std::string() : "redis unreachable: " + reason);
       // The sessions' resync goes out first: every later OPEN sees it.
@@ -48,19 +46,23 @@ void RedisCluster::Start() {
       broker_.OnCommandsState(up);
     });
     pubsub_.Start([](bool, const std::string&) {});
+    // After commands_.Start: a connection not started drops callbacks.
+    registry_.Start();
+    sessions_.Start();
   });
   thread_ = std::thread([this] { io_.run(); });
 }
 
 void RedisCluster::Stop() {
   if (!thread_.joinable()) return;
+  // Stopped connections re-arm nothing: once the guard is gone, run()
+  // returns when the last handler (a cancelled timer, an aborted wait) ran.
   boost::asio::post(io_, [this] {
     registry_.Stop();
     sessions_.Stop();
     commands_.Stop();
     pubsub_.Stop();
     work_.reset();
-    io_.stop();
   });
   thread_.join();
 }
@@ -71,8 +73,14 @@ void RedisCluster::SetDegraded(std::string reason) {
 }
 
 std::string RedisCluster::DegradedReason() const {
-  MutexLock lock(degraded_mutex_);
-  return degraded_;
+  {
+    MutexLock lock(degraded_mutex_);
+    if (!degraded_.empty()) return degraded_;
+  }
+  // Connected, but books are still ordered locally (for the few ms until
+  // the epoch's reply, or for good when obgw:epoch holds garbage).
+  if (!broker_.ready()) return "redis: cluster epoch not known yet (obgw:epoch)";
+  return {};
 }
 
 std::vector<RegisteredStat> RedisCluster::Stats() const {

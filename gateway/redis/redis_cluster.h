@@ -31,8 +31,10 @@ namespace obgw::gateway {
 // Owns the Redis thread (an io_context run by one std::thread, where every
 // Redis call happens), the two connections ("commands": scripts and reads;
 // "pubsub": subscriber mode), the broker, the registry and the session
-// store, and the stats of all of them. Degraded ("redis unreachable: <reason>") while the
-// commands connection is down; the node keeps serving its own clients.
+// store, and the stats of all of them. Degraded ("redis unreachable:
+// <reason>") while the commands connection is down, or while it is up but the
+// cluster epoch is not known; the node keeps serving its own clients
+// meanwhile.
 //
 // Threads: constructed, started, stopped and destroyed by the node's owner;
 // broker() and sessions() are called where their interfaces say; the

@@ -155,7 +155,11 @@ void RedisConnection::Handshake() {
       if (--handshake_left_ == 0) MarkUp();
     });
     if (!sent) {
-      Lost("cannot send the handshake", true);
+      // Inside hiredis' connect callback, which may not free its context:
+      // the teardown runs next, from the io_context.
+      boost::asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_), context = context_] {
+        if (!alive.expired() && context_ == context) Lost("cannot send the handshake", true);
+      });
       return;
     }
   }
@@ -459,9 +463,8 @@ void RedisConnection::FlushNulls() {
 }
 
 void RedisConnection::ReportState(bool up, const std::string& reason) {
-  int state = up ? 1 : 0;
-  if (reported_ == state) return;
-  reported_ = state;
+  if (reported_ == up) return;
+  reported_ = up;
   if (up) {
     spdlog::info("redis {}: up ({})", options_.name, options_.endpoint.Redacted());
   } else {

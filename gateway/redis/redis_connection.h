@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -139,8 +140,9 @@ class RedisConnection {
   std::shared_ptr<AsioHiredisAdapter> adapter_;
   bool started_ = false;
   bool up_ = false;
-  // What on_state_ was last told (nullopt-like: -1 nothing yet, 0 down, 1 up).
-  int reported_ = -1;
+  // What on_state_ was last told: nothing yet, down or up (a state is
+  // reported and logged once per change, not once per retry).
+  std::optional<bool> reported_;
   int attempt_ = 0;  // Failed connects since the last up (backoff exponent).
   std::size_t handshake_left_ = 0;
   // Send times of the replies still expected, oldest first (Redis answers in

@@ -144,6 +144,13 @@ void WebSocketSession<Stream>::StartWhenReady() {
   } else if (!replies_.close_queued()) {  // Not shut down while waiting.
     RestoreSession(std::exchange(restore_symbols_, {}));
   }
+  // Refused (or shut down meanwhile): no reply is owed, so the close
+  // handshake has started, and it reads the peer's close itself. No read of
+  // our own beside it: with a late store answer (Redis), a client that had
+  // sent a message before the refusal then stayed open until the close
+  // timeout (cluster_session_test). The session ends when the handshake's
+  // handler lets go of it (the destructor's Cleanup).
+  if (replies_.close_queued()) return;
   DoRead();
 }
 

@@ -8,14 +8,14 @@
 
 #include <gtest/gtest.h>
 
-#include "redis_server.h"
+#include "redis_test.h"
 #include "redis_test_node.h"
 
 namespace obgw::gateway {
 namespace {
 
 using namespace std::chrono_literals;
-using obgw::testing::RedisServer;
+using NodeRegistryTest = obgw::testing::RedisTest;
 
 std::vector<std::string> Ids(const NodeRegistry& registry) {
   std::vector<std::string> ids;
@@ -24,49 +24,43 @@ std::vector<std::string> Ids(const NodeRegistry& registry) {
   return ids;
 }
 
-TEST(NodeRegistryTest, NodesSeeEachOtherAndForgetADeadOneWhenItsLeaseExpires) {
-  std::string error;
-  auto server = RedisServer::Start(&error);
-  ASSERT_TRUE(server) << error;
-  boost::asio::io_context io;
-  RedisTestNode a(io, server->url(), "node-a", 10, 60s, 400ms);
-  RedisTestNode b(io, server->url(), "node-b", 10, 60s, 400ms);
-  OnIo(io, [&] {
+TEST_F(NodeRegistryTest, NodesSeeEachOtherAndForgetADeadOneWhenItsLeaseExpires) {
+  RedisTestNode a(io_, server_->url(), "node-a", 10, 60s, 400ms);
+  RedisTestNode b(io_, server_->url(), "node-b", 10, 60s, 400ms);
+  OnIo([&] {
     a.Start();
     b.Start();
   });
-  ASSERT_TRUE(
-      RunUntil(io, [&] { return Ids(a.registry).size() == 2 && Ids(b.registry).size() == 2; }));
+  ASSERT_TRUE(RunUntil([&] { return Ids(a.registry).size() == 2 && Ids(b.registry).size() == 2; }));
   EXPECT_EQ(Ids(a.registry), (std::vector<std::string>{"node-a", "node-b"}));
-  OnIo(io, [&] { EXPECT_TRUE(a.registry.has_view()); });
+  OnIo([&] { EXPECT_TRUE(a.registry.has_view()); });
   EXPECT_EQ(b.stats.nodes.load(), 2u);
-  EXPECT_EQ(server->Run({"HGET", "obgw:{nodes}:info", "node-a"}), "0 127.0.0.1:0");
+  EXPECT_EQ(server_->Run({"HGET", "obgw:{nodes}:info", "node-a"}), "0 127.0.0.1:0");
 
   // Connections are reported: one admitted on A.
   bool opened = false;
-  OnIo(io, [&] {
-    a.sessions.Open("alice", io.get_executor(), [&](SessionStore::Opened) { opened = true; });
+  OnIo([&] {
+    a.sessions.Open("alice", io_.get_executor(), [&](SessionStore::Opened) { opened = true; });
   });
-  ASSERT_TRUE(RunUntil(io, [&] { return opened && b.stats.connections.load() == 1; }))
+  ASSERT_TRUE(RunUntil([&] { return opened && b.stats.connections.load() == 1; }))
       << b.stats.connections.load();
 
   // A dies (stops renewing): gone from B's view within a lease.
   const auto died = std::chrono::steady_clock::now();
-  OnIo(io, [&] { a.registry.Stop(); });
-  ASSERT_TRUE(RunUntil(
-      io, [&] { return Ids(b.registry).size() == 1; }, 2s));
+  OnIo([&] { a.registry.Stop(); });
+  ASSERT_TRUE(RunUntil([&] { return Ids(b.registry).size() == 1; }, 2s));
   EXPECT_LT(std::chrono::steady_clock::now() - died, 400ms + 200ms);
   EXPECT_EQ(Ids(b.registry), std::vector<std::string>{"node-b"});
   EXPECT_EQ(b.registry.dead_nodes(), std::vector<std::string>{"node-a"});
-  EXPECT_EQ(server->Run({"HEXISTS", "obgw:{nodes}:info", "node-a"}), "0");
+  EXPECT_EQ(server_->Run({"HEXISTS", "obgw:{nodes}:info", "node-a"}), "0");
   EXPECT_EQ(b.stats.connections.load(), 0u);
-  OnIo(io, [&] {
+  OnIo([&] {
     a.Stop();
     b.Stop();
   });
 }
 
-TEST(NodeRegistryTest, AnswersOfAnotherShapeAreRefused) {
+TEST(NodeRegistryParseTest, AnswersOfAnotherShapeAreRefused) {
   using R = RedisReply;
   auto parse = [](std::vector<R> live, std::vector<R> dead) {
     return NodeRegistry::ParseView(

@@ -8,9 +8,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <boost/asio/post.hpp>
 
-#include "redis_server.h"
+#include "redis_test.h"
 
 namespace obgw::gateway {
 namespace {
@@ -72,13 +71,11 @@ BookUpdate Book(const std::string& symbol, const std::string& data) {
   return update;
 }
 
-class RedisBrokerTest : public ::testing::Test {
+class RedisBrokerTest : public obgw::testing::RedisTest {
  protected:
   void SetUp() override {
-    std::string error;
-    server_ = RedisServer::Start(&error);
-    ASSERT_TRUE(server_) << error;
-    endpoint_ = *ParseRedisUrl(server_->url());
+    RedisTest::SetUp();
+    if (server_) endpoint_ = *ParseRedisUrl(server_->url());
   }
 
   void TearDown() override {
@@ -95,25 +92,6 @@ class RedisBrokerTest : public ::testing::Test {
     return *node;
   }
 
-  bool RunUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 3s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      io_.run_for(2ms);
-      if (io_.stopped()) io_.restart();
-    }
-    return true;
-  }
-
-  void OnIo(std::function<void()> fn) {
-    bool done = false;
-    boost::asio::post(io_, [&] {
-      fn();
-      done = true;
-    });
-    ASSERT_TRUE(RunUntil([&] { return done; }));
-  }
-
   // Runs until `node` pushed `count` books (or more), and returns them all.
   std::vector<BookUpdate> Receive(Node& node, std::size_t count) {
     std::vector<BookUpdate> books;
@@ -124,8 +102,6 @@ class RedisBrokerTest : public ::testing::Test {
     return books;
   }
 
-  boost::asio::io_context io_;
-  std::unique_ptr<RedisServer> server_;
   RedisEndpoint endpoint_;
   std::vector<std::unique_ptr<Node>> nodes_;
 };
@@ -167,7 +143,7 @@ TEST_F(RedisBrokerTest, OneSeqForTheClusterAndOwnBooksThroughTheReply) {
   at_a = Receive(a, 2);
   at_b = Receive(b, 2);
   ASSERT_TRUE(RunUntil([&] { return a.stats.books_received.load() == 1; }));
-  io_.run_for(50ms);  // Anything extra would have come by now.
+  RunFor(50ms);  // Anything extra would have come by now.
   for (BookUpdate& book : a.Drain()) at_a.push_back(std::move(book));
   ASSERT_EQ(at_a.size(), 2u);
   ASSERT_EQ(at_b.size(), 2u);
@@ -276,7 +252,7 @@ TEST_F(RedisBrokerTest, FollowFetchesTheLastBookAndValidatesIt) {
   ASSERT_TRUE(RunUntil([&] { return b.stats.bad_replies.load() == 1; }));
   b.broker.Follow("NEVER");  // Nothing published: nothing pushed, nothing bad.
   ASSERT_TRUE(RunUntil([&] { return b.stats.channels.load() == 3; }));
-  io_.run_for(50ms);
+  RunFor(50ms);
   EXPECT_TRUE(b.Drain().empty());
   EXPECT_EQ(b.stats.bad_replies.load(), 1u);
 }

@@ -8,9 +8,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <boost/asio/post.hpp>
 
-#include "redis_server.h"
+#include "redis_test.h"
 
 namespace obgw::gateway {
 namespace {
@@ -19,14 +18,8 @@ using namespace std::chrono_literals;
 using obgw::testing::RedisServer;
 
 // Drives the io_context on the test thread: the connection's thread.
-class RedisConnectionTest : public ::testing::Test {
+class RedisConnectionTest : public obgw::testing::RedisTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    server_ = RedisServer::Start(&error);
-    ASSERT_TRUE(server_) << error;
-  }
-
   void TearDown() override {
     OnIo([this] {
       for (auto& connection : connections_) connection->Stop();
@@ -59,26 +52,6 @@ class RedisConnectionTest : public ::testing::Test {
     return *connection;
   }
 
-  bool RunUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 3s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      io_.run_for(2ms);
-      if (io_.stopped()) io_.restart();
-    }
-    return true;
-  }
-
-  // Runs `fn` on the io_context's thread (this one, inside run).
-  void OnIo(std::function<void()> fn) {
-    bool done = false;
-    boost::asio::post(io_, [&] {
-      fn();
-      done = true;
-    });
-    ASSERT_TRUE(RunUntil([&] { return done; }));
-  }
-
   // Sends `argv` and runs until the reply: its Describe()d text, its text or
   // integer, or "null".
   std::string Call(RedisConnection& connection, std::vector<std::string> argv) {
@@ -100,9 +73,7 @@ class RedisConnectionTest : public ::testing::Test {
     return answer.value_or("no answer");
   }
 
-  boost::asio::io_context io_;
   RedisStats stats_;
-  std::unique_ptr<RedisServer> server_;
   std::vector<std::unique_ptr<RedisConnection>> connections_;
   std::vector<std::string> states_;
 };

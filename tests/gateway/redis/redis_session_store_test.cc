@@ -8,30 +8,24 @@
 
 #include <gtest/gtest.h>
 
-#include "redis_server.h"
+#include "redis_test.h"
 #include "redis_test_node.h"
 
 namespace obgw::gateway {
 namespace {
 
 using namespace std::chrono_literals;
-using obgw::testing::RedisServer;
 using Opened = SessionStore::Opened;
 using Symbols = SessionStore::Symbols;
 
 // Two nodes' session stores on one redis-server; the test thread is their
 // Redis thread and the shards' too.
-class RedisSessionStoreTest : public ::testing::Test {
+class RedisSessionStoreTest : public obgw::testing::RedisTest {
  protected:
   static constexpr std::size_t kLimit = 2;
 
-  void SetUp() override {
-    std::string error;
-    server_ = RedisServer::Start(&error);
-    ASSERT_TRUE(server_) << error;
-  }
   void TearDown() override {
-    OnIo(io_, [this] {
+    OnIo([this] {
       for (auto& node : nodes_) node->Stop();
     });
   }
@@ -40,8 +34,8 @@ class RedisSessionStoreTest : public ::testing::Test {
                            std::chrono::milliseconds lease = 3s) {
     nodes_.push_back(std::make_unique<RedisTestNode>(io_, server_->url(), id, kLimit, ttl, lease));
     RedisTestNode* node = nodes_.back().get();
-    OnIo(io_, [node] { node->Start(); });
-    EXPECT_TRUE(RunUntil(io_, [node] { return node->stats.registry_beats.load() > 0; }));
+    OnIo([node] { node->Start(); });
+    EXPECT_TRUE(RunUntil([node] { return node->stats.registry_beats.load() > 0; }));
     return *node;
   }
 
@@ -50,19 +44,17 @@ class RedisSessionStoreTest : public ::testing::Test {
     std::optional<Opened> answer;
     node.sessions.Open(id, io_.get_executor(), [&](Opened opened) { answer = opened; });
     EXPECT_FALSE(answer.has_value());  // Never inside the call.
-    EXPECT_TRUE(RunUntil(io_, [&] { return answer.has_value(); }));
+    EXPECT_TRUE(RunUntil([&] { return answer.has_value(); }));
     return answer.value_or(Opened{});
   }
   // Lets every update posted so far reach Redis (one round trip after them).
   void Settle(RedisTestNode& node) {
     bool done = false;
-    OnIo(io_, [&] { node.connection.Command({"PING"}, [&](const RedisReply*) { done = true; }); });
-    ASSERT_TRUE(RunUntil(io_, [&] { return done; }));
+    OnIo([&] { node.connection.Command({"PING"}, [&](const RedisReply*) { done = true; }); });
+    ASSERT_TRUE(RunUntil([&] { return done; }));
   }
   std::string Redis(std::vector<std::string> argv) { return server_->Run(argv).value_or("?"); }
 
-  boost::asio::io_context io_;
-  std::unique_ptr<RedisServer> server_;
   std::vector<std::unique_ptr<RedisTestNode>> nodes_;
 };
 
@@ -119,12 +111,12 @@ TEST_F(RedisSessionStoreTest, ADeadNodesConnectionsStopCountingWhenItsLeaseExpir
   EXPECT_TRUE(Open(a, "alice").admitted);
   EXPECT_FALSE(Open(b, "alice").admitted);
   // A dies without closing: its lease is no longer renewed.
-  OnIo(io_, [&] {
+  OnIo([&] {
     a.registry.Stop();
     a.sessions.Stop();
   });
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return b.registry.dead_nodes() == std::vector<std::string>{"node-a"}; }, 2s));
+  ASSERT_TRUE(
+      RunUntil([&] { return b.registry.dead_nodes() == std::vector<std::string>{"node-a"}; }, 2s));
   EXPECT_TRUE(Open(b, "alice").admitted);
   // The dead node's count is gone from the id's hash.
   EXPECT_EQ(Redis({"HEXISTS", "obgw:{c:alice}:conns", "node-a"}), "0");
@@ -137,8 +129,7 @@ TEST_F(RedisSessionStoreTest, KeysOfOpenSessionsAreRefreshedAndExpireOneTtlAfter
   Settle(a);
   // Twice the TTL later, the open session's keys are still there.
   const auto start = std::chrono::steady_clock::now();
-  RunUntil(
-      io_, [&] { return std::chrono::steady_clock::now() - start >= 2s; }, 3s);
+  RunUntil([&] { return std::chrono::steady_clock::now() - start >= 2s; }, 3s);
   EXPECT_EQ(Redis({"SMEMBERS", "obgw:{c:alice}:symbols"}), "AAPL");
   a.sessions.Close("alice");
   Settle(a);
@@ -154,7 +145,7 @@ TEST_F(RedisSessionStoreTest, RedisDownAnswersFromTheMirrorAndResynchronisesWhen
   a.sessions.AddSymbol("alice", "MSFT");
   Settle(a);
   server_->Kill();  // Every key is lost (no persistence).
-  ASSERT_TRUE(RunUntil(io_, [&] { return !a.connection.up(); }));
+  ASSERT_TRUE(RunUntil([&] { return !a.connection.up(); }));
   // Down: the limit is this node's, the restore what this node saw.
   EXPECT_TRUE(Open(a, "bob").admitted);
   a.sessions.AddSymbol("bob", "TSLA");
@@ -164,7 +155,7 @@ TEST_F(RedisSessionStoreTest, RedisDownAnswersFromTheMirrorAndResynchronisesWhen
   EXPECT_EQ(a.stats.opens_local.load(), 3u);
 
   ASSERT_TRUE(server_->Restart());
-  ASSERT_TRUE(RunUntil(io_, [&] { return a.connection.up(); }));
+  ASSERT_TRUE(RunUntil([&] { return a.connection.up(); }));
   Settle(a);
   EXPECT_EQ(a.stats.resyncs.load(), 1u);
   EXPECT_EQ(Redis({"HGET", "obgw:{c:alice}:conns", "node-a"}), "2");

@@ -2,13 +2,11 @@
 #define OBGW_TESTS_GATEWAY_REDIS_REDIS_TEST_NODE_H_
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 
 #include "gateway/metrics/redis_stats.h"
 #include "gateway/metrics/session_stats.h"
@@ -19,8 +17,9 @@
 
 namespace obgw::gateway {
 
-// What a cluster node has for sessions, on a Redis thread the test drives: a
-// commands connection, its NodeRegistry and its RedisSessionStore.
+// What a cluster node has for sessions, on a Redis thread the test drives
+// (tests/gateway/redis/redis_test.h): a commands connection, its NodeRegistry
+// and its RedisSessionStore.
 struct RedisTestNode {
   RedisTestNode(boost::asio::io_context& io, const std::string& url, const std::string& node_id,
                 std::size_t per_client_limit, std::chrono::milliseconds ttl,
@@ -71,28 +70,6 @@ struct RedisTestNode {
   NodeRegistry registry;
   RedisSessionStore sessions;
 };
-
-// Runs `io` on the test thread until `done` (false after `timeout`).
-inline bool RunUntil(boost::asio::io_context& io, const std::function<bool()>& done,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    io.run_for(std::chrono::milliseconds(2));
-    if (io.stopped()) io.restart();
-  }
-  return true;
-}
-
-// Runs `fn` on the io_context's thread (the test's, inside run).
-inline void OnIo(boost::asio::io_context& io, std::function<void()> fn) {
-  bool done = false;
-  boost::asio::post(io, [&] {
-    fn();
-    done = true;
-  });
-  ASSERT_TRUE(RunUntil(io, [&] { return done; }));
-}
 
 }  // namespace obgw::gateway
 
