@@ -1091,7 +1091,9 @@ and I/O threads, Redis, B's Redis, hub and I/O threads) thus share **one core** 
 node has it alone: each book costs the cluster several context switches on that core, and its
 added latency includes waiting for the core. On separate machines each node and Redis would have
 its own CPU (plus two LAN hops, ~50–100 µs each), so the throughput here is a lower bound and
-the added latency an upper bound of what the same binaries do spread out.
+the added latency an upper bound of what the same binaries do spread out. The CPU column (each
+process, % of one core, while publishing) shows when CPU {SERVER_CPU} itself was the limit: the three
+cluster processes together near 100 %.
 
 {cluster_rows(results)}
 
