@@ -11,12 +11,16 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 #include <absl/flags/flag.h>
 #include <absl/strings/str_cat.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/metrics/stat_registry.h"
 #include "gateway/node/gateway.h"
+#include "gateway/redis/redis_cluster.h"
+#include "gateway/redis/redis_url.h"
 #include "ingest/cli/build_info.h"
 #include "ingest/cli/command_line.h"
 #include "ingest/ingest_service.h"
@@ -29,6 +33,12 @@ ABSL_FLAG(int32_t, threads, static_cast<int32_t>(std::max(1u, std::thread::hardw
           "I/O shards (threads); default one per core.");
 ABSL_FLAG(std::string, redis_url, "",
           "Redis for sessions and clustering; empty = single node, in memory.");
+ABSL_FLAG(int32_t, redis_timeout_ms, 1000,
+          "Redis connect and command timeout: a Redis slower than this is declared down (the "
+          "node serves its own clients, degraded) and reconnected.");
+ABSL_FLAG(std::string, node_id, "",
+          "This node's id in the cluster (in every book it publishes, and /stats); default "
+          "<hostname>:<http_port>:<pid>.");
 ABSL_FLAG(int32_t, session_ttl_ms, 300000,
           "How long a client_id's subscriptions are kept after its last connection closes.");
 ABSL_FLAG(int64_t, max_body_bytes, 1 << 20,
@@ -100,7 +110,8 @@ obgw::cli::Program CommandLine() {
       .groups =
           {
               {"Listeners", Flags(FLAGS_bind, FLAGS_http_port, FLAGS_grpc_port, FLAGS_threads)},
-              {"Cluster", Flags(FLAGS_redis_url, FLAGS_session_ttl_ms)},
+              {"Cluster",
+               Flags(FLAGS_redis_url, FLAGS_redis_timeout_ms, FLAGS_node_id, FLAGS_session_ttl_ms)},
               {"Limits", Flags(FLAGS_max_body_bytes, FLAGS_max_frame_bytes, FLAGS_max_subscriptions,
                                FLAGS_max_connections_per_client, FLAGS_max_connections,
                                FLAGS_max_messages_per_second, FLAGS_max_message_burst,
@@ -176,6 +187,43 @@ GatewayConfig ConfigFromFlags() {
   return config;
 }
 
+// <hostname>:<http_port>:<pid>: unique per process on a host, readable in logs.
+std::string DefaultNodeId(std::uint16_t http_port) {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+    std::snprintf(host, sizeof(host), "node");
+  }
+  return absl::StrCat(host, ":", http_port, ":", getpid());
+}
+
+// --redis_url set: a node of a Redis cluster (exits 2 on a bad URL); empty:
+// the default single node (no factory). Sets config.node_id.
+obgw::gateway::ClusterFactory ClusterFromFlags(GatewayConfig& config) {
+  std::string url = absl::GetFlag(FLAGS_redis_url);
+  auto timeout = std::chrono::milliseconds(
+      InRange("redis_timeout_ms", absl::GetFlag(FLAGS_redis_timeout_ms), 10, 600000));
+  if (url.empty()) return {};
+  auto endpoint = obgw::gateway::ParseRedisUrl(url);
+  if (!endpoint.ok()) Die("--redis_url: " + std::string(endpoint.status().message()));
+  std::string node_id = absl::GetFlag(FLAGS_node_id);
+  if (node_id.empty()) node_id = DefaultNodeId(config.http_port);
+  for (char c : node_id) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+      Die("--node_id may not contain spaces or control characters");
+    }
+  }
+  if (node_id.size() > 256) Die("--node_id is longer than 256 characters");
+  config.node_id = node_id;
+  spdlog::info("cluster: node {} on {}", node_id, endpoint->Redacted());
+  return obgw::gateway::RedisCluster::Factory(
+      {.endpoint = *endpoint,
+       .node_id = node_id,
+       .timeout = timeout,
+       .session_ttl = config.session_ttl,
+       .max_connections_per_client = config.max_connections_per_client,
+       .http_address = absl::StrCat(config.bind, ":", config.http_port)});
+}
+
 // Blocks SIGINT/SIGTERM in every thread (call before starting any), so that
 // the main thread alone receives them through sigwait.
 sigset_t BlockShutdownSignals() {
@@ -201,9 +249,7 @@ int main(int argc, char** argv) {
     Die("--log_level='" + absl::GetFlag(FLAGS_log_level) + "' is not a log level");
   }
   spdlog::set_level(level);
-  if (!absl::GetFlag(FLAGS_redis_url).empty()) {
-    Die("--redis_url is not supported yet: this build serves a single node in memory");
-  }
+  obgw::gateway::ClusterFactory make_cluster = ClusterFromFlags(config);
 
   sigset_t signals = BlockShutdownSignals();
   obgw::ingest::IngestStats ingest_stats;
@@ -212,7 +258,7 @@ int main(int argc, char** argv) {
   std::string bind = config.bind;
   std::uint32_t threads = config.threads;
 
-  Gateway gateway(std::move(config));
+  Gateway gateway(std::move(config), make_cluster);
   if (auto status = gateway.Start(); !status.ok()) Die(std::string(status.message()));
 
   obgw::ingest::ValidationLimits limits;

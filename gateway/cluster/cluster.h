@@ -45,6 +45,8 @@ class Cluster {
   // They refer to the cluster, which outlives every registry built from
   // them. Any thread.
   virtual std::vector<RegisteredStat> Stats() const { return {}; }
+  // Its histograms (latencies), same rules.
+  virtual std::vector<RegisteredHistogram> Histograms() const { return {}; }
 };
 
 // Builds a node's Cluster once the node's queue exists (a cluster broker

@@ -4,9 +4,10 @@
 
 namespace obgw::gateway {
 
-ClusterFactory InMemoryCluster::Factory(std::chrono::milliseconds session_ttl) {
-  return [session_ttl](UpdateQueue&) -> std::unique_ptr<Cluster> {
-    return std::make_unique<InMemoryCluster>(session_ttl);
+ClusterFactory InMemoryCluster::Factory(std::chrono::milliseconds session_ttl,
+                                        std::size_t per_client_limit) {
+  return [session_ttl, per_client_limit](UpdateQueue&) -> std::unique_ptr<Cluster> {
+    return std::make_unique<InMemoryCluster>(session_ttl, per_client_limit);
   };
 }
 

@@ -2,6 +2,7 @@
 #define OBGW_GATEWAY_CLUSTER_IN_MEMORY_CLUSTER_H_
 
 #include <chrono>
+#include <cstddef>
 
 #include "gateway/cluster/cluster.h"
 #include "gateway/cluster/in_memory_session_store.h"
@@ -18,15 +19,17 @@ namespace obgw::gateway {
 class InMemoryCluster : public Cluster {
  public:
   // `session_ttl`: how long a client_id's subscriptions are kept after its
-  // last connection closed.
-  explicit InMemoryCluster(std::chrono::milliseconds session_ttl)
-      : broker_(InProcessBroker::EpochNow()), sessions_(session_ttl) {}
+  // last connection closed; `per_client_limit`: open connections one
+  // client_id may have.
+  InMemoryCluster(std::chrono::milliseconds session_ttl, std::size_t per_client_limit)
+      : broker_(InProcessBroker::EpochNow()), sessions_(session_ttl, per_client_limit) {}
 
   Broker& broker() override { return broker_; }
   SessionStore& sessions() override { return sessions_; }
 
   // The factory of a node's default cluster.
-  static ClusterFactory Factory(std::chrono::milliseconds session_ttl);
+  static ClusterFactory Factory(std::chrono::milliseconds session_ttl,
+                                std::size_t per_client_limit);
 
  private:
   InProcessBroker broker_;

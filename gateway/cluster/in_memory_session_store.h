@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <absl/base/thread_annotations.h>
 #include <absl/container/flat_hash_map.h>
@@ -18,7 +20,9 @@
 namespace obgw::gateway {
 
 // The SessionStore of a single node: every client_id with an open connection
-// or within its TTL, in memory.
+// or within its TTL, in memory. Admits at most `per_client_limit` open
+// connections per id; this node is the whole cluster, so "the id's only
+// connection on this node" is its only connection.
 //
 // Owns one record per such id (open connections, symbols, expiry) and a
 // queue of pending expiries in the order they fall due. Expired ids are
@@ -35,17 +39,29 @@ class InMemorySessionStore : public SessionStore {
   // Injected so tests use simulated time.
   using Now = std::function<Clock::time_point()>;
 
-  explicit InMemorySessionStore(Clock::duration ttl, Now now = Clock::now)
-      : ttl_(ttl), now_(std::move(now)) {}
+  InMemorySessionStore(Clock::duration ttl, std::size_t per_client_limit, Now now = Clock::now)
+      : ttl_(ttl), per_client_limit_(per_client_limit), now_(std::move(now)) {}
 
   void Open(const std::string& client_id, boost::asio::any_io_executor executor,
-            Loaded loaded) override;
+            OpenCallback opened) override;
   void AddSymbol(const std::string& client_id, const std::string& symbol) override;
   void RemoveSymbol(const std::string& client_id, const std::string& symbol) override;
   void Close(const std::string& client_id) override;
 
   // Ids held (open, or closed within the TTL), after forgetting expired ones.
   std::size_t size();
+  // Open connections of `client_id` (0 for an unknown id).
+  std::size_t connections(const std::string& client_id);
+
+  // What the store holds for one id (a Redis store resynchronises from it).
+  struct ClientState {
+    std::size_t connections = 0;
+    Symbols symbols;  // Sorted.
+  };
+  // The id's record (open, or closed within the TTL), or nullopt.
+  std::optional<ClientState> Find(const std::string& client_id);
+  // The ids with at least one open connection, in no particular order.
+  std::vector<std::string> OpenClients();
 
  private:
   struct Record {
@@ -64,6 +80,7 @@ class InMemorySessionStore : public SessionStore {
   Record* OpenRecord(const std::string& client_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const Clock::duration ttl_;
+  const std::size_t per_client_limit_;
   const Now now_;
   Mutex mutex_;
   absl::flat_hash_map<std::string, Record> records_ ABSL_GUARDED_BY(mutex_);

@@ -41,6 +41,17 @@ struct BookUpdate {
   // it); set for a book the Broker ordered elsewhere and delivers through the
   // queue.
   StreamPosition position;
+  // Set by the hub when it first hands a book accepted on this node to the
+  // Broker: the book's rank among this symbol's books accepted here (1, 2,
+  // ...); 0 for books other nodes accepted. Books are full snapshots, so the
+  // hub never routes a book of this node after a later one of this node
+  // (a cluster broker may hand books back out of order): such a book is
+  // dropped as superseded (hub_superseded), its on_routed(0) still runs.
+  std::uint64_t local_order = 0;
+  // How many times a Broker could not order the book (Redis down, timed out,
+  // an error) and handed it back with position zero: the hub sequences it
+  // again, keeping its local_order, unless it is superseded meanwhile.
+  std::uint32_t retries = 0;
 };
 
 // A session on an I/O shard starts or stops following a symbol. The hub keeps

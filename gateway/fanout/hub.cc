@@ -79,14 +79,31 @@ void Hub::Route(BookUpdate& update) {
   SymbolState& state = it->second;
   if (inserted) state.per_shard.assign(shard_count_, 0);
   // A book ordered elsewhere in the cluster arrives with its position; one
-  // accepted here may go out to be ordered and come back through the queue.
-  if (update.position.offset == 0 && !broker_.Sequence(update, state.position)) return;
+  // accepted here may go out to be ordered and come back through the queue
+  // (position set, or zero with a retry when the cluster could not order it).
+  if (update.position.offset == 0) {
+    if (update.retries == 0) {
+      update.local_order = ++state.accepted;
+    } else if (update.local_order < state.routed_local_order) {
+      return Drop(update, stats_.superseded);
+    }
+    if (!broker_.Sequence(update, state.position)) return;
+  } else if (update.position.epoch == state.position.epoch &&
+             update.position.offset <= state.position.offset) {
+    return Drop(update, stats_.stale_dropped);  // A duplicate, or older than what clients have.
+  } else if (update.local_order != 0 && update.local_order < state.routed_local_order) {
+    return Drop(update, stats_.superseded);
+  }
+  // A sequence that may have restarted: the book itself says so.
+  bool new_epoch = state.position.offset != 0 && update.position.epoch != state.position.epoch;
   state.position = update.position;
+  state.routed_local_order = std::max(state.routed_local_order, update.local_order);
   state.last_time = std::chrono::system_clock::now();
   if (state.subscribers > 0) {
-    FramePtr frame =
-        RenderUpdateFrame(update.symbol, state.position.offset, clock_.Format(state.last_time),
-                          update.data, {}, update.received_ns);
+    FramePtr frame = RenderUpdateFrame(
+        update.symbol, state.position.offset, clock_.Format(state.last_time), update.data,
+        new_epoch ? R"(,"epoch":)" + std::to_string(state.position.epoch) : std::string(),
+        update.received_ns);
     for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
       if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
     }
@@ -103,6 +120,11 @@ void Hub::Route(BookUpdate& update) {
     stats_.queue_delay.Observe(static_cast<std::uint64_t>(std::max<std::int64_t>(waited, 0)));
   }
   if (update.on_routed) update.on_routed(state.subscribers);
+}
+
+void Hub::Drop(BookUpdate& update, Counter& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+  if (update.on_routed) update.on_routed(0);
 }
 
 void Hub::Apply(SubscriptionChange& change) {

@@ -77,6 +77,10 @@ class Hub {
  private:
   struct SymbolState {
     StreamPosition position;  // Of the last book routed (offset 0: none yet).
+    // Books of this symbol accepted on this node (the last local_order
+    // given), and the highest local_order routed.
+    std::uint64_t accepted = 0;
+    std::uint64_t routed_local_order = 0;
     std::uint32_t subscribers = 0;
     std::vector<std::uint32_t> per_shard;
     // The book at `position` (empty before the first) and when the hub routed it.
@@ -88,6 +92,8 @@ class Hub {
   };
 
   void Route(BookUpdate& update);
+  // A book not routed (stale or superseded): answered with no subscriber.
+  static void Drop(BookUpdate& update, Counter& counter);
   void Apply(SubscriptionChange& change);
   FramePtr Snapshot(const std::string& symbol, SymbolState& state);
   // Hands each shard its pending batch, unless the shard is backlogged (and

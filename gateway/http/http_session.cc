@@ -103,8 +103,9 @@ template <class Stream>
 void HttpSession<Stream>::UpgradeToWebSocket(HttpRequest request, WebSocketTarget target) {
   beast::get_lowest_layer(stream_).expires_never();
   // The WebSocket session takes the connection; this session ends here.
-  std::make_shared<typename WebSocketOver<Stream>::Session>(
-      WebSocketOver<Stream>::Release(stream_), shard_, std::move(target.client_id), target.throttle)
+  std::make_shared<typename WebSocketOver<Stream>::Session>(WebSocketOver<Stream>::Release(stream_),
+                                                            shard_, std::move(target.client_id),
+                                                            target.throttle, target.restore)
       ->Run(std::move(request));
 }
 

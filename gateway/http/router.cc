@@ -41,6 +41,17 @@ std::optional<std::chrono::milliseconds> ParseThrottle(boost::urls::params_view 
   return std::chrono::milliseconds(value);
 }
 
+// ?restore=0|1 on the WebSocket URL: absent is 1 (restore the session);
+// anything else is refused.
+std::optional<bool> ParseRestore(boost::urls::params_view params) {
+  auto it = params.find("restore");
+  if (it == params.end()) return true;
+  const boost::urls::param param = *it;
+  if (param.has_value && param.value == "1") return true;
+  if (param.has_value && param.value == "0") return false;
+  return std::nullopt;
+}
+
 bool IsValidClientId(std::string_view id) {
   if (id.empty() || id.size() > kMaxClientIdLength) return false;
   for (unsigned char c : id) {
@@ -72,8 +83,15 @@ RouteDecision RouteUpgrade(std::string_view path, boost::urls::params_view param
     reply.close = true;
     return Refuse(std::move(reply));
   }
+  std::optional<bool> restore = ParseRestore(params);
+  if (!restore) {
+    HttpReply reply =
+        ErrorReply(http::status::bad_request, "invalid_restore", "restore must be 0 or 1");
+    reply.close = true;
+    return Refuse(std::move(reply));
+  }
   RouteDecision decision;
-  decision.upgrade = WebSocketTarget{std::move(client_id), *throttle};
+  decision.upgrade = WebSocketTarget{std::move(client_id), *throttle, *restore};
   return decision;
 }
 

@@ -24,10 +24,13 @@ struct Route {
   Counter ShardStats::*refused = nullptr;
 };
 
-// A WebSocket upgrade of /ws/{client_id}[?throttle_ms=N], validated.
+// A WebSocket upgrade of /ws/{client_id}[?throttle_ms=N][&restore=0|1],
+// validated.
 struct WebSocketTarget {
   std::string client_id;
   std::chrono::milliseconds throttle{0};
+  // Whether the client_id's session is restored (session_restored).
+  bool restore = true;
 };
 
 // Where one request goes: exactly one of the three is set.

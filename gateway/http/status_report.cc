@@ -49,6 +49,7 @@ StatRegistry GatewayRegistry(const SharedState& state) {
   registry.Add(state.cluster->Stats());
   registry.AddHistograms<ShardStats>(kShardHistogramFields, shards, /*by_shard=*/true);
   registry.AddHistograms<HubStats>(kHubHistogramFields, std::span(&hub, 1), /*by_shard=*/false);
+  registry.Add(state.cluster->Histograms());
   return registry;
 }
 
@@ -75,7 +76,9 @@ std::string RenderHealth(const SharedState& state) {
 }
 
 std::string RenderStats(const SharedState& state) {
-  return boost::json::serialize(GatewayRegistry(state).RenderJson());
+  boost::json::object body = GatewayRegistry(state).RenderJson();
+  if (!state.config.node_id.empty()) body["node_id"] = state.config.node_id;
+  return boost::json::serialize(body);
 }
 
 std::string RenderMetrics(const SharedState& state) {

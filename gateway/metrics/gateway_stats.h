@@ -50,6 +50,10 @@
   COUNTER(ws_pings_sent, "ws_pings_sent", "ws_pings_sent", "", "Heartbeat pings sent")            \
   COUNTER(snapshots_sent, "snapshots_sent", "ws_snapshots_sent", "",                              \
           "Snapshots queued to new subscriptions")                                                \
+  COUNTER(sessions_restored, "sessions_restored", "ws_sessions_restored", "",                     \
+          "Connections that got their client_id's session back (session_restored)")               \
+  COUNTER(symbols_restored, "symbols_restored", "ws_symbols_restored", "",                        \
+          "Symbols subscribed by restored sessions")                                              \
   COUNTER(messages_throttled, "messages_throttled", "ws_messages_throttled", "",                  \
           "Books replaced while waiting in a client's throttle_ms")                               \
   COUNTER(frames_deflated, "frames_deflated", "ws_frames_deflated", "",                           \
@@ -83,7 +87,11 @@
   COUNTER(conflated, "hub_conflated", "hub_conflated", "",                              \
           "Books replaced in the hub while their I/O thread was backlogged")            \
   COUNTER(snapshots_rendered, "hub_snapshots_rendered", "hub_snapshots_rendered", "",   \
-          "Snapshot frames rendered, at most one per published book")
+          "Snapshot frames rendered, at most one per published book")                   \
+  COUNTER(stale_dropped, "hub_stale_dropped", "hub_stale_dropped", "",                  \
+          "Books from the cluster dropped: a duplicate or older than the last routed")  \
+  COUNTER(superseded, "hub_superseded", "hub_superseded", "",                           \
+          "Books of this node dropped because a later book of this node was routed")
 
 #define OBGW_HUB_HISTOGRAMS(HISTOGRAM)                                       \
   HISTOGRAM(queue_delay, ::obgw::gateway::QueueDelayHistogram, kNanoseconds, \

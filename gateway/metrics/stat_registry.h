@@ -56,6 +56,24 @@ std::vector<RegisteredStat> BindStats(const std::array<StatField<Stats>, N>& fie
   return bound;
 }
 
+// The histograms `fields` of the single instance `stats` (a cluster's), the
+// counterpart of BindStats. `stats` must outlive every registry they are
+// added to.
+template <typename Stats, std::size_t N>
+std::vector<RegisteredHistogram> BindHistograms(const std::array<HistogramField<Stats>, N>& fields,
+                                                const Stats& stats) {
+  std::vector<RegisteredHistogram> bound;
+  for (const HistogramField<Stats>& field : fields) {
+    RegisteredHistogram histogram{field.info, field.bounds, {}, false};
+    histogram.shards.push_back(
+        [&stats, read = field.read](std::span<std::uint64_t> counts, std::uint64_t& sum) {
+          read(stats, counts, sum);
+        });
+    bound.push_back(std::move(histogram));
+  }
+  return bound;
+}
+
 // Every stat and histogram GET /stats and GET /metrics show, in declaration
 // order, with where to read them. Built per request on the shard thread that
 // answers it (cheap: a few dozen entries) and read from atomics only, so any
@@ -97,6 +115,11 @@ class StatRegistry {
       }
       histograms_.push_back(std::move(histogram));
     }
+  }
+
+  // Histograms bound elsewhere (BindHistograms).
+  void Add(std::vector<RegisteredHistogram> histograms) {
+    for (RegisteredHistogram& histogram : histograms) histograms_.push_back(std::move(histogram));
   }
 
   const std::vector<RegisteredStat>& stats() const { return stats_; }

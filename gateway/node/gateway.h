@@ -22,7 +22,8 @@ namespace obgw::gateway {
 class Gateway {
  public:
   // `make_cluster`: the node's cluster (empty: a cluster of one node, in
-  // memory, keeping sessions for config.session_ttl).
+  // memory, keeping sessions for config.session_ttl and admitting
+  // config.max_connections_per_client connections per client_id).
   explicit Gateway(GatewayConfig config, const ClusterFactory& make_cluster = {});
   ~Gateway();
   Gateway(const Gateway&) = delete;

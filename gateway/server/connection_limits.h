@@ -1,36 +1,28 @@
 #ifndef OBGW_GATEWAY_SERVER_CONNECTION_LIMITS_H_
 #define OBGW_GATEWAY_SERVER_CONNECTION_LIMITS_H_
 
+#include <atomic>
 #include <cstddef>
-#include <string>
-
-#include <absl/base/thread_annotations.h>
-#include <absl/container/flat_hash_map.h>
-#include "gateway/fanout/mutex.h"
 
 namespace obgw::gateway {
 
-// Counts open WebSocket connections per client_id and per node, and admits a
-// new one only within both limits. Shared by every shard: called once when a
-// connection opens and once when it closes (never on the fan-out path), so a
-// mutex is cheap and simple here.
+// Counts this node's open WebSocket connections and admits a new one only
+// under the per-node limit (--max_connections, close 1013). The per-client_id
+// limit is the SessionStore's (it may span a cluster).
+//
+// Shared by every shard: called once when a connection opens and once when
+// it closes (never on the fan-out path); lock-free.
 class ConnectionLimits {
  public:
-  enum class Verdict { kAdmitted, kClientLimit, kNodeLimit };
+  explicit ConnectionLimits(std::size_t per_node) : per_node_(per_node) {}
 
-  ConnectionLimits(std::size_t per_client, std::size_t per_node)
-      : per_client_(per_client), per_node_(per_node) {}
-
-  // kAdmitted counts the connection; the caller must Release it later.
-  Verdict Admit(const std::string& client_id);
-  void Release(const std::string& client_id);
+  // True counts the connection; the caller must Release it later.
+  bool Admit();
+  void Release();
 
  private:
-  const std::size_t per_client_;
   const std::size_t per_node_;
-  Mutex mutex_;
-  absl::flat_hash_map<std::string, std::size_t> per_client_open_ ABSL_GUARDED_BY(mutex_);
-  std::size_t open_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::atomic<std::size_t> open_{0};
 };
 
 }  // namespace obgw::gateway

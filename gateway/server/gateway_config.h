@@ -16,6 +16,9 @@ namespace obgw::gateway {
 struct GatewayConfig {
   // The program's version, reported by GET /health ("0.1.0").
   std::string version;
+  // This node's id in its cluster (--node_id), shown in GET /stats; empty
+  // for a single node.
+  std::string node_id;
   std::string bind = "0.0.0.0";
   std::uint16_t http_port = 8002;
   std::uint32_t threads = 1;

@@ -16,19 +16,20 @@
 namespace obgw::gateway {
 
 // What every component of one gateway shares: the configuration, the queue to
-// the hub, every thread's counters (for /stats), the connection limits and the
-// cluster (its broker orders the books, its session store keeps client
-// sessions). Owned by Gateway; lives as long as every thread that refers to
-// it.
+// the hub, every thread's counters (for /stats), the per-node connection
+// limit and the cluster (its broker orders the books, its session store keeps
+// client sessions and the per-client_id limit). Owned by Gateway; lives as long as every thread
+// that refers to it.
 struct SharedState {
   // `make_cluster` builds the cluster once the queue exists; empty: a
   // cluster of one node, in memory (InMemoryCluster).
   explicit SharedState(GatewayConfig cfg, const ClusterFactory& make_cluster = {})
       : config(std::move(cfg)),
         queue(config.queue_high_water),
-        connection_limits(config.max_connections_per_client, config.max_connections),
+        connection_limits(config.max_connections),
         cluster(make_cluster ? make_cluster(queue)
-                             : std::make_unique<InMemoryCluster>(config.session_ttl)) {
+                             : std::make_unique<InMemoryCluster>(
+                                   config.session_ttl, config.max_connections_per_client)) {
     for (std::uint32_t i = 0; i < config.threads; ++i) {
       shard_stats.push_back(std::make_unique<ShardStats>());
     }
@@ -37,6 +38,9 @@ struct SharedState {
   // Orders the books for the hub; its epoch goes out with confirmations and
   // /stats (a single node's changes at every restart: seq restarted).
   Broker& broker() const { return cluster->broker(); }
+
+  // Keeps client sessions and the per-client_id connection limit.
+  SessionStore& sessions() const { return cluster->sessions(); }
 
   // Open WebSocket connections over every shard (any thread: reads atomics).
   std::uint64_t OpenConnections() const {

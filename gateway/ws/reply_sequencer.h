@@ -19,7 +19,8 @@ namespace obgw::gateway {
 // (pong, error, subscriptions) fills its slot at once; one the hub owes (a
 // confirmation) leaves it open until Fill. A slot may carry two frames, a
 // confirmation and its snapshot, which therefore leave together, before any
-// later reply. The close is queued as the last item: every reply queued
+// later reply; a restored subscription's slot carries its snapshot alone (it
+// has no confirmation), or nothing. The close is queued as the last item: every reply queued
 // before it goes out before the close frame, nothing queued after it goes out
 // at all. Release hands out what is due: the filled slots at the front, then
 // the close once every slot before it is out.
@@ -36,8 +37,8 @@ class ReplySequencer {
   Ticket Reserve();
   // A reply ready now, behind every earlier one; ignored after QueueClose.
   void Add(FramePtr reply);
-  // The owed reply of `ticket` arrived: `reply`, then `book` (its snapshot,
-  // or null), in that slot.
+  // The owed reply of `ticket` arrived: `reply` (or null: none), then `book`
+  // (its snapshot, or null), in that slot.
   void Fill(Ticket ticket, FramePtr reply, FramePtr book = nullptr);
   // The close, behind every reply queued so far. Later calls change nothing.
   void QueueClose() { close_queued_ = true; }
@@ -73,7 +74,7 @@ bool ReplySequencer::Release(Send&& send) {
     Slot slot = std::move(slots_.front());
     slots_.pop_front();
     ++front_ticket_;
-    send(std::move(slot.reply));
+    if (slot.reply) send(std::move(slot.reply));
     if (slot.book) send(std::move(slot.book));
   }
   if (slots_.empty() && close_queued_ && !close_released_) {

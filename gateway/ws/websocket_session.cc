@@ -22,7 +22,7 @@ namespace websocket = boost::beast::websocket;
 
 template <class Stream>
 WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::string client_id,
-                                           std::chrono::milliseconds throttle)
+                                           std::chrono::milliseconds throttle, bool restore)
     : shard_(shard),
       client_id_(std::move(client_id)),
       ws_(std::move(stream)),
@@ -31,7 +31,8 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::str
       rate_limit_(shard.config().max_message_burst, shard.config().max_messages_per_second,
                   shard.clock().Now()),
       heartbeat_(shard.config().ping_interval, shard.config().idle_timeout, shard.now()),
-      throttle_timer_(ws_.get_executor(), shard.clock(), shard.affinity()) {
+      throttle_timer_(ws_.get_executor(), shard.clock(), shard.affinity()),
+      restore_(restore) {
   ws_.next_layer().set_outbox(&outbox_);
   if (throttle.count() > 0) throttle_ = std::make_unique<SymbolThrottle>(throttle);
 }
@@ -87,9 +88,19 @@ void WebSocketSession<Stream>::Run(Request request) {
   ws_.control_callback(
       [this](websocket::frame_type, beast::string_view) { heartbeat_.Heard(shard_.now()); });
   // Counted before the 101 goes out, so connections are admitted in the
-  // order their handshakes complete; a refused one is closed once open.
-  verdict_ = shard_.state().connection_limits.Admit(client_id_);
-  admitted_ = verdict_ == ConnectionLimits::Verdict::kAdmitted;
+  // order their handshakes start; a refused one is closed once open.
+  node_admitted_ = shard_.state().connection_limits.Admit();
+  if (node_admitted_) {
+    // Asked now so that the store's round trip (Redis) overlaps the
+    // handshake. The answer keeps the session alive: an admitted Open is
+    // always matched by a Close.
+    sessions().Open(client_id_, ws_.get_executor(),
+                    [self = this->shared_from_this()](SessionStore::Opened opened) {
+                      self->OnOpened(std::move(opened));
+                    });
+  } else {
+    store_answered_ = true;  // Refused by the node: the store is not asked.
+  }
   // Beast writes the 101 reply through the Outbox; reading starts after it.
   ws_.async_accept(
       request, beast::bind_front_handler(&WebSocketSession::OnAccept, this->shared_from_this()));
@@ -101,20 +112,84 @@ void WebSocketSession<Stream>::OnAccept(beast::error_code ec) {
   if (ec) return Fail(ec, "accept");
   shard_.Register(this);
   registered_ = true;
+  accepted_ = true;
   heartbeat_.Heard(shard_.now());
-  switch (verdict_) {
-    case ConnectionLimits::Verdict::kAdmitted:
-      break;
-    case ConnectionLimits::Verdict::kClientLimit:
-      shard_.stats().ws_closed_limit.fetch_add(1, std::memory_order_relaxed);
-      Close(websocket::close_code::policy_error, "Connection limit exceeded");
-      break;
-    case ConnectionLimits::Verdict::kNodeLimit:
-      shard_.stats().ws_closed_limit.fetch_add(1, std::memory_order_relaxed);
-      Close(websocket::close_code::try_again_later, "Server connection limit reached");
-      break;
+  StartWhenReady();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::OnOpened(SessionStore::Opened opened) {
+  assert(shard_.InThisThread());
+  if (cleaned_up_) {
+    // The connection ended before the answer: nothing will Close it later.
+    if (opened.admitted) sessions().Close(client_id_);
+    return;
   }
+  store_admitted_ = opened.admitted;
+  store_answered_ = true;
+  restore_symbols_ = std::move(opened.restore);
+  StartWhenReady();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::StartWhenReady() {
+  assert(shard_.InThisThread());
+  if (!accepted_ || !store_answered_) return;
+  if (!node_admitted_) {
+    shard_.stats().ws_closed_limit.fetch_add(1, std::memory_order_relaxed);
+    Close(websocket::close_code::try_again_later, "Server connection limit reached");
+  } else if (!store_admitted_) {
+    shard_.stats().ws_closed_limit.fetch_add(1, std::memory_order_relaxed);
+    Close(websocket::close_code::policy_error, "Connection limit exceeded");
+  } else if (!replies_.close_queued()) {  // Not shut down while waiting.
+    RestoreSession(std::exchange(restore_symbols_, {}));
+  }
+  // Refused (or shut down meanwhile): no reply is owed, so the close
+  // handshake has started, and it reads the peer's close itself. No read of
+  // our own beside it: with a late store answer (Redis), a client that had
+  // sent a message before the refusal then stayed open until the close
+  // timeout (cluster_session_test). The session ends when the handshake's
+  // handler lets go of it (the destructor's Cleanup).
+  if (replies_.close_queued()) return;
   DoRead();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::RestoreSession(SessionStore::Symbols symbols) {
+  assert(shard_.InThisThread());
+  if (symbols.empty()) return;
+  if (!restore_) {
+    // ?restore=0 on the id's only connection here: the session starts
+    // afresh, as what this connection subscribes.
+    for (const std::string& symbol : symbols) sessions().RemoveSymbol(client_id_, symbol);
+    return;
+  }
+  // Capped like subscribes; what does not fit leaves the session, so that
+  // the session stays what the client's connections follow.
+  const std::size_t cap = shard_.config().max_subscriptions;
+  for (std::size_t i = cap; i < symbols.size(); ++i) {
+    sessions().RemoveSymbol(client_id_, symbols[i]);
+  }
+  if (symbols.size() > cap) symbols.resize(cap);
+  if (symbols.empty()) return;
+  shard_.stats().sessions_restored.fetch_add(1, std::memory_order_relaxed);
+  shard_.stats().symbols_restored.fetch_add(symbols.size(), std::memory_order_relaxed);
+  boost::json::object reply{{"type", "session_restored"},
+                            {"symbols", boost::json::array(symbols.begin(), symbols.end())}};
+  Reply(Frame::Text(boost::json::serialize(reply)));
+  // Each one as a subscribe with no confirmation: its slot carries its
+  // snapshot alone, so snapshots follow session_restored in its order, and a
+  // client's repeated subscribe (the guide's onopen) finds it held.
+  for (const std::string& symbol : symbols) {
+    [[maybe_unused]] auto [it, inserted] = subscriptions_.try_emplace(symbol);
+    assert(inserted);  // A fresh connection, and the store's symbols are distinct.
+    it->second.change =
+        PushChange(symbol, 1, nullptr,
+                   [](WebSocketSession* self, ReplySequencer::Ticket ticket, const std::string& s,
+                      const boost::json::value&, FramePtr snapshot, std::uint64_t applied) {
+                     self->OnRestoreApplied(ticket, s, std::move(snapshot), applied);
+                   });
+  }
 }
 
 template <class Stream>
@@ -205,7 +280,9 @@ void WebSocketSession<Stream>::Subscribe(const std::vector<std::string>& symbols
   }
   for (const std::string& symbol : symbols) {
     auto [it, inserted] = subscriptions_.try_emplace(symbol);
-    // A repeated subscribe changes no count but is still answered in order.
+    if (inserted) sessions().AddSymbol(client_id_, symbol);
+    // A repeated subscribe (a restored symbol too) changes no count but is
+    // still answered in order, with no second snapshot.
     std::uint64_t change =
         PushChange(symbol, inserted ? 1 : 0, req_id,
                    [](WebSocketSession* self, ReplySequencer::Ticket ticket, const std::string& s,
@@ -223,16 +300,10 @@ void WebSocketSession<Stream>::OnSubscribeApplied(ReplySequencer::Ticket ticket,
                                                   FramePtr snapshot, std::uint64_t change) {
   assert(shard_.InThisThread());
   FramePtr confirmation = RenderReply("subscription_confirmed", symbol, req_id);
-  auto it = subscriptions_.find(symbol);
   // Unsubscribed meanwhile (or subscribed again by a later request): the
   // confirmation still goes out, then the other answers, in the order the
   // client asked.
-  if (it == subscriptions_.end() || it->second.live || it->second.change != change) {
-    return replies_.Fill(ticket, std::move(confirmation));
-  }
-  it->second.live = true;
-  shard_.AddSubscriber(symbol, this);
-  if (snapshot) shard_.stats().snapshots_sent.fetch_add(1, std::memory_order_relaxed);
+  if (!GoLive(symbol, change, snapshot)) return replies_.Fill(ticket, std::move(confirmation));
   // The snapshot shares its confirmation's slot: nothing queued after the
   // subscribe can come between them.
   replies_.Fill(ticket, std::move(confirmation), std::move(snapshot));
@@ -241,6 +312,35 @@ void WebSocketSession<Stream>::OnSubscribeApplied(ReplySequencer::Ticket ticket,
   // this one is out now: no live book routed from here on can pass the
   // confirmation.
   assert(replies_.released(ticket));
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::OnRestoreApplied(ReplySequencer::Ticket ticket,
+                                                const std::string& symbol, FramePtr snapshot,
+                                                std::uint64_t change) {
+  assert(shard_.InThisThread());
+  // Unsubscribed meanwhile: its slot goes out empty.
+  if (!GoLive(symbol, change, snapshot)) return replies_.Fill(ticket, nullptr);
+  replies_.Fill(ticket, nullptr, std::move(snapshot));
+  SendDueReplies();
+  assert(replies_.released(ticket));  // As in OnSubscribeApplied.
+}
+
+template <class Stream>
+bool WebSocketSession<Stream>::GoLive(const std::string& symbol, std::uint64_t change,
+                                      const FramePtr& snapshot) {
+  assert(shard_.InThisThread());
+  auto it = subscriptions_.find(symbol);
+  if (it == subscriptions_.end() || it->second.live || it->second.change != change) return false;
+  it->second.live = true;
+  shard_.AddSubscriber(symbol, this);
+  if (snapshot) shard_.stats().snapshots_sent.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+template <class Stream>
+SessionStore& WebSocketSession<Stream>::sessions() const {
+  return shard_.state().sessions();
 }
 
 template <class Stream>
@@ -255,6 +355,9 @@ void WebSocketSession<Stream>::Unsubscribe(const std::vector<std::string>& symbo
       if (it->second.live) shard_.RemoveSubscriber(symbol, this);
       subscriptions_.erase(it);
       if (throttle_) throttle_->Forget(symbol);
+      // The session is the client_id's: it no longer follows the symbol,
+      // whichever of its connections said so.
+      sessions().RemoveSymbol(client_id_, symbol);
       delta = -1;
     }
     PushChange(symbol, delta, req_id,
@@ -462,8 +565,12 @@ void WebSocketSession<Stream>::CloseSocket() {
 template <class Stream>
 void WebSocketSession<Stream>::Cleanup() {
   assert(shard_.InThisThread());
-  if (admitted_) shard_.state().connection_limits.Release(client_id_);
-  admitted_ = false;
+  cleaned_up_ = true;
+  if (node_admitted_) shard_.state().connection_limits.Release();
+  node_admitted_ = false;
+  // Its symbols stay in the session: they are what a reconnect gets back.
+  if (store_admitted_) sessions().Close(client_id_);
+  store_admitted_ = false;
   if (!registered_) return;
   registered_ = false;
   for (const auto& [symbol, subscription] : subscriptions_) {

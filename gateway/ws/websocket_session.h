@@ -16,9 +16,9 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/json/value.hpp>
 
+#include "gateway/cluster/session_store.h"
 #include "gateway/fanout/clock.h"
 #include "gateway/fanout/frame.h"
-#include "gateway/server/connection_limits.h"
 #include "gateway/server/shard_session.h"
 #include "gateway/ws/heartbeat.h"
 #include "gateway/ws/outbox.h"
@@ -45,6 +45,14 @@ class Shard;
 // through the hub, and the confirmation is sent when the hub has applied the
 // change: a confirmed subscription is live, and its first book is the
 // snapshot the hub kept.
+//
+// Admission and session: the node's connection limit is taken in Run; the
+// client_id's (the SessionStore's, cluster-wide with Redis) is asked for in
+// Run too, so its round trip overlaps the handshake. Client messages are read
+// only once both the handshake and the store's answer are in; a restored
+// session is then sent (session_restored) and its symbols subscribed before
+// any client request. Subscribing and unsubscribing tell the store; Cleanup
+// closes the store's count once per admitted Open.
 template <class Stream>
 class WebSocketSession final : public ShardSession,
                                public std::enable_shared_from_this<WebSocketSession<Stream>> {
@@ -58,8 +66,10 @@ class WebSocketSession final : public ShardSession,
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   // `throttle`: the client's minimum interval per symbol; zero for none.
+  // `restore`: whether the client_id's stored session is restored
+  // (?restore=1, the default) or cleared (?restore=0).
   WebSocketSession(Stream stream, Shard& shard, std::string client_id,
-                   std::chrono::milliseconds throttle);
+                   std::chrono::milliseconds throttle, bool restore);
   ~WebSocketSession();
 
   // Completes the upgrade of `request` and starts reading.
@@ -93,6 +103,15 @@ class WebSocketSession final : public ShardSession,
                         FramePtr snapshot, std::uint64_t change);
 
   void OnAccept(boost::beast::error_code ec);
+  // The session store's answer to Open (on this shard).
+  void OnOpened(SessionStore::Opened opened);
+  // Once the handshake and the store's answer are both in: refuses the
+  // connection over a limit, or restores its session, then starts reading.
+  void StartWhenReady();
+  // Sends session_restored and subscribes `symbols` through the hub, each
+  // live with its snapshot and no confirmation; or, with ?restore=0, clears
+  // them from the store.
+  void RestoreSession(SessionStore::Symbols symbols);
   void DoRead();
   void OnRead(boost::beast::error_code ec, std::size_t bytes);
   void HandleText(std::string_view text);
@@ -102,6 +121,13 @@ class WebSocketSession final : public ShardSession,
   void OnSubscribeApplied(ReplySequencer::Ticket ticket, const std::string& symbol,
                           const boost::json::value& req_id, FramePtr snapshot,
                           std::uint64_t change);
+  void OnRestoreApplied(ReplySequencer::Ticket ticket, const std::string& symbol, FramePtr snapshot,
+                        std::uint64_t change);
+  // The hub applied change `change` of `symbol`: when it is the one that
+  // created the subscription (still held), the subscription goes live and
+  // true is returned (its snapshot, if any, is owed to the client).
+  bool GoLive(const std::string& symbol, std::uint64_t change, const FramePtr& snapshot);
+  SessionStore& sessions() const;
   FramePtr RenderReply(std::string_view type, std::string_view symbol,
                        const boost::json::value& req_id) const;
   void SendError(std::string_view code, std::string_view message,
@@ -143,8 +169,15 @@ class WebSocketSession final : public ShardSession,
   ThrottleTimer throttle_timer_;
   bool flush_due_ = false;
   bool registered_ = false;
-  ConnectionLimits::Verdict verdict_ = ConnectionLimits::Verdict::kAdmitted;
-  bool admitted_ = false;  // Counted by the connection limits.
+  const bool restore_;
+  // Admission: the node's limit (counted by ConnectionLimits, released in
+  // Cleanup), then the client_id's (counted by the SessionStore: Close owed).
+  bool node_admitted_ = false;
+  bool store_admitted_ = false;
+  bool accepted_ = false;                  // The handshake completed.
+  bool store_answered_ = false;            // OnOpened ran (or no Open was needed).
+  bool cleaned_up_ = false;                // A late store answer must Close at once.
+  SessionStore::Symbols restore_symbols_;  // From OnOpened to StartWhenReady.
   // The close decided by Close() (replies_.close_queued()), sent when the
   // ReplySequencer releases it; the reason is always a string literal.
   Clock::time_point closing_since_;

@@ -24,7 +24,7 @@ run it repeats, and a table of new / baseline ratios: a refactoring's cost on
 the hot path, measured side by side in one run.
 
 --only SCENARIO reruns one scenario (fanout-1k, mixed-200, sweep,
-connections, ingest, deflate) and regenerates the doc from the stored results of the
+connections, ingest, deflate, cluster) and regenerates the doc from the stored results of the
 others. --quick uses tiny durations and writes to $BUILD_DIR/bench-quick/
 unless --out is given (so a smoke check never overwrites the real figures).
 
@@ -56,7 +56,7 @@ BIN_DIR = os.path.join(BUILD_DIR, "bin")
 PYTHON = "/usr/bin/python3"  # Debian's, which has fastapi and uvicorn
 ONE_COMMAND = "/usr/bin/python3 tests/bench/run_benchmarks.py"
 
-SCENARIOS = ["fanout-1k", "mixed-200", "sweep", "connections", "ingest", "deflate"]
+SCENARIOS = ["fanout-1k", "mixed-200", "sweep", "connections", "ingest", "deflate", "cluster"]
 # Display names: target and publishing path.
 TARGETS = {
     ("gateway", "http"): "gateway (HTTP)",
@@ -67,11 +67,21 @@ TARGETS = {
     ("gateway-baseline", "http"): "baseline (HTTP)",
     ("gateway-baseline", "grpc"): "baseline (gRPC)",
     ("gateway-baseline", "none"): "gateway-baseline",
+    ("gateway-1cpu", "grpc"): "one node, no Redis (gRPC)",
+    ("cluster", "grpc"): "node A → Redis → node B (gRPC)",
 }
 PEERS = ["python-seed", "node-ws"]
 SWEEP_RATES = [1000, 5000, 10000, 20000, 50000]
 HTTP_PUBLISHERS = 32
 GRPC_PUBLISHERS = 2
+# The cluster scenario pins its servers and the load generator to separate
+# CPUs (the fair per-core comparison of DESIGN.md): every server process
+# (redis-server, node A, node B; or the single node) on SERVER_CPU, the
+# loadgen on LOADGEN_CPU.
+SERVER_CPU = "0"
+LOADGEN_CPU = "1"
+CLUSTER_RATE = 10000        # the issue's "p99 added at 10k books/s"
+CLUSTER_HIGH_RATE = 50000   # its ">= 50k books/s through one Redis", paced
 
 
 def log(msg):
@@ -132,20 +142,37 @@ class Server:
                                + self.tail())
         return self.ready_line
 
-    def wait_health(self, port, timeout):
+    def wait_for(self, probe, timeout, what):
+        """Polls probe() (True when ready; OSError/ValueError count as not yet) until it
+        holds, the server exits, or `timeout` passes (RuntimeError)."""
         deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                break
+        last = ""
+        while time.time() < deadline and self.proc.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} not healthy on port {port} after {timeout} s "
+                if probe():
+                    return
+            except (OSError, ValueError) as e:
+                last = f" ({e})"
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} not {what} after {timeout} s{last} "
                            f"(exit {self.proc.poll()}); see {self.log_path}:\n" + self.tail())
+
+    def wait_health(self, port, timeout, require_healthy=False):
+        """GET /health answers 200; with require_healthy its status is "healthy" (a cluster
+        node is degraded until it reached Redis)."""
+        def probe():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                return r.status == 200 and (
+                    not require_healthy or json.loads(r.read()).get("status") == "healthy")
+        self.wait_for(probe, timeout, f"healthy on port {port}")
+
+    def wait_redis(self, port, timeout):
+        """redis-server on `port` answers PING."""
+        def probe():
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        self.wait_for(probe, timeout, f"answering PING on port {port}")
 
     def tail(self, lines=20):
         try:
@@ -186,6 +213,75 @@ class Server:
 def stop_all():
     for server in list(Server.live):
         server.stop()
+
+
+def pinned(argv, cpu):
+    """argv run on CPU `cpu` (taskset execs it: the pid stays the program's); as is if None."""
+    return argv if cpu is None else ["taskset", "-c", cpu] + argv
+
+
+class Deployment:
+    """The server processes of one run and where the loadgen finds them.
+
+    The loadgen connects its clients to `http` (and measures servers[0], --server_pid) and
+    publishes to publish_grpc (default: the same server). cluster_nodes maps each gateway
+    node's name to its HTTP port, for the Redis counters read at the end of a run."""
+
+    # The /stats counters that explain a cluster run's loss and latency.
+    CLUSTER_STATS = ["redis.books_published", "redis.books_received", "redis.timeouts",
+                     "redis.books_sequenced_locally", "redis.books_retried", "hub_superseded"]
+
+    def __init__(self, servers, http, grpc, publish_grpc=None, loadgen_cpu=None,
+                 cluster_nodes=None):
+        self.servers = servers
+        self.http = http
+        self.grpc = grpc
+        self.publish_grpc = publish_grpc
+        self.loadgen_cpu = loadgen_cpu
+        self.cluster_nodes = cluster_nodes or {}
+
+    def cluster_stats(self):
+        """{node: {counter: value}} from each cluster node's GET /stats; {} on no cluster."""
+        out = {}
+        for name, port in self.cluster_nodes.items():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=2) as r:
+                    stats = json.loads(r.read())
+            except (OSError, ValueError):
+                continue
+            values = {}
+            for path in self.CLUSTER_STATS:
+                value = stats
+                for key in path.split("."):
+                    value = value.get(key) if isinstance(value, dict) else None
+                if value is not None:
+                    values[path] = value
+            out[name] = values
+        return out
+
+    def loadgen_argv(self, loadgen):
+        argv = [loadgen, "--host=127.0.0.1", f"--http_port={self.http}",
+                f"--grpc_port={self.grpc}", f"--server_pid={self.servers[0].pid}"]
+        if len(self.servers) > 1:
+            argv.append("--other_pids=" + ",".join(str(s.pid) for s in self.servers[1:]))
+        if self.publish_grpc is not None:
+            argv.append(f"--publish_grpc_port={self.publish_grpc}")
+        return pinned(argv, self.loadgen_cpu)
+
+    def process_cpu_pct(self, record):
+        """{server name: CPU % of one core while publishing} from the loadgen's record
+        (server_cpu_pct for servers[0], other_cpu_pct by pid for the others)."""
+        others = record.get("other_cpu_pct", {})
+        out = {self.servers[0].name: record.get("server_cpu_pct")}
+        out.update({s.name: others.get(str(s.pid)) for s in self.servers[1:]})
+        return {name: round(pct, 1) for name, pct in out.items() if pct is not None}
+
+    def dead(self):
+        return [s for s in self.servers if not s.alive()]
+
+    def stop(self):
+        for server in self.servers:
+            server.stop()
 
 
 def on_signal(signum, _frame):
@@ -236,18 +332,18 @@ class Env:
                        cwd=self.node_dir, check=True, stdout=subprocess.DEVNULL)
 
     def start(self, target):
-        """Starts a fresh server; returns (server, http_port, grpc_port)."""
-        if target in ("gateway", "gateway-deflate", "gateway-baseline"):
+        """Starts fresh server(s) for one run; returns their Deployment."""
+        if target == "cluster":
+            return self.start_cluster()
+        if target in ("gateway", "gateway-deflate", "gateway-baseline", "gateway-1cpu"):
             extra = ["--ws_deflate"] if target == "gateway-deflate" else []
+            if target == "gateway-1cpu":  # the cluster scenario's single-node reference
+                extra = ["--threads=1"]
             binary = self.baseline if target == "gateway-baseline" else self.gateway
-            server = Server(target, [binary, "--bind=127.0.0.1", "--http_port=0",
-                                     "--grpc_port=0", "--log_level=warn"] + extra,
-                            REPO_ROOT, self.tmp)
-            line = server.wait_ready_line(30)
-            http = int(re.search(r"http=\S*:(\d+)", line).group(1))
-            grpc = int(re.search(r"grpc=\S*:(\d+)", line).group(1))
-            server.wait_health(http, 30)
-            return server, http, grpc
+            pin = SERVER_CPU if target == "gateway-1cpu" else None
+            server, http, grpc = self.start_gateway(target, binary, extra, pin)
+            return Deployment([server], http, grpc,
+                              loadgen_cpu=LOADGEN_CPU if pin is not None else None)
         port = free_port()
         if target == "python-seed":
             server = Server(target, [PYTHON, "main.py", "--port", str(port)],
@@ -256,7 +352,46 @@ class Env:
             server = Server(target, ["node", "server.js", "--port", str(port)], self.node_dir,
                             self.tmp)
         server.wait_health(port, 60)
-        return server, port, 0
+        return Deployment([server], port, 0)
+
+    def start_gateway(self, name, binary, extra, pin=None):
+        """Starts one gateway on free ports; returns (server, http_port, grpc_port)."""
+        argv = [binary, "--bind=127.0.0.1", "--http_port=0", "--grpc_port=0",
+                "--log_level=warn"] + extra
+        server = Server(name, pinned(argv, pin), REPO_ROOT, self.tmp)
+        line = server.wait_ready_line(30)
+        http = int(re.search(r"http=\S*:(\d+)", line).group(1))
+        grpc = int(re.search(r"grpc=\S*:(\d+)", line).group(1))
+        server.wait_health(http, 30)
+        return server, http, grpc
+
+    def start_cluster(self):
+        """redis-server, then nodes A and B on it, all pinned to SERVER_CPU.
+
+        The loadgen subscribes its clients on B and publishes into A, so every book
+        crosses Redis (A's EVALSHA publishes it, B's subscriber receives it)."""
+        for tool in ("redis-server", "taskset"):
+            if shutil.which(tool) is None:
+                raise RuntimeError(f"the cluster scenario needs `{tool}` "
+                                   "(bash deploy/install-deps.sh)")
+        redis_port = free_port()
+        redis = Server("redis", pinned(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.tmp], SERVER_CPU), self.tmp, self.tmp)
+        redis.wait_redis(redis_port, 10)
+        url = f"--redis_url=redis://127.0.0.1:{redis_port}"
+        nodes = {}
+        for name in ("node-a", "node-b"):
+            server, http, grpc = self.start_gateway(
+                name, self.gateway, ["--threads=1", url, f"--node_id=bench-{name}"], SERVER_CPU)
+            server.wait_health(http, 10, require_healthy=True)  # connected to Redis
+            nodes[name] = (server, http, grpc)
+        a, a_http, a_grpc = nodes["node-a"]
+        b, b_http, b_grpc = nodes["node-b"]
+        # Node B first: the loadgen's --server_pid measures the subscribers' node.
+        return Deployment([b, a, redis], b_http, b_grpc, publish_grpc=a_grpc,
+                          loadgen_cpu=LOADGEN_CPU,
+                          cluster_nodes={"node-a": a_http, "node-b": b_http})
 
     def cleanup(self):
         stop_all()
@@ -302,10 +437,10 @@ def run_one(env, scenario, group, target, publish, **params):
     label = TARGETS.get((target, publish), f"{target} (idle)")
     log(f"-- {scenario} / {label}")
     busy_before = wait_quiet()
-    server, http, grpc = env.start(target)
-    argv = [env.loadgen, "--host=127.0.0.1", f"--http_port={http}", f"--grpc_port={grpc}",
-            f"--publish={publish}", f"--server_pid={server.pid}", f"--target={target}",
-            f"--scenario={scenario}"] + [f"--{k}={v}" for k, v in params.items()]
+    deployment = env.start(target)
+    argv = deployment.loadgen_argv(env.loadgen) + [
+        f"--publish={publish}", f"--target={target}",
+        f"--scenario={scenario}"] + [f"--{k}={v}" for k, v in params.items()]
     shown = ["orderbook-loadgen", f"--publish={publish}"] + [
         f"--{k}={v}" for k, v in params.items()]
     timeout = params.get("duration_s", 0) + params.get("drain_s", 5) + \
@@ -329,11 +464,18 @@ def run_one(env, scenario, group, target, publish, **params):
         record = {"scenario": scenario, "target": target, "publish": publish,
                   "error": f"loadgen timed out after {timeout} s"}
     finally:
-        if not server.alive():
-            msg = f"{target} died during the run (exit {server.proc.poll()}): {server.tail(5)}"
+        for server in deployment.dead():
+            msg = (f"{server.name} died during the run (exit {server.proc.poll()}): "
+                   f"{server.tail(5)}")
             record = record or {"scenario": scenario, "target": target, "publish": publish}
             record["error"] = (record.get("error", "") + " " + msg).strip()
-        server.stop()
+        if record is not None and (len(deployment.servers) > 1 or deployment.loadgen_cpu):
+            record["process_cpu_pct"] = deployment.process_cpu_pct(record)
+            record["pinning"] = {s.name: SERVER_CPU for s in deployment.servers}
+            record["pinning"]["loadgen"] = deployment.loadgen_cpu
+        if record is not None and deployment.cluster_nodes:
+            record["cluster_stats"] = deployment.cluster_stats()
+        deployment.stop()
     record.update({"group": group, "label": label, "command": " ".join(shown),
                    "loadavg_before": load_before, "cpu_busy_before_pct": round(busy_before, 1),
                    "time": datetime.datetime.now().isoformat(timespec="seconds")})
@@ -428,6 +570,15 @@ def scenario_runs(quick):
         runs["deflate"].append(("deflate-idle", "deflate", target, "none", dict(
             clients=idle, symbols=10, subs_per_client=1, duration_s=0, drain_s=0,
             connect_timeout_s=180, deflate=deflate)))
+    # cluster: books published into node A cross one Redis to subscribers on node B, at two
+    # paced loads and flat out; each load also on one node without Redis, for the latency
+    # the cluster adds. One subscriber per symbol, so messages received = books crossing Redis.
+    for rate in (CLUSTER_RATE, CLUSTER_HIGH_RATE, 0):
+        name = f"cluster-{rate // 1000}k" if rate else "cluster-flat"
+        for target in ("gateway-1cpu", "cluster"):
+            runs["cluster"].append((name, "cluster", target, "grpc", dict(
+                clients=10, symbols=10, subs_per_client=1, rate=rate,
+                publishers=GRPC_PUBLISHERS, duration_s=dur, drain_s=drain)))
     return runs
 
 
@@ -613,6 +764,52 @@ def deflate_rows(results):
     return "\n".join(lines)
 
 
+def books_per_subscriber(r):
+    """Books/s one subscriber received: delivered messages/s / subscribers per symbol."""
+    per_symbol = r.get("clients", 0) * r.get("subs_per_client", 0) / max(r.get("symbols", 1), 1)
+    return r["delivered_per_s"] / per_symbol if per_symbol else None
+
+
+def cluster_rows(results):
+    """The cluster scenario: each run, and what it adds over one node at the same load."""
+    lines = ["| run | layout | offered books/s | published books/s | books/s received per "
+             "subscriber | loss % | p50 ms | p99 ms | max ms | p50 added ms | p99 added ms "
+             "| CPU % of one core while publishing | node A: Redis timeouts, books ordered locally |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- "
+             "| ---: |"]
+    for r in results:
+        if r.get("group") != "cluster":
+            continue
+        label = TARGETS.get((r.get("target"), r.get("publish")), r.get("target"))
+        if not ok(r):
+            lines.append(f"| {r.get('scenario')} | {label} | ERROR: {r.get('error', '?')} "
+                         "| | | | | | | | | | |")
+            continue
+        lat = r.get("latency_us", {})
+        single = find(results, r["scenario"], "gateway-1cpu", r.get("publish"))
+        node_a = r.get("cluster_stats", {}).get("node-a")
+
+        def added(key):
+            if r.get("target") != "cluster" or not ok(single):
+                return "—"
+            return f"{(lat.get(key, 0) - single['latency_us'].get(key, 0)) / 1000:+.2f}"
+        cpu = r.get("process_cpu_pct", {})
+        offered = r.get("offered_rate") or 0
+        lines.append("| " + " | ".join([
+            r["scenario"], label + (" ⚠" if r.get("error") else "")
+            + (" †" if r.get("cpu_busy_before_pct", 0) > 25 else ""),
+            "flat out" if offered == 0 else fmt_int(offered),
+            fmt_int(r.get("publish_rate")), fmt_int(books_per_subscriber(r)),
+            f"{r.get('loss_pct', 0):.2f}",
+            fmt_ms(lat.get("p50")), fmt_ms(lat.get("p99")), fmt_ms(lat.get("max")),
+            added("p50"), added("p99"),
+            ", ".join(f"{name} {pct:.0f}" for name, pct in cpu.items()),
+            "—" if node_a is None else
+            f"{node_a.get('redis.timeouts', 0):,}, "
+            f"{node_a.get('redis.books_sequenced_locally', 0):,}"]) + " |")
+    return "\n".join(lines)
+
+
 def goals(results):
     """(goal, measured, target text, verdict) rows."""
     rows = []
@@ -668,6 +865,24 @@ def goals(results):
     u = i.get("publish_rate") if ok(i) else None
     rows.append(("ingest: 10-level updates/s accepted on one gRPC stream", fmt_int(u),
                  "≥ 500,000", verdict(u, u is not None and u >= 500000)))
+    # Throughput: the best cluster run that lost at most 1 % of its books (paced at
+    # CLUSTER_HIGH_RATE or flat out), else the best of all, with its loss.
+    runs = [r for r in results if r.get("group") == "cluster" and r.get("target") == "cluster"
+            and ok(r) and r.get("offered_rate", 1) in (0, CLUSTER_HIGH_RATE)]
+    clean = [r for r in runs if r.get("loss_pct", 0) <= 1]
+    f = max(clean or runs, key=books_per_subscriber, default=None)
+    n = books_per_subscriber(f) if f else None
+    loss = f.get("loss_pct", 0) if f else 0
+    rows.append(("cluster: books/s from node A to a subscriber on node B through one Redis"
+                 + (f" ({f['scenario']})" if f else ""), fmt_int(n), "≥ 50,000",
+                 verdict(n, n is not None and n >= 50000)
+                 + (f" — with {loss:.1f} % of the books lost" if loss > 1 else "")))
+    c = find(results, f"cluster-{CLUSTER_RATE // 1000}k", "cluster", "grpc")
+    one = find(results, f"cluster-{CLUSTER_RATE // 1000}k", "gateway-1cpu", "grpc")
+    added = (c["latency_us"]["p99"] - one["latency_us"]["p99"]) if ok(c) and ok(one) else None
+    rows.append((f"cluster: p99 added over one node at {CLUSTER_RATE:,} books/s (A → Redis → B)",
+                 "—" if added is None else f"{added / 1000:+.2f} ms", "≤ 2 ms",
+                 verdict(added, added is not None and added <= 2000)))
     return rows
 
 
@@ -827,6 +1042,7 @@ started; ⚠ = the loadgen reported an error, see the raw results). Ratio column
   is asked for as many as the fd limit allows (capped at 15,000), the peers for at most 5,000
   to keep the run short; their per-connection RSS is already clear at that size).
 - **ingest**: gRPC only, no subscribers, one stream flat out; "published" = updates accepted/s.
+- **cluster**: two nodes on one Redis, its own section below.
 
 {table_rows(results, in_group("fanout-1k", "mixed-200", "connections", "ingest"))}
 
@@ -857,6 +1073,29 @@ the same bytes to every compressing client, so its CPU cost grows with books pub
 with subscribers.
 
 {deflate_rows(results)}
+
+## Cluster: two nodes on one Redis (`--redis_url`)
+
+One `redis-server` (no persistence) and two gateways on it (`--threads=1 --redis_url=...`); the
+loadgen connects its 10 clients (1 of 10 symbols each: one subscriber per symbol) to **node B**
+and publishes over gRPC ({GRPC_PUBLISHERS} streams) into **node A** (`--publish_grpc_port`), so
+every book goes A → EVALSHA on Redis (seq, last book, PUBLISH) → B's subscriber connection → B's
+hub → the client, paced at {CLUSTER_RATE:,} and {CLUSTER_HIGH_RATE:,} books/s and flat out. The reference
+rows run the same load on **one node without Redis**. "p50/p99 added" = cluster − one node, same
+offered load; loss = books A accepted that B's client never got (under overload: books Redis did
+not order in time, ordered locally on A instead, which B never sees; `redis.timeouts`).
+
+Pinning (`taskset`): every server process — `redis-server`, node A and node B, or the single
+node — on CPU {SERVER_CPU}, the loadgen on CPU {LOADGEN_CPU}. The cluster's three processes (A's hub, Redis
+and I/O threads, Redis, B's Redis, hub and I/O threads) thus share **one core** where the single
+node has it alone: each book costs the cluster several context switches on that core, and its
+added latency includes waiting for the core. On separate machines each node and Redis would have
+its own CPU (plus two LAN hops, ~50–100 µs each), so the throughput here is a lower bound and
+the added latency an upper bound of what the same binaries do spread out. The CPU column (each
+process, % of one core, while publishing) shows when CPU {SERVER_CPU} itself was the limit: the three
+cluster processes together near 100 %.
+
+{cluster_rows(results)}
 
 {baseline_section(results)}## Goals
 

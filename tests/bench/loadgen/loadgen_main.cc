@@ -3,15 +3,19 @@
 // each to K of S symbols, publishes books over HTTP or gRPC at a target rate
 // (or flat out), and prints one JSON line: delivered messages/s, expected vs
 // received, end-to-end latency percentiles, publish rate reached, and the
-// server's CPU and RSS (with --server_pid). Progress goes to stderr.
+// server's CPU and RSS (with --server_pid). Progress goes to stderr. With
+// --publish_host/--publish_*_port the books go to another node of a cluster
+// than the one the clients are connected to.
 #include <sys/resource.h>
 
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <absl/flags/flag.h>
+#include <absl/strings/numbers.h>
 #include <boost/json.hpp>
 
 #include "ingest/cli/command_line.h"
@@ -23,6 +27,13 @@
 ABSL_FLAG(std::string, host, "127.0.0.1", "server address");
 ABSL_FLAG(int32_t, http_port, 8002, "server HTTP + WebSocket port");
 ABSL_FLAG(int32_t, grpc_port, 50051, "server gRPC port (with --publish=grpc)");
+// Publishing to another node than the clients are on measures a cluster: the
+// books cross the broker (Redis) before any subscriber sees them.
+ABSL_FLAG(std::string, publish_host, "", "address books are published to; empty = --host");
+ABSL_FLAG(int32_t, publish_http_port, 0,
+          "HTTP port books are published to (--publish=http); 0 = --http_port");
+ABSL_FLAG(int32_t, publish_grpc_port, 0,
+          "gRPC port books are published to (--publish=grpc); 0 = --grpc_port");
 ABSL_FLAG(std::string, publish, "http", "how to publish: http, grpc, or none (idle clients)");
 ABSL_FLAG(int32_t, clients, 100, "WebSocket clients");
 ABSL_FLAG(int32_t, symbols, 10, "symbols published");
@@ -33,6 +44,9 @@ ABSL_FLAG(double, duration_s, 10, "publishing time");
 ABSL_FLAG(double, drain_s, 5, "longest wait for in-flight messages after publishing");
 ABSL_FLAG(int32_t, levels, 10, "levels per side of each book");
 ABSL_FLAG(int32_t, server_pid, 0, "pid of the server, for its CPU and RSS; 0 = not measured");
+ABSL_FLAG(std::vector<std::string>, other_pids, {},
+          "more server processes (comma-separated pids, e.g. the other nodes and Redis of a "
+          "cluster) whose CPU use while publishing is reported as other_cpu_pct");
 ABSL_FLAG(std::string, target, "gateway", "name of the server in the output");
 ABSL_FLAG(std::string, scenario, "custom", "name of the scenario in the output");
 ABSL_FLAG(double, connect_timeout_s, 120, "longest time to connect and subscribe every client");
@@ -68,7 +82,10 @@ obgw::cli::Program CommandLine() {
       .summary = "Benchmarks one server of the legacy protocol; prints one JSON line.",
       .groups =
           {
-              {"Server", Flags(FLAGS_host, FLAGS_http_port, FLAGS_grpc_port, FLAGS_server_pid)},
+              {"Server", Flags(FLAGS_host, FLAGS_http_port, FLAGS_grpc_port, FLAGS_server_pid,
+                               FLAGS_other_pids)},
+              {"Publish target",
+               Flags(FLAGS_publish_host, FLAGS_publish_http_port, FLAGS_publish_grpc_port)},
               {"Clients", Flags(FLAGS_clients, FLAGS_subs_per_client, FLAGS_connect_timeout_s,
                                 FLAGS_deflate, FLAGS_reader_threads)},
               {"Publishing", Flags(FLAGS_publish, FLAGS_symbols, FLAGS_rate, FLAGS_publishers,
@@ -76,6 +93,20 @@ obgw::cli::Program CommandLine() {
               {"Output", Flags(FLAGS_target, FLAGS_scenario)},
           },
   };
+}
+
+// Where books are published: the --publish_* flags, each defaulting to the
+// server the clients connect to.
+std::string PublishHost() {
+  std::string host = absl::GetFlag(FLAGS_publish_host);
+  return host.empty() ? absl::GetFlag(FLAGS_host) : host;
+}
+
+std::uint16_t PublishPort(const std::string& publish) {
+  bool grpc = publish == "grpc";
+  int port = grpc ? absl::GetFlag(FLAGS_publish_grpc_port) : absl::GetFlag(FLAGS_publish_http_port);
+  if (port == 0) port = grpc ? absl::GetFlag(FLAGS_grpc_port) : absl::GetFlag(FLAGS_http_port);
+  return static_cast<std::uint16_t>(port);
 }
 
 }  // namespace
@@ -90,8 +121,18 @@ int main(int argc, char** argv) {
   const int clients = absl::GetFlag(FLAGS_clients);
   const int symbols = absl::GetFlag(FLAGS_symbols);
   const int subs = absl::GetFlag(FLAGS_subs_per_client);
+  std::vector<std::pair<std::string, ProcessSampler>> others;
+  for (const std::string& pid : absl::GetFlag(FLAGS_other_pids)) {
+    int value = 0;
+    if (!absl::SimpleAtoi(pid, &value) || value <= 0) Die("--other_pids: not a pid: " + pid);
+    others.emplace_back(pid, ProcessSampler(value));
+  }
   if (clients < 0 || symbols < 1 || subs < 0 || subs > symbols) {
     Die("need clients >= 0, symbols >= 1, 0 <= subs_per_client <= symbols");
+  }
+  for (int port :
+       {absl::GetFlag(FLAGS_publish_http_port), absl::GetFlag(FLAGS_publish_grpc_port)}) {
+    if (port < 0 || port > 65535) Die("--publish_http_port and --publish_grpc_port: 0-65535");
   }
 
   // Client i follows K consecutive symbols starting at i*K: every symbol gets
@@ -126,9 +167,8 @@ int main(int argc, char** argv) {
   if (!all_connected && publish != "none") Die("not every client connected and subscribed");
 
   PublishPlan publish_plan;
-  publish_plan.host = absl::GetFlag(FLAGS_host);
-  publish_plan.port = static_cast<std::uint16_t>(
-      publish == "grpc" ? absl::GetFlag(FLAGS_grpc_port) : absl::GetFlag(FLAGS_http_port));
+  publish_plan.host = PublishHost();
+  publish_plan.port = PublishPort(publish);
   publish_plan.publishers = static_cast<std::size_t>(absl::GetFlag(FLAGS_publishers));
   publish_plan.rate = absl::GetFlag(FLAGS_rate);
   publish_plan.symbols = static_cast<std::size_t>(symbols);
@@ -137,6 +177,8 @@ int main(int argc, char** argv) {
   PublishCounters counters(publish_plan.symbols);
 
   double cpu_before = server.CpuSeconds();
+  std::vector<double> others_cpu_before;
+  for (const auto& [pid, sampler] : others) others_cpu_before.push_back(sampler.CpuSeconds());
   auto started = Clock::now();
   std::int64_t rss_peak_kb = rss_connected_kb;
   double publish_s = 0;
@@ -157,6 +199,12 @@ int main(int argc, char** argv) {
     publish_s = std::chrono::duration<double>(Clock::now() - started).count();
   }
   double cpu_after = server.CpuSeconds();
+  boost::json::object other_cpu_pct;
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    double wall_s = std::chrono::duration<double>(Clock::now() - started).count();
+    double used_s = others[i].second.CpuSeconds() - others_cpu_before[i];
+    other_cpu_pct[others[i].first] = wall_s > 0 ? 100.0 * used_s / wall_s : 0.0;
+  }
   double cpu_wall_s = std::chrono::duration<double>(Clock::now() - started).count();
 
   std::uint64_t expected = 0;
@@ -183,6 +231,7 @@ int main(int argc, char** argv) {
       {"scenario", absl::GetFlag(FLAGS_scenario)},
       {"target", absl::GetFlag(FLAGS_target)},
       {"publish", publish},
+      {"publish_target", PublishHost() + ":" + std::to_string(publish_plan.port)},
       {"clients", clients},
       {"connected", pool.connected()},
       {"symbols", symbols},
@@ -217,6 +266,7 @@ int main(int argc, char** argv) {
       {"wire_bytes_per_message",
        received > 0 ? static_cast<double>(pool.wire_bytes()) / static_cast<double>(received) : 0.0},
   };
+  if (!others.empty()) out["other_cpu_pct"] = std::move(other_cpu_pct);
   if (server.valid()) {
     out["server_cpu_pct"] = cpu_wall_s > 0 ? 100.0 * (cpu_after - cpu_before) / cpu_wall_s : 0.0;
     out["server_rss_kb_idle"] = rss_before_kb;

@@ -111,5 +111,26 @@ TEST(RouterTest, WebSocketUpgradeCarriesClientIdAndThrottle) {
   EXPECT_EQ(decision.refusal->status, http::status::upgrade_required);
 }
 
+TEST(RouterTest, WebSocketUpgradeRestoresTheSessionUnlessRestoreIsZero) {
+  RouteDecision decision = RouteRequest(Upgrade("/ws/alice"));
+  ASSERT_TRUE(decision.upgrade);
+  EXPECT_TRUE(decision.upgrade->restore);
+  decision = RouteRequest(Upgrade("/ws/alice?restore=1&throttle_ms=5"));
+  ASSERT_TRUE(decision.upgrade);
+  EXPECT_TRUE(decision.upgrade->restore);
+  EXPECT_EQ(decision.upgrade->throttle, std::chrono::milliseconds(5));
+  decision = RouteRequest(Upgrade("/ws/alice?restore=0"));
+  ASSERT_TRUE(decision.upgrade);
+  EXPECT_FALSE(decision.upgrade->restore);
+
+  for (const char* bad : {"/ws/alice?restore=yes", "/ws/alice?restore=", "/ws/alice?restore=01"}) {
+    decision = RouteRequest(Upgrade(bad));
+    ASSERT_TRUE(decision.refusal) << bad;
+    EXPECT_EQ(decision.refusal->status, http::status::bad_request) << bad;
+    EXPECT_EQ(CodeOf(*decision.refusal), "invalid_restore") << bad;
+    EXPECT_TRUE(decision.refusal->close) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace obgw::gateway

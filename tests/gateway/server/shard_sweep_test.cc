@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/post.hpp>
 
+#include "gateway/cluster/in_memory_cluster.h"
 #include "gateway/fanout/clock.h"
 #include "gateway/server/shard.h"
 #include "gateway/server/shard_session.h"
@@ -55,7 +56,9 @@ GatewayConfig FastSweepConfig() {
 
 TEST(ShardSweepTest, SessionsAreTickedWithTheInjectedClocksTime) {
   ManualClock clock;
-  SharedState state(FastSweepConfig());
+  GatewayConfig config = FastSweepConfig();
+  SharedState state(
+      config, InMemoryCluster::Factory(config.session_ttl, config.max_connections_per_client));
   auto session = std::make_shared<RecordingSession>();
   Shard shard(0, state, clock);
   shard.Start();

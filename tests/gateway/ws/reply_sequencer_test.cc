@@ -61,6 +61,20 @@ TEST_F(ReplySequencerTest, SnapshotLeavesWithItsConfirmationBeforeLaterReplies) 
   EXPECT_EQ(Release(), (Strings{"confirmed", "book AAPL", "pong", "error a", "error b"}));
 }
 
+// A restored session: session_restored, then each symbol's snapshot alone
+// (or nothing when it has none), in order, before the later replies.
+TEST_F(ReplySequencerTest, RestoredSlotsCarryTheirSnapshotAloneOrNothing) {
+  sequencer_.Add(Reply("session_restored"));
+  ReplySequencer::Ticket aapl = sequencer_.Reserve();
+  ReplySequencer::Ticket msft = sequencer_.Reserve();
+  sequencer_.Add(Reply("pong"));
+  sequencer_.Fill(msft, nullptr, Book("MSFT"));
+  EXPECT_EQ(Release(), Strings{"session_restored"});
+  sequencer_.Fill(aapl, nullptr);
+  EXPECT_EQ(Release(), (Strings{"book MSFT", "pong"}));
+  EXPECT_EQ(sequencer_.waiting(), 0u);
+}
+
 TEST_F(ReplySequencerTest, OwedRepliesFilledOutOfOrderStillLeaveInRequestOrder) {
   ReplySequencer::Ticket first = sequencer_.Reserve();
   ReplySequencer::Ticket second = sequencer_.Reserve();

@@ -1,0 +1,316 @@
+#include "gateway/redis/redis_broker.h"
+
+#include <cassert>
+#include <charconv>
+#include <chrono>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
+
+#include "gateway/fanout/symbol.h"
+
+namespace obgw::gateway {
+namespace {
+
+// KEYS[1] the stream hash, KEYS[2] the channel; ARGV[1] the cluster epoch as
+// this node read it, ARGV[2] the node id, ARGV[3] the publish time (us since
+// 1970), ARGV[4] the book. Returns {seq, epoch}. The hash keeps its own
+// epoch: the one it was created under.
+constexpr const char* kPublishLua = R"lua(
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('HSET', KEYS[1], 'data', ARGV[4], 'time_us', ARGV[3], 'node', ARGV[2])
+redis.call('PUBLISH', KEYS[2], seq .. ' ' .. epoch .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] .. '\n' .. ARGV[4])
+return {seq, epoch}
+)lua";
+
+// KEYS[1] obgw:epoch: set once, to Redis' own clock in microseconds (the
+// same clock for every node), and returned. Concatenated as text: a Lua
+// number would print in exponent form.
+constexpr const char* kEpochLua = R"lua(
+local now = redis.call('TIME')
+redis.call('SET', KEYS[1], now[1] .. string.format('%06d', tonumber(now[2])), 'NX')
+return redis.call('GET', KEYS[1])
+)lua";
+
+constexpr std::string_view kChannelPrefix = "obgw:{s:";
+constexpr std::string_view kChannelSuffix = "}:books";
+constexpr std::size_t kMaxNodeIdLength = 256;
+
+std::int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<std::uint64_t> ParseNumber(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Books from Redis go to browsers verbatim as "data": only a JSON object may.
+bool IsJsonObject(std::string_view data) {
+  if (data.empty() || data.front() != '{') return false;
+  boost::system::error_code error;
+  boost::json::value value = boost::json::parse(data, error);
+  return !error && value.is_object();
+}
+
+// A positive integer reply (or a string holding one), else 0.
+std::uint64_t PositiveInteger(const RedisReply* reply) {
+  std::optional<std::int64_t> value = reply ? reply->AsInteger() : std::nullopt;
+  return value.value_or(0) > 0 ? static_cast<std::uint64_t>(*value) : 0;
+}
+
+bool IsValidNodeId(std::string_view node) {
+  if (node.empty() || node.size() > kMaxNodeIdLength) return false;
+  for (char c : node) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+RedisBroker::RedisBroker(boost::asio::io_context& io, RedisConnection& commands,
+                         RedisConnection& pubsub, UpdateQueue& queue, RedisStats& stats,
+                         std::string node_id)
+    : io_(io),
+      commands_(commands),
+      pubsub_(pubsub),
+      queue_(queue),
+      stats_(stats),
+      node_id_(std::move(node_id)),
+      publish_script_(kPublishLua),
+      epoch_script_(kEpochLua),
+      local_epoch_(NowMicros()),
+      token_(queue.MakeToken()) {}
+
+std::string RedisBroker::StreamKey(std::string_view symbol) {
+  return "obgw:{s:" + std::string(symbol) + "}:book";
+}
+
+std::string RedisBroker::Channel(std::string_view symbol) {
+  return std::string(kChannelPrefix) + std::string(symbol) + std::string(kChannelSuffix);
+}
+
+std::uint64_t RedisBroker::NowMicros() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::uint64_t RedisBroker::epoch() const {
+  return ready() ? cluster_epoch_.load(std::memory_order_acquire)
+                 : local_epoch_.load(std::memory_order_acquire);
+}
+
+void RedisBroker::Start() {
+  assert(InRedisThread());
+  commands_.LoadScript(publish_script_);
+  commands_.LoadScript(epoch_script_);
+  pubsub_.OnMessage(
+      [this](std::string_view channel, std::string_view payload) { OnMessage(channel, payload); });
+}
+
+bool RedisBroker::Sequence(BookUpdate& update, StreamPosition last) {
+  if (ready() && update.retries < kMaxRetries) {
+    bool first = false;
+    {
+      MutexLock lock(outbox_mutex_);
+      first = outbox_.empty();
+      outbox_.push_back(Outgoing{std::move(update), SteadyNanos()});
+    }
+    // One post per batch the hub hands over, not one per book.
+    if (first) boost::asio::post(io_, [this] { DrainOutbox(); });
+    return false;
+  }
+  // Redis away (or it failed this book kMaxRetries times): this node orders
+  // its book itself so its own clients keep getting books.
+  update.position = StreamPosition{last.offset + 1, local_epoch_.load(std::memory_order_acquire)};
+  stats_.books_sequenced_locally.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void RedisBroker::Follow(const std::string& symbol) {
+  boost::asio::post(io_, [this, symbol] {
+    followed_.insert(symbol);
+    pubsub_.Subscribe(Channel(symbol));
+    // After SUBSCRIBE: a book published in between arrives as a message
+    // too, and the hub drops whichever copy comes second.
+    FetchLast(symbol);
+  });
+}
+
+void RedisBroker::Unfollow(const std::string& symbol) {
+  boost::asio::post(io_, [this, symbol] {
+    followed_.erase(symbol);
+    pubsub_.Unsubscribe(Channel(symbol));
+  });
+}
+
+void RedisBroker::OnCommandsState(bool up) {
+  assert(InRedisThread());
+  if (up) {
+    ReadEpoch();
+    return;
+  }
+  if (ready_.load(std::memory_order_relaxed)) {
+    // A new outage: a new local epoch, after every one this node used.
+    std::uint64_t previous = local_epoch_.load(std::memory_order_relaxed);
+    local_epoch_.store(std::max(NowMicros(), previous + 1), std::memory_order_release);
+    ready_.store(false, std::memory_order_release);
+  }
+}
+
+void RedisBroker::ReadEpoch() {
+  commands_.EvalSha(epoch_script_, {std::string(kEpochKey)}, {}, [this](const RedisReply* reply) {
+    if (reply == nullptr) return;  // Down again: read at the next connect.
+    std::optional<std::int64_t> epoch = reply->AsInteger();
+    if (!epoch || *epoch <= 0) {
+      stats_.bad_replies.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("redis: {} is not an epoch ({}); ordering books locally", kEpochKey,
+                    reply->Describe());
+      return;
+    }
+    cluster_epoch_.store(static_cast<std::uint64_t>(*epoch), std::memory_order_release);
+    ready_.store(true, std::memory_order_release);
+    spdlog::info("redis: cluster epoch {}, node {}", *epoch, node_id_);
+    // What was published while this node was away.
+    for (const std::string& symbol : followed_) FetchLast(symbol);
+  });
+}
+
+void RedisBroker::DrainOutbox() {
+  std::vector<Outgoing> batch;
+  {
+    MutexLock lock(outbox_mutex_);
+    batch.swap(outbox_);
+  }
+  for (Outgoing& book : batch) Publish(std::make_shared<Outgoing>(std::move(book)));
+}
+
+void RedisBroker::Publish(std::shared_ptr<Outgoing> book) {
+  // Redis went away (or came back and the epoch is not read yet) since the
+  // hub handed the book over: a hash created now would get a stale epoch.
+  if (!ready()) {
+    HandBack(std::move(book->update));
+    return;
+  }
+  const BookUpdate& update = book->update;
+  std::vector<std::string> keys{StreamKey(update.symbol), Channel(update.symbol)};
+  std::vector<std::string> args{std::to_string(cluster_epoch_.load(std::memory_order_relaxed)),
+                                node_id_, std::to_string(NowMicros()), update.data};
+  commands_.EvalSha(publish_script_, std::move(keys), std::move(args),
+                    [this, book](const RedisReply* reply) { OnPublished(*book, reply); });
+}
+
+void RedisBroker::OnPublished(Outgoing& book, const RedisReply* reply) {
+  if (reply == nullptr || reply->is_error()) {
+    if (reply != nullptr) spdlog::warn("redis: publish failed: {}", reply->Describe());
+    HandBack(std::move(book.update));
+    return;
+  }
+  std::uint64_t seq = PositiveInteger(reply->at(0));
+  std::uint64_t epoch = PositiveInteger(reply->at(1));
+  if (seq == 0 || epoch == 0) {
+    stats_.bad_replies.fetch_add(1, std::memory_order_relaxed);
+    HandBack(std::move(book.update));
+    return;
+  }
+  stats_.books_published.fetch_add(1, std::memory_order_relaxed);
+  stats_.publish_round_trip.Observe(
+      static_cast<std::uint64_t>(std::max<std::int64_t>(SteadyNanos() - book.handed_ns, 0)));
+  book.update.position = StreamPosition{seq, epoch};
+  Push(std::move(book.update));
+}
+
+void RedisBroker::HandBack(BookUpdate update) {
+  ++update.retries;
+  update.position = StreamPosition{};
+  stats_.books_retried.fetch_add(1, std::memory_order_relaxed);
+  Push(std::move(update));
+}
+
+void RedisBroker::FetchLast(const std::string& symbol) {
+  if (!commands_.up()) return;  // Fetched again once it is.
+  commands_.Command(
+      {"HMGET", StreamKey(symbol), "seq", "epoch", "data"},
+      [this, symbol](const RedisReply* reply) {
+        if (reply == nullptr) return;
+        const RedisReply* data = reply->at(2);
+        if (reply->at(0) != nullptr && reply->at(0)->is_nil()) {
+          return;  // Nothing published yet.
+        }
+        std::uint64_t seq = PositiveInteger(reply->at(0));
+        std::uint64_t epoch = PositiveInteger(reply->at(1));
+        if (seq == 0 || epoch == 0 || !data || !data->text() || !IsJsonObject(*data->text())) {
+          stats_.bad_replies.fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
+        BookUpdate update;
+        update.symbol = symbol;
+        update.data = std::string(*data->text());
+        update.received_ns = SteadyNanos();
+        update.position = StreamPosition{seq, epoch};
+        stats_.books_fetched.fetch_add(1, std::memory_order_relaxed);
+        Push(std::move(update));
+      });
+}
+
+void RedisBroker::OnMessage(std::string_view channel, std::string_view payload) {
+  auto bad = [this] { stats_.bad_replies.fetch_add(1, std::memory_order_relaxed); };
+  if (!channel.starts_with(kChannelPrefix) || !channel.ends_with(kChannelSuffix)) return bad();
+  std::string_view symbol = channel.substr(
+      kChannelPrefix.size(), channel.size() - kChannelPrefix.size() - kChannelSuffix.size());
+  if (!IsValidSymbol(symbol)) return bad();
+  std::size_t newline = payload.find('\n');
+  if (newline == std::string_view::npos) return bad();
+  std::string_view header = payload.substr(0, newline);
+  std::string_view data = payload.substr(newline + 1);
+  // "<seq> <epoch> <node_id> <publish_us>"
+  std::string_view fields[4];
+  for (int i = 0; i < 4; ++i) {
+    std::size_t space = i < 3 ? header.find(' ') : header.size();
+    if (space == std::string_view::npos) return bad();
+    fields[i] = header.substr(0, space);
+    header.remove_prefix(std::min(space + 1, header.size()));
+  }
+  std::optional<std::uint64_t> seq = ParseNumber(fields[0]);
+  std::optional<std::uint64_t> epoch = ParseNumber(fields[1]);
+  std::optional<std::uint64_t> published_us = ParseNumber(fields[3]);
+  if (!seq || !epoch || !published_us || *seq == 0 || *epoch == 0 || !IsValidNodeId(fields[2])) {
+    return bad();
+  }
+  // This node's own books reach its clients through the script's reply.
+  if (fields[2] == node_id_) return;
+  if (!IsJsonObject(data)) return bad();
+  std::uint64_t now_us = NowMicros();
+  if (now_us >= *published_us) stats_.cross_node_lag.Observe((now_us - *published_us) * 1000);
+  stats_.books_received.fetch_add(1, std::memory_order_relaxed);
+  BookUpdate update;
+  update.symbol = std::string(symbol);
+  update.data = std::string(data);
+  update.received_ns = SteadyNanos();
+  update.position = StreamPosition{*seq, *epoch};
+  Push(std::move(update));
+}
+
+void RedisBroker::Push(BookUpdate update) {
+  // Never blocks: books from Redis are bounded by what Redis delivers.
+  if (queue_.PushUpdate(token_, std::move(update))) {
+    stats_.books_over_high_water.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace obgw::gateway
