@@ -52,6 +52,11 @@ struct BookUpdate {
   // an error) and handed it back with position zero: the hub sequences it
   // again, keeping its local_order, unless it is superseded meanwhile.
   std::uint32_t retries = 0;
+  // The cluster's stored last book of the symbol, fetched when this node
+  // began to follow it, not a newly published one. When the hub had no book
+  // of the symbol, its subscribers got no snapshot on subscribing: this book
+  // is then rendered as their snapshot ("snapshot":true and epoch).
+  bool stored = false;
 };
 
 // A session on an I/O shard starts or stops following a symbol. The hub keeps

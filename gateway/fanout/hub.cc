@@ -96,13 +96,18 @@ void Hub::Route(BookUpdate& update) {
   }
   // A sequence that may have restarted: the book itself says so.
   bool new_epoch = state.position.offset != 0 && update.position.epoch != state.position.epoch;
+  // The cluster's stored book of a symbol this node had none of: every
+  // subscriber subscribed without a snapshot, so this is theirs.
+  bool first_snapshot = update.stored && state.position.offset == 0;
   state.position = update.position;
   state.routed_local_order = std::max(state.routed_local_order, update.local_order);
   state.last_time = std::chrono::system_clock::now();
   if (state.subscribers > 0) {
     FramePtr frame = RenderUpdateFrame(
         update.symbol, state.position.offset, clock_.Format(state.last_time), update.data,
-        new_epoch ? R"(,"epoch":)" + std::to_string(state.position.epoch) : std::string(),
+        first_snapshot ? R"(,"snapshot":true,"epoch":)" + std::to_string(state.position.epoch)
+        : new_epoch    ? R"(,"epoch":)" + std::to_string(state.position.epoch)
+                       : std::string(),
         update.received_ns);
     for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
       if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);

@@ -104,6 +104,17 @@ std::string RedisBroker::Channel(std::string_view symbol) {
   return std::string(kChannelPrefix) + std::string(symbol) + std::string(kChannelSuffix);
 }
 
+std::optional<std::string_view> RedisBroker::SymbolOfChannel(std::string_view channel) {
+  if (!channel.starts_with(kChannelPrefix) || !channel.ends_with(kChannelSuffix) ||
+      channel.size() < kChannelPrefix.size() + kChannelSuffix.size()) {
+    return std::nullopt;
+  }
+  std::string_view symbol = channel.substr(
+      kChannelPrefix.size(), channel.size() - kChannelPrefix.size() - kChannelSuffix.size());
+  if (!IsValidSymbol(symbol)) return std::nullopt;
+  return symbol;
+}
+
 std::uint64_t RedisBroker::NowMicros() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
@@ -121,6 +132,17 @@ void RedisBroker::Start() {
   commands_.LoadScript(epoch_script_);
   pubsub_.OnMessage(
       [this](std::string_view channel, std::string_view payload) { OnMessage(channel, payload); });
+  // The last book is read only once the subscription is live: a book
+  // published after that read arrives as a message, so none falls in
+  // between (one published before it and after the SUBSCRIBE arrives twice,
+  // and the hub drops the second copy). After a reconnect too: what was
+  // published while this node was away.
+  pubsub_.OnSubscribed([this](const std::string& channel) {
+    std::optional<std::string_view> symbol = SymbolOfChannel(channel);
+    if (!symbol) return;
+    std::string name(*symbol);
+    if (followed_.contains(name)) FetchLast(name);
+  });
 }
 
 bool RedisBroker::Sequence(BookUpdate& update, StreamPosition last) {
@@ -145,10 +167,9 @@ bool RedisBroker::Sequence(BookUpdate& update, StreamPosition last) {
 void RedisBroker::Follow(const std::string& symbol) {
   boost::asio::post(io_, [this, symbol] {
     followed_.insert(symbol);
+    // Its last book is fetched once Redis confirms the SUBSCRIBE
+    // (OnSubscribed, in Start).
     pubsub_.Subscribe(Channel(symbol));
-    // After SUBSCRIBE: a book published in between arrives as a message
-    // too, and the hub drops whichever copy comes second.
-    FetchLast(symbol);
   });
 }
 
@@ -263,6 +284,7 @@ void RedisBroker::FetchLast(const std::string& symbol) {
         update.data = std::string(*data->text());
         update.received_ns = SteadyNanos();
         update.position = StreamPosition{seq, epoch};
+        update.stored = true;
         stats_.books_fetched.fetch_add(1, std::memory_order_relaxed);
         Push(std::move(update));
       });
@@ -270,10 +292,9 @@ void RedisBroker::FetchLast(const std::string& symbol) {
 
 void RedisBroker::OnMessage(std::string_view channel, std::string_view payload) {
   auto bad = [this] { stats_.bad_replies.fetch_add(1, std::memory_order_relaxed); };
-  if (!channel.starts_with(kChannelPrefix) || !channel.ends_with(kChannelSuffix)) return bad();
-  std::string_view symbol = channel.substr(
-      kChannelPrefix.size(), channel.size() - kChannelPrefix.size() - kChannelSuffix.size());
-  if (!IsValidSymbol(symbol)) return bad();
+  std::optional<std::string_view> channel_symbol = SymbolOfChannel(channel);
+  if (!channel_symbol) return bad();
+  std::string_view symbol = *channel_symbol;
   std::size_t newline = payload.find('\n');
   if (newline == std::string_view::npos) return bad();
   std::string_view header = payload.substr(0, newline);

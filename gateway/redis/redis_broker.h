@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,8 @@ class RedisBroker : public Broker {
   // Names, shared with tests and docs.
   static std::string StreamKey(std::string_view symbol);
   static std::string Channel(std::string_view symbol);
+  // The symbol of one of those channels; nullopt for any other name.
+  static std::optional<std::string_view> SymbolOfChannel(std::string_view channel);
   static constexpr std::string_view kEpochKey = "obgw:epoch";
 
  private:

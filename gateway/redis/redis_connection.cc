@@ -436,6 +436,7 @@ void RedisConnection::OnSubscriptionReply(redisAsyncContext* context, const void
   if (verb == "subscribe" && it->second.state == ChannelState::kSubscribing) {
     it->second.state = ChannelState::kSubscribed;
     stats_.channels.fetch_add(1, std::memory_order_relaxed);
+    if (on_subscribed_) on_subscribed_(channel);
   } else if (verb == "unsubscribe" && it->second.state == ChannelState::kUnsubscribing) {
     it->second.state = ChannelState::kWanted;
     Decrement(stats_.channels);

@@ -90,6 +90,11 @@ class RedisConnection {
   void Subscribe(const std::string& channel);
   void Unsubscribe(const std::string& channel);
   void OnMessage(MessageCallback cb) { on_message_ = std::move(cb); }
+  // Runs each time Redis confirms a SUBSCRIBE (after a reconnect too): from
+  // then on every message of `channel` arrives.
+  void OnSubscribed(std::function<void(const std::string& channel)> cb) {
+    on_subscribed_ = std::move(cb);
+  }
   // Channels subscribed or to be subscribed after a reconnect.
   std::size_t channel_count() const { return channels_.size(); }
 
@@ -135,6 +140,7 @@ class RedisConnection {
   RedisStats& stats_;
   StateCallback on_state_;
   MessageCallback on_message_;
+  std::function<void(const std::string& channel)> on_subscribed_;
 
   redisAsyncContext* context_ = nullptr;  // The current connection, or null.
   std::shared_ptr<AsioHiredisAdapter> adapter_;

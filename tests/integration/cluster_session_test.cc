@@ -112,6 +112,7 @@ TEST_F(ClusterSessionTest, ClientOfAKilledNodeGetsItsSessionBackOnTheOtherWithin
     std::optional<json::object> book = ReadUpdate(client, symbol, 1s);
     ASSERT_TRUE(book) << symbol << ": " << client.error();
     EXPECT_EQ(BookNumber(*book), n) << Str(*book);
+    EXPECT_EQ(Field(*book, "snapshot"), json::value(true)) << Str(*book);
   }
   // Live books published to B.
   EXPECT_TRUE(IsBroadcastSuccess(PostBook(b->http_port(), "AAPL", BookBody(3)), "AAPL", 1));

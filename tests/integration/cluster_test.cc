@@ -170,10 +170,12 @@ TEST_F(ClusterTest, NodeStartedLaterServesTheSnapshotFromRedis) {
   ASSERT_EQ(redis_->Run({"HGET", "obgw:{s:MSFT}:book", "seq"}), "3");
   auto b = StartNode("node-b");
   ASSERT_TRUE(b);
-  // The first subscriber on B gets the last book as B fetches it from Redis...
+  // The first subscriber on B gets the last book, as its snapshot, once B
+  // has fetched it from Redis...
   auto first = Subscriber(*b, "MSFT");
   auto book = ReadUpdate(*first, "MSFT");
   ASSERT_TRUE(book);
+  EXPECT_EQ(book->at("snapshot"), true);
   EXPECT_EQ(Seq(*book), 3u);
   EXPECT_EQ(BookNumber(*book), 3);
   // ...and every later one as its snapshot, at once.

@@ -137,11 +137,11 @@ TEST_F(NginxClusterTest, ClientKeepsItsBooksWhenItsNodeIsKilled) {
   EXPECT_EQ(Field(*restored, "symbols"), json::parse(R"(["AAPL"])")) << Str(*restored);
   // The last book comes from Redis: the survivor has never seen AAPL. As the
   // symbol's first subscriber there, the client gets it the moment the node
-  // fetches it, as an update of the same seq (RedisBroker::Follow; only
-  // later subscribers get it from the node's cache marked "snapshot":true).
+  // has fetched it, as its snapshot, with the same seq.
   std::optional<json::object> last_book = again.ReadJson();
   ASSERT_TRUE(last_book) << again.error();
   EXPECT_EQ(TypeOf(*last_book), "orderbook_update") << Str(*last_book);
+  EXPECT_EQ(Field(*last_book, "snapshot"), json::value(true)) << Str(*last_book);
   EXPECT_EQ(Field(*last_book, "data"), json::parse(R"({"n":1})")) << Str(*last_book);
   EXPECT_EQ(FindInt(*last_book, "seq"), first_seq) << Str(*last_book);
   EXPECT_LT(Clock::now() - reconnected_at, std::chrono::seconds(1))

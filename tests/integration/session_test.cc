@@ -107,6 +107,11 @@ class SessionTest : public ::testing::Test {
     ASSERT_TRUE(NextIsBook(client, "AAPL", 1, false));
     ASSERT_TRUE(NextIsBook(client, "MSFT", 1, false));
     CloseAndWait(client);
+    // The hub has counted the unsubscriptions too (they reach it through
+    // the queue, not in step with a REST publish from another thread), so
+    // a book published now reports no subscriber.
+    json::value stats = WaitForStat(port_, "symbols", 0);
+    ASSERT_EQ(FindInt(stats, "symbols"), 0) << Str(stats);
   }
 
   std::unique_ptr<GatewayProcess> gw_;

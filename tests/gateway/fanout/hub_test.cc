@@ -661,6 +661,32 @@ TEST_F(HubTest, LiveBookOfANewEpochCarriesIt) {
   EXPECT_EQ(Parse(frames[2]).seq, 1u);
 }
 
+TEST_F(HubTest, StoredBookOfASymbolWithoutBooksIsTheSubscribersSnapshot) {
+  // Subscribed while the node had no book of A (no snapshot then); the
+  // cluster's stored book arrives: it is their snapshot. A stored book of a
+  // symbol the hub already had (fetched again after a reconnect) is a live
+  // book like any other.
+  PushChange(0, "A", +1);
+  for (std::uint64_t seq : {4, 5}) {
+    BookUpdate update;
+    update.symbol = "A";
+    update.data = "{}";
+    update.position = StreamPosition{seq, 9};
+    update.stored = true;
+    queue_.PushUpdate(token_, std::move(update));
+  }
+  Run();
+  std::vector<FramePtr> frames = FramesFor(0);
+  ASSERT_EQ(frames.size(), 2u);
+  boost::json::object first = boost::json::parse(frames[0]->payload()).as_object();
+  EXPECT_EQ(first.at("snapshot"), true);
+  EXPECT_EQ(first.at("epoch"), 9);
+  EXPECT_EQ(first.at("seq"), 4);
+  boost::json::object second = boost::json::parse(frames[1]->payload()).as_object();
+  EXPECT_FALSE(second.contains("snapshot"));
+  EXPECT_FALSE(second.contains("epoch"));
+}
+
 TEST_F(HubTest, BookHandedBackIsSequencedAgainUnlessALaterOneWasRouted) {
   PushChange(0, "A", +1);
   broker_.to_cluster = true;
