@@ -3,6 +3,7 @@
 #include <cassert>
 #include <charconv>
 #include <chrono>
+#include <iterator>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -14,20 +15,28 @@
 namespace obgw::gateway {
 namespace {
 
-// KEYS[1] the stream hash, KEYS[2] the channel; ARGV[1] the cluster epoch as
-// this node read it, ARGV[2] the node id, ARGV[3] the publish time (us since
-// 1970), ARGV[4] the book. Returns {seq, epoch}. The hash keeps its own
-// epoch: the one it was created under.
+// Orders n books at once. KEYS[2i-1] book i's stream hash, KEYS[2i] its
+// channel; ARGV[1] the cluster epoch as this node read it, ARGV[2] the node
+// id, ARGV[3] the publish time (us since 1970), ARGV[3+i] book i. Returns
+// {seq1, epoch1, seq2, epoch2, ...}. A hash keeps its own epoch: the one it
+// was created under. The keys of one script may lie in several slots: fine
+// on one Redis; on Redis Cluster the broker would group books per slot.
 constexpr const char* kPublishLua = R"lua(
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('HSET', KEYS[1], 'epoch', epoch)
+local out = {}
+for i = 1, #KEYS / 2 do
+  local book, data = KEYS[2 * i - 1], ARGV[3 + i]
+  local epoch = redis.call('HGET', book, 'epoch')
+  if not epoch then
+    epoch = ARGV[1]
+    redis.call('HSET', book, 'epoch', epoch)
+  end
+  local seq = redis.call('HINCRBY', book, 'seq', 1)
+  redis.call('HSET', book, 'data', data, 'time_us', ARGV[3], 'node', ARGV[2])
+  redis.call('PUBLISH', KEYS[2 * i], seq .. ' ' .. epoch .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] .. '\n' .. data)
+  out[2 * i - 1] = seq
+  out[2 * i] = epoch
 end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('HSET', KEYS[1], 'data', ARGV[4], 'time_us', ARGV[3], 'node', ARGV[2])
-redis.call('PUBLISH', KEYS[2], seq .. ' ' .. epoch .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] .. '\n' .. ARGV[4])
-return {seq, epoch}
+return out
 )lua";
 
 // KEYS[1] obgw:epoch: set once, to Redis' own clock in microseconds (the
@@ -84,7 +93,7 @@ bool IsValidNodeId(std::string_view node) {
 
 RedisBroker::RedisBroker(boost::asio::io_context& io, RedisConnection& commands,
                          RedisConnection& pubsub, UpdateQueue& queue, RedisStats& stats,
-                         std::string node_id)
+                         std::string node_id, Limits limits)
     : io_(io),
       commands_(commands),
       pubsub_(pubsub),
@@ -93,7 +102,10 @@ RedisBroker::RedisBroker(boost::asio::io_context& io, RedisConnection& commands,
       node_id_(std::move(node_id)),
       publish_script_(kPublishLua),
       epoch_script_(kEpochLua),
+      limits_{std::max<std::size_t>(limits.books_in_flight, 1),
+              std::max<std::size_t>(limits.books_per_script, 1)},
       local_epoch_(NowMicros()),
+      outbox_(limits_.books_in_flight),
       token_(queue.MakeToken()) {}
 
 std::string RedisBroker::StreamKey(std::string_view symbol) {
@@ -125,14 +137,14 @@ void RedisBroker::Start() {
 
 bool RedisBroker::Sequence(BookUpdate& update, StreamPosition last) {
   if (ready() && update.retries < kMaxRetries) {
-    bool first = false;
-    {
-      MutexLock lock(outbox_mutex_);
-      first = outbox_.empty();
-      outbox_.push_back(Outgoing{std::move(update), SteadyNanos()});
+    BookOutbox::Added added = outbox_.Add(OutgoingBook{std::move(update), SteadyNanos()});
+    // One post per batch the hub hands over (the Redis thread takes all
+    // that waits), none while the Redis thread is busy with the outbox.
+    if (added.wake) boost::asio::post(io_, [this] { DrainOutbox(); });
+    if (added.conflated) {
+      stats_.broker_conflated.fetch_add(1, std::memory_order_relaxed);
+      if (added.conflated->on_routed) added.conflated->on_routed(0);
     }
-    // One post per batch the hub hands over, not one per book.
-    if (first) boost::asio::post(io_, [this] { DrainOutbox(); });
     return false;
   }
   // Redis away (or it failed this book kMaxRetries times): this node orders
@@ -192,47 +204,69 @@ void RedisBroker::ReadEpoch() {
 }
 
 void RedisBroker::DrainOutbox() {
-  std::vector<Outgoing> batch;
-  {
-    MutexLock lock(outbox_mutex_);
-    batch.swap(outbox_);
+  assert(InRedisThread());
+  if (books_in_flight_ >= limits_.books_in_flight) return;  // An answer drains again.
+  std::vector<OutgoingBook> books = outbox_.Take(limits_.books_in_flight - books_in_flight_);
+  for (std::size_t first = 0; first < books.size(); first += limits_.books_per_script) {
+    std::size_t end = std::min(books.size(), first + limits_.books_per_script);
+    auto batch = std::make_shared<Batch>(std::make_move_iterator(books.begin() + first),
+                                         std::make_move_iterator(books.begin() + end));
+    Publish(std::move(batch));
   }
-  for (Outgoing& book : batch) Publish(std::make_shared<Outgoing>(std::move(book)));
 }
 
-void RedisBroker::Publish(std::shared_ptr<Outgoing> book) {
+void RedisBroker::Publish(std::shared_ptr<Batch> batch) {
   // Redis went away (or came back and the epoch is not read yet) since the
-  // hub handed the book over: a hash created now would get a stale epoch.
+  // hub handed the books over: a hash created now would get a stale epoch.
   if (!ready()) {
-    HandBack(std::move(book->update));
+    for (OutgoingBook& book : *batch) HandBack(std::move(book.update));
     return;
   }
-  const BookUpdate& update = book->update;
-  std::vector<std::string> keys{StreamKey(update.symbol), Channel(update.symbol)};
-  std::vector<std::string> args{std::to_string(cluster_epoch_.load(std::memory_order_relaxed)),
-                                node_id_, std::to_string(NowMicros()), update.data};
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+  keys.reserve(2 * batch->size());
+  args.reserve(3 + batch->size());
+  args.push_back(std::to_string(cluster_epoch_.load(std::memory_order_relaxed)));
+  args.push_back(node_id_);
+  args.push_back(std::to_string(NowMicros()));
+  for (const OutgoingBook& book : *batch) {
+    keys.push_back(StreamKey(book.update.symbol));
+    keys.push_back(Channel(book.update.symbol));
+    args.push_back(book.update.data);
+  }
+  books_in_flight_ += batch->size();
   commands_.EvalSha(publish_script_, std::move(keys), std::move(args),
-                    [this, book](const RedisReply* reply) { OnPublished(*book, reply); });
+                    [this, batch](const RedisReply* reply) {
+                      books_in_flight_ -= batch->size();
+                      OnPublished(*batch, reply);
+                      DrainOutbox();
+                    });
 }
 
-void RedisBroker::OnPublished(Outgoing& book, const RedisReply* reply) {
-  if (reply == nullptr || reply->is_error()) {
-    if (reply != nullptr) spdlog::warn("redis: publish failed: {}", reply->Describe());
-    HandBack(std::move(book.update));
-    return;
-  }
-  std::uint64_t seq = PositiveInteger(reply->at(0));
-  std::uint64_t epoch = PositiveInteger(reply->at(1));
-  if (seq == 0 || epoch == 0) {
+void RedisBroker::OnPublished(Batch& batch, const RedisReply* reply) {
+  bool failed = reply == nullptr || reply->is_error();
+  if (reply != nullptr && reply->is_error()) {
+    spdlog::warn("redis: publish failed: {}", reply->Describe());
+  } else if (reply != nullptr && reply->elements().size() != 2 * batch.size()) {
     stats_.bad_replies.fetch_add(1, std::memory_order_relaxed);
-    HandBack(std::move(book.update));
-    return;
+    failed = true;
   }
-  stats_.books_published.fetch_add(1, std::memory_order_relaxed);
-  stats_.publish_round_trip.Observe(
-      static_cast<std::uint64_t>(std::max<std::int64_t>(SteadyNanos() - book.handed_ns, 0)));
-  book.update.position = StreamPosition{seq, epoch};
-  Push(std::move(book.update));
+  std::int64_t now_ns = SteadyNanos();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    OutgoingBook& book = batch[i];
+    std::uint64_t seq = failed ? 0 : PositiveInteger(reply->at(2 * i));
+    std::uint64_t epoch = failed ? 0 : PositiveInteger(reply->at(2 * i + 1));
+    if (seq == 0 || epoch == 0) {
+      if (!failed) stats_.bad_replies.fetch_add(1, std::memory_order_relaxed);
+      HandBack(std::move(book.update));
+      continue;
+    }
+    stats_.books_published.fetch_add(1, std::memory_order_relaxed);
+    stats_.publish_round_trip.Observe(
+        static_cast<std::uint64_t>(std::max<std::int64_t>(now_ns - book.handed_ns, 0)));
+    book.update.position = StreamPosition{seq, epoch};
+    Push(std::move(book.update));
+  }
 }
 
 void RedisBroker::HandBack(BookUpdate update) {
