@@ -8,8 +8,8 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
-#include <boost/json/parse.hpp>
 
+#include "gateway/fanout/json_shape.h"
 #include "gateway/fanout/symbol.h"
 
 namespace obgw::gateway {
@@ -65,14 +65,6 @@ std::optional<std::uint64_t> ParseNumber(std::string_view text) {
     return std::nullopt;
   }
   return value;
-}
-
-// Books from Redis go to browsers verbatim as "data": only a JSON object may.
-bool IsJsonObject(std::string_view data) {
-  if (data.empty() || data.front() != '{') return false;
-  boost::system::error_code error;
-  boost::json::value value = boost::json::parse(data, error);
-  return !error && value.is_object();
 }
 
 // A positive integer reply (or a string holding one), else 0.
@@ -267,6 +259,7 @@ void RedisBroker::OnPublished(Batch& batch, const RedisReply* reply) {
     book.update.position = StreamPosition{seq, epoch};
     Push(std::move(book.update));
   }
+  FlushToHub();
 }
 
 void RedisBroker::HandBack(BookUpdate update) {
@@ -341,9 +334,23 @@ void RedisBroker::OnMessage(std::string_view channel, std::string_view payload) 
 }
 
 void RedisBroker::Push(BookUpdate update) {
+  to_hub_.emplace_back(std::move(update));
+  // hiredis hands over every message of one read in one handler: they go
+  // to the hub together, after it.
+  if (!std::exchange(flush_posted_, true)) {
+    boost::asio::post(io_, [this] {
+      flush_posted_ = false;
+      FlushToHub();
+    });
+  }
+}
+
+void RedisBroker::FlushToHub() {
+  if (to_hub_.empty()) return;
+  std::size_t count = to_hub_.size();
   // Never blocks: books from Redis are bounded by what Redis delivers.
-  if (queue_.PushUpdate(token_, std::move(update))) {
-    stats_.books_over_high_water.fetch_add(1, std::memory_order_relaxed);
+  if (queue_.PushUpdates(token_, to_hub_)) {
+    stats_.books_over_high_water.fetch_add(count, std::memory_order_relaxed);
   }
 }
 

@@ -117,7 +117,10 @@ class RedisBroker : public Broker {
   void ReadEpoch();
   void FetchLast(const std::string& symbol);
   void OnMessage(std::string_view channel, std::string_view payload);
+  // Books for the hub wait in to_hub_ until the current handler is done (or
+  // FlushToHub), then go in one bulk enqueue.
   void Push(BookUpdate update);
+  void FlushToHub();
   bool InRedisThread() const { return io_.get_executor().running_in_this_thread(); }
   static std::uint64_t NowMicros();
 
@@ -141,6 +144,8 @@ class RedisBroker : public Broker {
   // Redis thread only.
   std::size_t books_in_flight_ = 0;
   UpdateQueue::Token token_;
+  std::vector<HubMessage> to_hub_;
+  bool flush_posted_ = false;
   absl::flat_hash_set<std::string> followed_;
 };
 
