@@ -1084,8 +1084,10 @@ and publishes over gRPC ({GRPC_PUBLISHERS} streams) into **node A** (`--publish_
 every book goes A → EVALSHA on Redis (seq, last book, PUBLISH) → B's subscriber connection → B's
 hub → the client, paced at {CLUSTER_RATE:,} and {CLUSTER_HIGH_RATE:,} books/s and flat out. The reference
 rows run the same load on **one node without Redis**. "p50/p99 added" = cluster − one node, same
-offered load; loss = books A accepted that B's client never got (under overload: books Redis did
-not order in time, ordered locally on A instead, which B never sees; `redis.timeouts`).
+offered load; loss = books A accepted that B's client never got. Under overload they are books
+A conflated while Redis was behind (`redis.broker_conflated`: a newer book of the same symbol took
+the place of one waiting to be sent, so B's client got fewer books but never a stale one); Redis
+timeouts or books ordered locally on A (which B never sees) would mean Redis stalled.
 
 Pinning (`taskset`): every server process — `redis-server`, node A and node B, or the single
 node — on CPU {SERVER_CPU}, the loadgen on CPU {LOADGEN_CPU}. The cluster's three processes (A's hub, Redis
