@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <iterator>
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
@@ -42,6 +43,16 @@ class UpdateQueue {
   // its high-water mark and the producer should pause.
   bool PushUpdate(Token& token, BookUpdate update) {
     queue_.enqueue(token, HubMessage(std::move(update)));
+    return Depth() >= high_water_;
+  }
+
+  // Enqueues every message of `messages` (and empties it) at once: one
+  // wake-up of the hub for the lot, not one per book (a producer that
+  // delivers books in bursts, the Redis broker, would otherwise hand the core
+  // to the hub for every book). Returns true as PushUpdate does.
+  bool PushUpdates(Token& token, std::vector<HubMessage>& messages) {
+    queue_.enqueue_bulk(token, std::make_move_iterator(messages.begin()), messages.size());
+    messages.clear();
     return Depth() >= high_water_;
   }
 

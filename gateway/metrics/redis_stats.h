@@ -42,6 +42,8 @@
           "Books this node ordered itself because Redis was down")                               \
   COUNTER(books_retried, "redis.books_retried", "cluster_books_retried", "",                     \
           "Books handed back to the hub because Redis did not order them")                       \
+  COUNTER(broker_conflated, "redis.broker_conflated", "cluster_broker_conflated", "",            \
+          "Books replaced, while waiting to be sent to Redis, by a newer book of their symbol")  \
   COUNTER(books_over_high_water, "redis.books_over_high_water", "cluster_books_over_high_water", \
           "", "Books from Redis queued while the hub's queue was over its high-water mark")
 

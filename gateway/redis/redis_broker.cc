@@ -3,31 +3,39 @@
 #include <cassert>
 #include <charconv>
 #include <chrono>
+#include <iterator>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
-#include <boost/json/parse.hpp>
 
 #include "gateway/fanout/symbol.h"
 
 namespace obgw::gateway {
 namespace {
 
-// KEYS[1] the stream hash, KEYS[2] the channel; ARGV[1] the cluster epoch as
-// this node read it, ARGV[2] the node id, ARGV[3] the publish time (us since
-// 1970), ARGV[4] the book. Returns {seq, epoch}. The hash keeps its own
-// epoch: the one it was created under.
+// Orders n books at once. KEYS[2i-1] book i's stream hash, KEYS[2i] its
+// channel; ARGV[1] the cluster epoch as this node read it, ARGV[2] the node
+// id, ARGV[3] the publish time (us since 1970), ARGV[3+i] book i. Returns
+// {seq1, epoch1, seq2, epoch2, ...}. A hash keeps its own epoch: the one it
+// was created under. The keys of one script may lie in several slots: fine
+// on one Redis; on Redis Cluster the broker would group books per slot.
 constexpr const char* kPublishLua = R"lua(
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('HSET', KEYS[1], 'epoch', epoch)
+local out = {}
+for i = 1, #KEYS / 2 do
+  local book, data = KEYS[2 * i - 1], ARGV[3 + i]
+  local epoch = redis.call('HGET', book, 'epoch')
+  if not epoch then
+    epoch = ARGV[1]
+    redis.call('HSET', book, 'epoch', epoch)
+  end
+  local seq = redis.call('HINCRBY', book, 'seq', 1)
+  redis.call('HSET', book, 'data', data, 'time_us', ARGV[3], 'node', ARGV[2])
+  redis.call('PUBLISH', KEYS[2 * i], seq .. ' ' .. epoch .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] .. '\n' .. data)
+  out[2 * i - 1] = seq
+  out[2 * i] = epoch
 end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('HSET', KEYS[1], 'data', ARGV[4], 'time_us', ARGV[3], 'node', ARGV[2])
-redis.call('PUBLISH', KEYS[2], seq .. ' ' .. epoch .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] .. '\n' .. ARGV[4])
-return {seq, epoch}
+return out
 )lua";
 
 // KEYS[1] obgw:epoch: set once, to Redis' own clock in microseconds (the
@@ -58,12 +66,19 @@ std::optional<std::uint64_t> ParseNumber(std::string_view text) {
   return value;
 }
 
-// Books from Redis go to browsers verbatim as "data": only a JSON object may.
-bool IsJsonObject(std::string_view data) {
-  if (data.empty() || data.front() != '{') return false;
-  boost::system::error_code error;
-  boost::json::value value = boost::json::parse(data, error);
-  return !error && value.is_object();
+// Books from Redis go to clients verbatim as "data": only a JSON object may.
+// Checked by its outline, not parsed: every book in Redis was written by a
+// node of this cluster through the publish script, after that node checked
+// it on the way in (the REST body is parsed, a gRPC book is rendered from
+// protobuf), and whoever can write to Redis can forge any well-formed book
+// and seq anyway. The outline catches what does happen by accident (a
+// foreign or truncated value) at no cost; a full parse cost node B ~15 % of
+// its CPU (perf, docs/performance.md).
+bool LooksLikeJsonObject(std::string_view data) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  std::size_t first = data.find_first_not_of(kSpace);
+  std::size_t last = data.find_last_not_of(kSpace);
+  return first != std::string_view::npos && data[first] == '{' && data[last] == '}' && first < last;
 }
 
 // A positive integer reply (or a string holding one), else 0.
@@ -84,7 +99,7 @@ bool IsValidNodeId(std::string_view node) {
 
 RedisBroker::RedisBroker(boost::asio::io_context& io, RedisConnection& commands,
                          RedisConnection& pubsub, UpdateQueue& queue, RedisStats& stats,
-                         std::string node_id)
+                         std::string node_id, Limits limits)
     : io_(io),
       commands_(commands),
       pubsub_(pubsub),
@@ -93,7 +108,10 @@ RedisBroker::RedisBroker(boost::asio::io_context& io, RedisConnection& commands,
       node_id_(std::move(node_id)),
       publish_script_(kPublishLua),
       epoch_script_(kEpochLua),
+      limits_{std::max<std::size_t>(limits.books_in_flight, 1),
+              std::max<std::size_t>(limits.books_per_script, 1)},
       local_epoch_(NowMicros()),
+      outbox_(limits_.books_in_flight),
       token_(queue.MakeToken()) {}
 
 std::string RedisBroker::StreamKey(std::string_view symbol) {
@@ -147,14 +165,14 @@ void RedisBroker::Start() {
 
 bool RedisBroker::Sequence(BookUpdate& update, StreamPosition last) {
   if (ready() && update.retries < kMaxRetries) {
-    bool first = false;
-    {
-      MutexLock lock(outbox_mutex_);
-      first = outbox_.empty();
-      outbox_.push_back(Outgoing{std::move(update), SteadyNanos()});
+    BookOutbox::Added added = outbox_.Add(OutgoingBook{std::move(update), SteadyNanos()});
+    // One post per batch the hub hands over (the Redis thread takes all
+    // that waits), none while the Redis thread is busy with the outbox.
+    if (added.wake) boost::asio::post(io_, [this] { DrainOutbox(); });
+    if (added.conflated) {
+      stats_.broker_conflated.fetch_add(1, std::memory_order_relaxed);
+      if (added.conflated->on_routed) added.conflated->on_routed(0);
     }
-    // One post per batch the hub hands over, not one per book.
-    if (first) boost::asio::post(io_, [this] { DrainOutbox(); });
     return false;
   }
   // Redis away (or it failed this book kMaxRetries times): this node orders
@@ -213,47 +231,70 @@ void RedisBroker::ReadEpoch() {
 }
 
 void RedisBroker::DrainOutbox() {
-  std::vector<Outgoing> batch;
-  {
-    MutexLock lock(outbox_mutex_);
-    batch.swap(outbox_);
+  assert(InRedisThread());
+  if (books_in_flight_ >= limits_.books_in_flight) return;  // An answer drains again.
+  std::vector<OutgoingBook> books = outbox_.Take(limits_.books_in_flight - books_in_flight_);
+  for (std::size_t first = 0; first < books.size(); first += limits_.books_per_script) {
+    std::size_t end = std::min(books.size(), first + limits_.books_per_script);
+    auto batch = std::make_shared<Batch>(std::make_move_iterator(books.begin() + first),
+                                         std::make_move_iterator(books.begin() + end));
+    Publish(std::move(batch));
   }
-  for (Outgoing& book : batch) Publish(std::make_shared<Outgoing>(std::move(book)));
 }
 
-void RedisBroker::Publish(std::shared_ptr<Outgoing> book) {
+void RedisBroker::Publish(std::shared_ptr<Batch> batch) {
   // Redis went away (or came back and the epoch is not read yet) since the
-  // hub handed the book over: a hash created now would get a stale epoch.
+  // hub handed the books over: a hash created now would get a stale epoch.
   if (!ready()) {
-    HandBack(std::move(book->update));
+    for (OutgoingBook& book : *batch) HandBack(std::move(book.update));
     return;
   }
-  const BookUpdate& update = book->update;
-  std::vector<std::string> keys{StreamKey(update.symbol), Channel(update.symbol)};
-  std::vector<std::string> args{std::to_string(cluster_epoch_.load(std::memory_order_relaxed)),
-                                node_id_, std::to_string(NowMicros()), update.data};
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+  keys.reserve(2 * batch->size());
+  args.reserve(3 + batch->size());
+  args.push_back(std::to_string(cluster_epoch_.load(std::memory_order_relaxed)));
+  args.push_back(node_id_);
+  args.push_back(std::to_string(NowMicros()));
+  for (const OutgoingBook& book : *batch) {
+    keys.push_back(StreamKey(book.update.symbol));
+    keys.push_back(Channel(book.update.symbol));
+    args.push_back(book.update.data);
+  }
+  books_in_flight_ += batch->size();
   commands_.EvalSha(publish_script_, std::move(keys), std::move(args),
-                    [this, book](const RedisReply* reply) { OnPublished(*book, reply); });
+                    [this, batch](const RedisReply* reply) {
+                      books_in_flight_ -= batch->size();
+                      OnPublished(*batch, reply);
+                      DrainOutbox();
+                    });
 }
 
-void RedisBroker::OnPublished(Outgoing& book, const RedisReply* reply) {
-  if (reply == nullptr || reply->is_error()) {
-    if (reply != nullptr) spdlog::warn("redis: publish failed: {}", reply->Describe());
-    HandBack(std::move(book.update));
-    return;
-  }
-  std::uint64_t seq = PositiveInteger(reply->at(0));
-  std::uint64_t epoch = PositiveInteger(reply->at(1));
-  if (seq == 0 || epoch == 0) {
+void RedisBroker::OnPublished(Batch& batch, const RedisReply* reply) {
+  bool failed = reply == nullptr || reply->is_error();
+  if (reply != nullptr && reply->is_error()) {
+    spdlog::warn("redis: publish failed: {}", reply->Describe());
+  } else if (reply != nullptr && reply->elements().size() != 2 * batch.size()) {
     stats_.bad_replies.fetch_add(1, std::memory_order_relaxed);
-    HandBack(std::move(book.update));
-    return;
+    failed = true;
   }
-  stats_.books_published.fetch_add(1, std::memory_order_relaxed);
-  stats_.publish_round_trip.Observe(
-      static_cast<std::uint64_t>(std::max<std::int64_t>(SteadyNanos() - book.handed_ns, 0)));
-  book.update.position = StreamPosition{seq, epoch};
-  Push(std::move(book.update));
+  std::int64_t now_ns = SteadyNanos();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    OutgoingBook& book = batch[i];
+    std::uint64_t seq = failed ? 0 : PositiveInteger(reply->at(2 * i));
+    std::uint64_t epoch = failed ? 0 : PositiveInteger(reply->at(2 * i + 1));
+    if (seq == 0 || epoch == 0) {
+      if (!failed) stats_.bad_replies.fetch_add(1, std::memory_order_relaxed);
+      HandBack(std::move(book.update));
+      continue;
+    }
+    stats_.books_published.fetch_add(1, std::memory_order_relaxed);
+    stats_.publish_round_trip.Observe(
+        static_cast<std::uint64_t>(std::max<std::int64_t>(now_ns - book.handed_ns, 0)));
+    book.update.position = StreamPosition{seq, epoch};
+    Push(std::move(book.update));
+  }
+  FlushToHub();
 }
 
 void RedisBroker::HandBack(BookUpdate update) {
@@ -265,29 +306,29 @@ void RedisBroker::HandBack(BookUpdate update) {
 
 void RedisBroker::FetchLast(const std::string& symbol) {
   if (!commands_.up()) return;  // Fetched again once it is.
-  commands_.Command(
-      {"HMGET", StreamKey(symbol), "seq", "epoch", "data"},
-      [this, symbol](const RedisReply* reply) {
-        if (reply == nullptr) return;
-        const RedisReply* data = reply->at(2);
-        if (reply->at(0) != nullptr && reply->at(0)->is_nil()) {
-          return;  // Nothing published yet.
-        }
-        std::uint64_t seq = PositiveInteger(reply->at(0));
-        std::uint64_t epoch = PositiveInteger(reply->at(1));
-        if (seq == 0 || epoch == 0 || !data || !data->text() || !IsJsonObject(*data->text())) {
-          stats_.bad_replies.fetch_add(1, std::memory_order_relaxed);
-          return;
-        }
-        BookUpdate update;
-        update.symbol = symbol;
-        update.data = std::string(*data->text());
-        update.received_ns = SteadyNanos();
-        update.position = StreamPosition{seq, epoch};
-        update.stored = true;
-        stats_.books_fetched.fetch_add(1, std::memory_order_relaxed);
-        Push(std::move(update));
-      });
+  commands_.Command({"HMGET", StreamKey(symbol), "seq", "epoch", "data"},
+                    [this, symbol](const RedisReply* reply) {
+                      if (reply == nullptr) return;
+                      const RedisReply* data = reply->at(2);
+                      if (reply->at(0) != nullptr && reply->at(0)->is_nil()) {
+                        return;  // Nothing published yet.
+                      }
+                      std::uint64_t seq = PositiveInteger(reply->at(0));
+                      std::uint64_t epoch = PositiveInteger(reply->at(1));
+                      if (seq == 0 || epoch == 0 || !data || !data->text() ||
+                          !LooksLikeJsonObject(*data->text())) {
+                        stats_.bad_replies.fetch_add(1, std::memory_order_relaxed);
+                        return;
+                      }
+                      BookUpdate update;
+                      update.symbol = symbol;
+                      update.data = std::string(*data->text());
+                      update.received_ns = SteadyNanos();
+                      update.position = StreamPosition{seq, epoch};
+                      update.stored = true;
+                      stats_.books_fetched.fetch_add(1, std::memory_order_relaxed);
+                      Push(std::move(update));
+                    });
 }
 
 void RedisBroker::OnMessage(std::string_view channel, std::string_view payload) {
@@ -315,7 +356,7 @@ void RedisBroker::OnMessage(std::string_view channel, std::string_view payload) 
   }
   // This node's own books reach its clients through the script's reply.
   if (fields[2] == node_id_) return;
-  if (!IsJsonObject(data)) return bad();
+  if (!LooksLikeJsonObject(data)) return bad();
   std::uint64_t now_us = NowMicros();
   if (now_us >= *published_us) stats_.cross_node_lag.Observe((now_us - *published_us) * 1000);
   stats_.books_received.fetch_add(1, std::memory_order_relaxed);
@@ -328,9 +369,23 @@ void RedisBroker::OnMessage(std::string_view channel, std::string_view payload) 
 }
 
 void RedisBroker::Push(BookUpdate update) {
+  to_hub_.emplace_back(std::move(update));
+  // hiredis hands over every message of one read in one handler: they go
+  // to the hub together, after it.
+  if (!std::exchange(flush_posted_, true)) {
+    boost::asio::post(io_, [this] {
+      flush_posted_ = false;
+      FlushToHub();
+    });
+  }
+}
+
+void RedisBroker::FlushToHub() {
+  if (to_hub_.empty()) return;
+  std::size_t count = to_hub_.size();
   // Never blocks: books from Redis are bounded by what Redis delivers.
-  if (queue_.PushUpdate(token_, std::move(update))) {
-    stats_.books_over_high_water.fetch_add(1, std::memory_order_relaxed);
+  if (queue_.PushUpdates(token_, to_hub_)) {
+    stats_.books_over_high_water.fetch_add(count, std::memory_order_relaxed);
   }
 }
 

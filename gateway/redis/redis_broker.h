@@ -14,9 +14,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include "gateway/fanout/broker.h"
-#include "gateway/fanout/mutex.h"
 #include "gateway/fanout/update_queue.h"
 #include "gateway/metrics/redis_stats.h"
+#include "gateway/redis/book_outbox.h"
 #include "gateway/redis/redis_connection.h"
 #include "gateway/redis/redis_script.h"
 
@@ -29,6 +29,17 @@ namespace obgw::gateway {
 // last book, and PUBLISH "<seq> <epoch> <node_id> <publish_us>\n<data>" on
 // obgw:{s:SYM}:books. The hash tag {s:SYM} puts a symbol's key and channel in
 // one slot, as Redis Cluster's sharded pub/sub needs.
+//
+// One EVALSHA carries several books (those waiting when the Redis thread
+// takes from the outbox, up to books_per_script) and answers each one's
+// {seq, epoch}: fewer round trips and context switches per book.
+//
+// Overload: at most books_in_flight books are in scripts Redis has not
+// answered; the others wait in the BookOutbox, one per symbol, the latest
+// (a book replaced there is counted broker_conflated and its on_routed(0)
+// runs). So a saturated Redis costs conflation, never a queue that grows
+// until the connection's command timeout tears it down: that timeout fires
+// only for a Redis that stalls on the few scripts actually sent.
 //
 // The cluster epoch (obgw:epoch, set once with Redis' TIME in microseconds)
 // is read on every (re)connect: it changes only when Redis lost its data, so
@@ -55,10 +66,22 @@ class RedisBroker : public Broker {
   // locally (a script that keeps failing must not loop a book forever).
   static constexpr std::uint32_t kMaxRetries = 3;
 
+  struct Limits {
+    // Books sent in scripts not answered yet: enough to keep Redis busy
+    // (several scripts pipelined), few enough that Redis answers the last
+    // one within milliseconds.
+    std::size_t books_in_flight = 512;
+    // Books in one EVALSHA.
+    std::size_t books_per_script = 64;
+  };
+
   // Every reference outlives the broker. `node_id`: this node's, in every
   // book it publishes.
   RedisBroker(boost::asio::io_context& io, RedisConnection& commands, RedisConnection& pubsub,
-              UpdateQueue& queue, RedisStats& stats, std::string node_id);
+              UpdateQueue& queue, RedisStats& stats, std::string node_id, Limits limits);
+  RedisBroker(boost::asio::io_context& io, RedisConnection& commands, RedisConnection& pubsub,
+              UpdateQueue& queue, RedisStats& stats, std::string node_id)
+      : RedisBroker(io, commands, pubsub, queue, stats, std::move(node_id), Limits{}) {}
 
   // Hub thread.
   bool Sequence(BookUpdate& update, StreamPosition last) override;
@@ -74,6 +97,10 @@ class RedisBroker : public Broker {
   void OnCommandsState(bool up);
   // Whether books go to Redis now (commands up, cluster epoch known).
   bool ready() const { return ready_.load(std::memory_order_acquire); }
+  // Redis thread: books in scripts Redis has not answered.
+  std::size_t books_in_flight() const { return books_in_flight_; }
+  // Any thread: books waiting in the outbox.
+  std::size_t books_waiting() const { return outbox_.size(); }
 
   // Names, shared with tests and docs.
   static std::string StreamKey(std::string_view symbol);
@@ -83,20 +110,20 @@ class RedisBroker : public Broker {
   static constexpr std::string_view kEpochKey = "obgw:epoch";
 
  private:
-  // A book on its way from the hub to Redis.
-  struct Outgoing {
-    BookUpdate update;
-    std::int64_t handed_ns = 0;  // Steady clock, at Sequence.
-  };
+  using Batch = std::vector<OutgoingBook>;
 
+  // Sends what the outbox holds, as far as the in-flight bound allows.
   void DrainOutbox();
-  void Publish(std::shared_ptr<Outgoing> book);
-  void OnPublished(Outgoing& book, const RedisReply* reply);
+  void Publish(std::shared_ptr<Batch> batch);
+  void OnPublished(Batch& batch, const RedisReply* reply);
   void HandBack(BookUpdate update);
   void ReadEpoch();
   void FetchLast(const std::string& symbol);
   void OnMessage(std::string_view channel, std::string_view payload);
+  // Books for the hub wait in to_hub_ until the current handler is done (or
+  // FlushToHub), then go in one bulk enqueue.
   void Push(BookUpdate update);
+  void FlushToHub();
   bool InRedisThread() const { return io_.get_executor().running_in_this_thread(); }
   static std::uint64_t NowMicros();
 
@@ -108,17 +135,20 @@ class RedisBroker : public Broker {
   const std::string node_id_;
   const RedisScript publish_script_;
   const RedisScript epoch_script_;
+  const Limits limits_;
 
   std::atomic<bool> ready_{false};
   std::atomic<std::uint64_t> cluster_epoch_{0};
   std::atomic<std::uint64_t> local_epoch_;
 
-  // Hub thread -> Redis thread: books to publish, drained in one post.
-  Mutex outbox_mutex_;
-  std::vector<Outgoing> outbox_ ABSL_GUARDED_BY(outbox_mutex_);
+  // Hub thread -> Redis thread: books to publish.
+  BookOutbox outbox_;
 
   // Redis thread only.
+  std::size_t books_in_flight_ = 0;
   UpdateQueue::Token token_;
+  std::vector<HubMessage> to_hub_;
+  bool flush_posted_ = false;
   absl::flat_hash_set<std::string> followed_;
 };
 

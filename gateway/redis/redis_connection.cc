@@ -23,6 +23,15 @@ std::string ErrorOf(const redisAsyncContext* context) {
   return "connection closed";
 }
 
+// ["message", channel, payload], all three strings.
+bool IsMessage(const redisReply* reply) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) return false;
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (reply->element[i] == nullptr || reply->element[i]->type != REDIS_REPLY_STRING) return false;
+  }
+  return std::string_view(reply->element[0]->str, reply->element[0]->len) == "message";
+}
+
 void Decrement(Counter& gauge) {
   if (gauge.load(std::memory_order_relaxed) > 0) gauge.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -412,7 +421,19 @@ void RedisConnection::OnSubscriptionReply(redisAsyncContext* context, const void
     Lost(ErrorOf(context), false);
     return;
   }
-  std::optional<RedisReply> copy = RedisReply::FromHiredis(static_cast<const redisReply*>(reply));
+  const auto* raw = static_cast<const redisReply*>(reply);
+  if (IsMessage(raw)) {
+    // The bulk of a subscriber's traffic: handed over straight from hiredis'
+    // reply (valid during this callback), not copied into a RedisReply.
+    const redisReply* channel = raw->element[1];
+    const redisReply* payload = raw->element[2];
+    if (on_message_) {
+      on_message_(std::string_view(channel->str, channel->len),
+                  std::string_view(payload->str, payload->len));
+    }
+    return;
+  }
+  std::optional<RedisReply> copy = RedisReply::FromHiredis(raw);
   const RedisReply* kind = copy ? copy->at(0) : nullptr;
   const RedisReply* name = copy ? copy->at(1) : nullptr;
   const RedisReply* third = copy ? copy->at(2) : nullptr;

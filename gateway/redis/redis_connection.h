@@ -35,6 +35,10 @@ class AsioHiredisAdapter;
 // longer than connect_timeout fails, and when the oldest unanswered command
 // is older than command_timeout the connection is declared down ("redis
 // timeout"), torn down (every pending callback gets null) and reconnected.
+// A command's clock starts when it is handed to hiredis, which writes it out
+// in the same turn of the io_context: so what a caller hands over must be
+// bounded (the broker keeps at most a few hundred books in flight and holds
+// the rest back), or a Redis that is merely busy would look stalled.
 //
 // Two uses, one connection each: commands (Command, EvalSha: pipelined,
 // binary-safe argv) or subscriber mode (Subscribe/Unsubscribe/OnMessage; the

@@ -229,7 +229,7 @@ class Deployment:
 
     # The /stats counters that explain a cluster run's loss and latency.
     CLUSTER_STATS = ["redis.books_published", "redis.books_received", "redis.timeouts",
-                     "redis.books_sequenced_locally", "redis.books_retried", "hub_superseded"]
+                     "redis.books_sequenced_locally", "redis.books_retried", "redis.broker_conflated", "hub_superseded"]
 
     def __init__(self, servers, http, grpc, publish_grpc=None, loadgen_cpu=None,
                  cluster_nodes=None):
@@ -774,7 +774,8 @@ def cluster_rows(results):
     """The cluster scenario: each run, and what it adds over one node at the same load."""
     lines = ["| run | layout | offered books/s | published books/s | books/s received per "
              "subscriber | loss % | p50 ms | p99 ms | max ms | p50 added ms | p99 added ms "
-             "| CPU % of one core while publishing | node A: Redis timeouts, books ordered locally |",
+             "| CPU % of one core while publishing "
+             "| node A: Redis timeouts, books ordered locally, conflated |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- "
              "| ---: |"]
     for r in results:
@@ -806,7 +807,8 @@ def cluster_rows(results):
             ", ".join(f"{name} {pct:.0f}" for name, pct in cpu.items()),
             "—" if node_a is None else
             f"{node_a.get('redis.timeouts', 0):,}, "
-            f"{node_a.get('redis.books_sequenced_locally', 0):,}"]) + " |")
+            f"{node_a.get('redis.books_sequenced_locally', 0):,}, "
+            f"{node_a.get('redis.broker_conflated', 0):,}"]) + " |")
     return "\n".join(lines)
 
 
@@ -1082,8 +1084,10 @@ and publishes over gRPC ({GRPC_PUBLISHERS} streams) into **node A** (`--publish_
 every book goes A → EVALSHA on Redis (seq, last book, PUBLISH) → B's subscriber connection → B's
 hub → the client, paced at {CLUSTER_RATE:,} and {CLUSTER_HIGH_RATE:,} books/s and flat out. The reference
 rows run the same load on **one node without Redis**. "p50/p99 added" = cluster − one node, same
-offered load; loss = books A accepted that B's client never got (under overload: books Redis did
-not order in time, ordered locally on A instead, which B never sees; `redis.timeouts`).
+offered load; loss = books A accepted that B's client never got. Under overload they are books
+A conflated while Redis was behind (`redis.broker_conflated`: a newer book of the same symbol took
+the place of one waiting to be sent, so B's client got fewer books but never a stale one); Redis
+timeouts or books ordered locally on A (which B never sees) would mean Redis stalled.
 
 Pinning (`taskset`): every server process — `redis-server`, node A and node B, or the single
 node — on CPU {SERVER_CPU}, the loadgen on CPU {LOADGEN_CPU}. The cluster's three processes (A's hub, Redis

@@ -20,18 +20,20 @@ using obgw::testing::RedisServer;
 // One node's Redis side, as RedisCluster wires it, on the test's io_context
 // (the test thread is the Redis thread); its hub is the test reading `queue`.
 struct Node {
-  Node(boost::asio::io_context& io, const RedisEndpoint& endpoint, const std::string& id)
+  Node(boost::asio::io_context& io, const RedisEndpoint& endpoint, const std::string& id,
+       RedisBroker::Limits limits = {}, std::chrono::milliseconds command_timeout = 300ms)
       : queue(1000),
-        commands(io, Options(endpoint, "commands"), stats),
-        pubsub(io, Options(endpoint, "pubsub"), stats),
-        broker(io, commands, pubsub, queue, stats, id) {}
+        commands(io, Options(endpoint, "commands", command_timeout), stats),
+        pubsub(io, Options(endpoint, "pubsub", command_timeout), stats),
+        broker(io, commands, pubsub, queue, stats, id, limits) {}
 
-  static RedisConnection::Options Options(const RedisEndpoint& endpoint, std::string name) {
+  static RedisConnection::Options Options(const RedisEndpoint& endpoint, std::string name,
+                                          std::chrono::milliseconds command_timeout) {
     RedisConnection::Options options;
     options.endpoint = endpoint;
     options.name = std::move(name);
     options.connect_timeout = 300ms;
-    options.command_timeout = 300ms;
+    options.command_timeout = command_timeout;
     options.backoff_min = 10ms;
     options.backoff_max = 50ms;
     return options;
@@ -84,8 +86,9 @@ class RedisBrokerTest : public obgw::testing::RedisTest {
     });
   }
 
-  Node& StartNode(const std::string& id) {
-    nodes_.push_back(std::make_unique<Node>(io_, endpoint_, id));
+  Node& StartNode(const std::string& id, RedisBroker::Limits limits = {},
+                  std::chrono::milliseconds command_timeout = 300ms) {
+    nodes_.push_back(std::make_unique<Node>(io_, endpoint_, id, limits, command_timeout));
     Node* node = nodes_.back().get();
     OnIo([node] { node->Start(); });
     EXPECT_TRUE(RunUntil([node] { return node->broker.ready(); }));
@@ -211,14 +214,88 @@ TEST_F(RedisBrokerTest, BookInFlightWhenRedisStallsComesBackToBeRetried) {
   EXPECT_TRUE(a.broker.Sequence(stubborn, {}));
 }
 
+BookUpdate Book(const std::string& symbol, int n, std::uint64_t local_order) {
+  BookUpdate update = Book(symbol, R"({"n":)" + std::to_string(n) + "}");
+  update.local_order = local_order;
+  return update;
+}
+
+TEST_F(RedisBrokerTest, BoundsTheBooksInFlightAndSendsSeveralPerScript) {
+  Node& a = StartNode("a", {.books_in_flight = 4, .books_per_script = 2}, 5s);
+  std::uint64_t commands_before = a.stats.commands.load();
+  server_->Pause();
+  for (int n = 1; n <= 10; ++n) {
+    BookUpdate book = Book("S" + std::to_string(n), n, 1);
+    EXPECT_FALSE(a.broker.Sequence(book, {}));
+  }
+  // Two scripts of two books went out; the other six books wait unsent, so
+  // they cannot make the connection time out.
+  ASSERT_TRUE(RunUntil([&] { return a.broker.books_in_flight() == 4; }));
+  RunFor(20ms);
+  EXPECT_EQ(a.broker.books_in_flight(), 4u);
+  EXPECT_EQ(a.broker.books_waiting(), 6u);
+  EXPECT_EQ(a.stats.commands.load() - commands_before, 2u);
+  server_->Resume();
+  std::vector<BookUpdate> books = Receive(a, 10);
+  ASSERT_EQ(books.size(), 10u);
+  for (const BookUpdate& book : books) {
+    EXPECT_EQ(book.position.offset, 1u) << book.symbol;
+    EXPECT_EQ(book.position.epoch, a.broker.epoch());
+  }
+  EXPECT_EQ(a.stats.commands.load() - commands_before, 5u);
+  EXPECT_EQ(a.stats.books_published.load(), 10u);
+  EXPECT_EQ(a.stats.timeouts.load(), 0u);
+  EXPECT_EQ(a.broker.books_in_flight(), 0u);
+}
+
+TEST_F(RedisBrokerTest, BooksWaitingBehindTheBoundAreConflatedLatestWins) {
+  Node& a = StartNode("a", {.books_in_flight = 1, .books_per_script = 1}, 5s);
+  server_->Pause();
+  BookUpdate first = Book("AAPL", 1, 1);
+  EXPECT_FALSE(a.broker.Sequence(first, {}));
+  ASSERT_TRUE(RunUntil([&] { return a.broker.books_in_flight() == 1; }));
+  // Behind the bound: the second book is replaced by the third, whose place
+  // it keeps; the REST publisher of the second gets its answer (0).
+  std::vector<std::size_t> answers;
+  BookUpdate second = Book("AAPL", 2, 2);
+  second.on_routed = [&answers](std::size_t subscribers) { answers.push_back(subscribers); };
+  EXPECT_FALSE(a.broker.Sequence(second, {}));
+  BookUpdate other = Book("MSFT", 1, 1);
+  EXPECT_FALSE(a.broker.Sequence(other, {}));
+  BookUpdate third = Book("AAPL", 3, 3);
+  EXPECT_FALSE(a.broker.Sequence(third, {}));
+  EXPECT_EQ(answers, std::vector<std::size_t>{0});
+  // A book handed back for a retry does not replace a newer one waiting.
+  BookUpdate retried = Book("AAPL", 0, 0);
+  retried.retries = 1;
+  retried.on_routed = [&answers](std::size_t subscribers) { answers.push_back(subscribers + 10); };
+  EXPECT_FALSE(a.broker.Sequence(retried, {}));
+  EXPECT_EQ(answers, (std::vector<std::size_t>{0, 10}));
+  EXPECT_EQ(a.stats.broker_conflated.load(), 2u);
+  EXPECT_EQ(a.broker.books_waiting(), 2u);
+
+  server_->Resume();
+  std::vector<BookUpdate> books = Receive(a, 3);
+  RunFor(50ms);
+  for (BookUpdate& book : a.Drain()) books.push_back(std::move(book));
+  ASSERT_EQ(books.size(), 3u);
+  EXPECT_EQ(books[0].data, R"({"n":1})");
+  EXPECT_EQ(books[0].position.offset, 1u);
+  EXPECT_EQ(books[1].data, R"({"n":3})");  // AAPL first waited before MSFT.
+  EXPECT_EQ(books[1].position.offset, 2u);
+  EXPECT_EQ(books[2].symbol, "MSFT");
+  EXPECT_EQ(server_->Run({"HGET", "obgw:{s:AAPL}:book", "data"}), R"({"n":3})");
+  EXPECT_EQ(a.stats.timeouts.load(), 0u);
+}
+
 TEST_F(RedisBrokerTest, BadMessagesAreCountedAndDropped) {
   Node& b = StartNode("b");
   b.broker.Follow("AAPL");
   ASSERT_TRUE(RunUntil([&] { return b.stats.channels.load() == 1; }));
   const std::string channel = RedisBroker::Channel("AAPL");
-  for (const char* payload :
-       {"nonsense", "1 2 other 3", "x 2 other 3\n{}", "1 2 other\n{}", "0 2 other 3\n{}",
-        "1 2 other 3\nnot json", "1 2 other 3\n[1]", "1 2 other 3 4\n{}", "1 2 b 3\n{}"}) {
+  for (const char* payload : {"nonsense", "1 2 other 3", "x 2 other 3\n{}", "1 2 other\n{}",
+                              "0 2 other 3\n{}", "1 2 other 3\nnot json", "1 2 other 3\n[1]",
+                              "1 2 other 3\n{\"a\":1", "1 2 other 3 4\n{}", "1 2 b 3\n{}"}) {
     ASSERT_TRUE(server_->Run({"PUBLISH", channel, payload})) << payload;
   }
   ASSERT_TRUE(server_->Run({"PUBLISH", channel, "7 9 other 1\n{\"a\":1}"}));
@@ -227,7 +304,7 @@ TEST_F(RedisBrokerTest, BadMessagesAreCountedAndDropped) {
   EXPECT_EQ(books[0].position.offset, 7u);
   EXPECT_EQ(books[0].position.epoch, 9u);
   EXPECT_EQ(books[0].data, R"({"a":1})");
-  EXPECT_EQ(b.stats.bad_replies.load(), 8u);  // The last one was b's own: skipped, not bad.
+  EXPECT_EQ(b.stats.bad_replies.load(), 9u);  // The last one was b's own: skipped, not bad.
   EXPECT_EQ(b.stats.books_received.load(), 1u);
 }
 
