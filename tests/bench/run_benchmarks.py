@@ -1129,7 +1129,27 @@ Each run: `orderbook-loadgen --host=127.0.0.1 --http_port=P --grpc_port=G --serv
 # ---------------------------------------------------------------- main
 
 
+def reexec_with_matplotlib():
+    """Runs under Debian's /usr/bin/python3 when this interpreter lacks matplotlib.
+
+    A python3 first on PATH (pyenv, a venv) often has no python3-matplotlib, and the
+    plot comes only after every scenario has run: better to switch interpreters now
+    than to lose the run at its end."""
+    try:
+        import matplotlib  # noqa: F401
+        return
+    except ImportError:
+        pass
+    system = "/usr/bin/python3"
+    if os.path.realpath(sys.executable) != os.path.realpath(system) and os.path.exists(system):
+        log(f"{sys.executable} has no matplotlib: running under {system}")
+        os.execv(system, [system] + sys.argv)
+    sys.exit("run_benchmarks.py: matplotlib is missing (apt-get install python3-matplotlib, "
+             "or bash deploy/install-deps.sh)")
+
+
 def main():
+    reexec_with_matplotlib()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny durations: a smoke check")
     parser.add_argument("--only", choices=SCENARIOS, action="append",
