@@ -50,11 +50,19 @@ run_sanitized() {
   echo "run-tests.sh: $kind suite in $dir/ (sanitizer reports: $logs/)"
   local rc=0
   (cd "$dir" && ctest --output-on-failure --timeout 600 -j2) || rc=$?
-  if compgen -G "$logs/*" >/dev/null; then
-    for report in "$logs"/*; do
+  # A file that holds nothing but the runtime's notes about its own
+  # symbolizer ("WARNING: Symbolizer buffer too small", a long C++ name) is
+  # not a report; anything else in a file is.
+  local reports=0
+  for report in "$logs"/*; do
+    [ -e "$report" ] || continue
+    if grep -qv 'WARNING: Symbolizer buffer too small' "$report"; then
       echo "===== $report"
       cat "$report"
-    done
+      reports=$((reports + 1))
+    fi
+  done
+  if [ "$reports" -gt 0 ]; then
     echo "run-tests.sh: FAIL: $kind reports above ($logs/)" >&2
     return 1
   fi
