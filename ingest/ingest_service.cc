@@ -30,6 +30,12 @@ grpc::ServerReadReactor<orderbook::v1::OrderBookUpdate>* IngestService::Publish(
   return new PublishReactor(queue_, stats_, limits_, summary, context->peer());
 }
 
+grpc::ServerReadReactor<orderbook::v1::OrderBookBatch>* IngestService::PublishBatch(
+    grpc::CallbackServerContext* context, orderbook::v1::PublishSummary* summary) {
+  // Deletes itself in OnDone.
+  return new PublishBatchReactor(queue_, stats_, limits_, summary, context->peer());
+}
+
 IngestServer::IngestServer(gateway::UpdateQueue& queue, IngestStats& stats, ValidationLimits limits)
     : service_(queue, stats, limits) {}
 

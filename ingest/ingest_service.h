@@ -20,14 +20,17 @@ namespace obgw::ingest {
 inline constexpr int kMaxReceiveMessageBytes = 4 * 1024 * 1024;
 
 // The OrderBookIngest service: hands each Publish stream to a new
-// PublishReactor. Holds only references and the limits; gRPC callback
-// threads call Publish.
+// PublishReactor and each PublishBatch stream to a new PublishBatchReactor.
+// Holds only references and the limits; gRPC callback threads call Publish
+// and PublishBatch.
 class IngestService final : public orderbook::v1::OrderBookIngest::CallbackService {
  public:
   // `queue` and `stats` must outlive the service.
   IngestService(gateway::UpdateQueue& queue, IngestStats& stats, ValidationLimits limits);
 
   grpc::ServerReadReactor<orderbook::v1::OrderBookUpdate>* Publish(
+      grpc::CallbackServerContext* context, orderbook::v1::PublishSummary* summary) override;
+  grpc::ServerReadReactor<orderbook::v1::OrderBookBatch>* PublishBatch(
       grpc::CallbackServerContext* context, orderbook::v1::PublishSummary* summary) override;
 
   const gateway::UpdateQueue& queue() const { return queue_; }

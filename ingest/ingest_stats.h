@@ -11,16 +11,18 @@ namespace obgw::ingest {
 // shape is repeated, not the names): COUNTER/GAUGE(member, /stats name,
 // Prometheus family, labels, help). main.cc hands the list to the gateway,
 // which shows it in /stats and /metrics.
-#define OBGW_INGEST_STATS(COUNTER, GAUGE)                                               \
-  GAUGE(streams_open, "ingest.grpc_streams_open", "ingest_grpc_streams_open", "",       \
-        "Open gRPC Publish streams")                                                    \
-  COUNTER(streams_total, "ingest.grpc_streams_total", "ingest_grpc_streams_opened", "", \
-          "gRPC Publish streams ever opened")                                           \
-  COUNTER(accepted, "ingest.grpc_accepted", "ingest_books_accepted", "source=\"grpc\"", \
-          "gRPC books validated and queued")                                            \
-  COUNTER(rejected, "ingest.grpc_rejected", "ingest_books_rejected", "source=\"grpc\"", \
-          "gRPC books that failed validation")                                          \
-  COUNTER(paused, "ingest.grpc_paused", "ingest_grpc_pauses", "",                       \
+#define OBGW_INGEST_STATS(COUNTER, GAUGE)                                                 \
+  GAUGE(streams_open, "ingest.grpc_streams_open", "ingest_grpc_streams_open", "",         \
+        "Open gRPC Publish and PublishBatch streams")                                     \
+  COUNTER(streams_total, "ingest.grpc_streams_total", "ingest_grpc_streams_opened", "",   \
+          "gRPC Publish and PublishBatch streams ever opened")                            \
+  COUNTER(accepted, "ingest.grpc_accepted", "ingest_books_accepted", "source=\"grpc\"",   \
+          "gRPC books validated and queued")                                              \
+  COUNTER(rejected, "ingest.grpc_rejected", "ingest_books_rejected", "source=\"grpc\"",   \
+          "gRPC books that failed validation")                                            \
+  COUNTER(batches, "ingest.grpc_batches", "ingest_grpc_batches", "",                      \
+          "gRPC PublishBatch messages received (their books count in accepted/rejected)") \
+  COUNTER(paused, "ingest.grpc_paused", "ingest_grpc_pauses", "",                         \
           "Times a stream stopped reading because the queue reached queue_high_water")
 
 // Stats of the gRPC ingest, shared by every PublishReactor. Owned by

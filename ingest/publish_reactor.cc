@@ -1,6 +1,7 @@
 #include "ingest/publish_reactor.h"
 
 #include <chrono>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,9 +24,10 @@ std::int64_t SteadyNowNs() {
 
 }  // namespace
 
-PublishReactor::PublishReactor(gateway::UpdateQueue& queue, IngestStats& stats,
-                               const ValidationLimits& limits,
-                               orderbook::v1::PublishSummary* summary, std::string peer)
+template <typename Request>
+StreamReactor<Request>::StreamReactor(gateway::UpdateQueue& queue, IngestStats& stats,
+                                      const ValidationLimits& limits,
+                                      orderbook::v1::PublishSummary* summary, std::string peer)
     : queue_(queue),
       stats_(stats),
       limits_(limits),
@@ -38,12 +40,14 @@ PublishReactor::PublishReactor(gateway::UpdateQueue& queue, IngestStats& stats,
   stats_.streams_total.fetch_add(1, std::memory_order_relaxed);
   spdlog::debug("gRPC ingest: stream from {} opened", peer_);
   HandOff();
-  StartRead(&msg_);
+  this->StartRead(&msg_);
 }
 
-PublishReactor::~PublishReactor() = default;
+template <typename Request>
+StreamReactor<Request>::~StreamReactor() = default;
 
-void PublishReactor::OnReadDone(bool ok) {
+template <typename Request>
+void StreamReactor<Request>::OnReadDone(bool ok) {
   HandOff();
   if (!ok) {
     // No more messages: the client half-closed (answer it) or the call was
@@ -51,43 +55,66 @@ void PublishReactor::OnReadDone(bool ok) {
     FinishWithSummary();
     return;
   }
-  if (HandleUpdate()) {
+  if (HandleMessage()) {
     Pause();
     return;
   }
   // Nothing may touch members after this: the next OnReadDone can run on
   // another thread as soon as the read completes.
   HandOff();
-  StartRead(&msg_);
+  this->StartRead(&msg_);
 }
 
-bool PublishReactor::HandleUpdate() {
+template <typename Request>
+bool StreamReactor<Request>::HandleMessage() {
+  if constexpr (std::is_same_v<Request, orderbook::v1::OrderBookBatch>) {
+    stats_.batches.fetch_add(1, std::memory_order_relaxed);
+    for (orderbook::v1::OrderBookUpdate& book : *msg_.mutable_updates()) {
+      if (std::optional<gateway::BookUpdate> update = AcceptUpdate(book)) {
+        pending_.emplace_back(std::move(*update));
+      }
+    }
+    // An empty (or wholly rejected) batch enqueues nothing; keep reading.
+    if (pending_.empty()) return false;
+    return queue_.PushUpdates(token_, pending_);
+  } else {
+    std::optional<gateway::BookUpdate> update = AcceptUpdate(msg_);
+    return update && queue_.PushUpdate(token_, std::move(*update));
+  }
+}
+
+template <typename Request>
+std::optional<gateway::BookUpdate> StreamReactor<Request>::AcceptUpdate(
+    orderbook::v1::OrderBookUpdate& book) {
   ++received_;
-  if (absl::Status status = ValidateUpdate(msg_, limits_); !status.ok()) {
-    RecordRejection(status);
-    return false;
+  if (absl::Status status = ValidateUpdate(book, limits_); !status.ok()) {
+    RecordRejection(status, book);
+    return std::nullopt;
   }
   ++accepted_;
   stats_.accepted.fetch_add(1, std::memory_order_relaxed);
   gateway::BookUpdate update;
-  update.data = RenderBookData(msg_);
-  // msg_ is reused by the next read; its symbol can be moved out now.
-  update.symbol = std::move(*msg_.mutable_symbol());
+  update.data = RenderBookData(book);
+  // The message is reused by the next read; its symbol can be moved out now.
+  update.symbol = std::move(*book.mutable_symbol());
   update.received_ns = SteadyNowNs();
-  return queue_.PushUpdate(token_, std::move(update));
+  return update;
 }
 
-void PublishReactor::RecordRejection(const absl::Status& status) {
+template <typename Request>
+void StreamReactor<Request>::RecordRejection(const absl::Status& status,
+                                             const orderbook::v1::OrderBookUpdate& update) {
   ++rejected_;
   stats_.rejected.fetch_add(1, std::memory_order_relaxed);
   if (errors_.size() >= kMaxSummaryErrors) return;
   errors_.push_back(absl::StrCat("update ", received_, " (",
-                                 PrintableExcerpt(msg_.symbol(), kErrorSymbolBytes),
+                                 PrintableExcerpt(update.symbol(), kErrorSymbolBytes),
                                  "): ", status.message()));
   spdlog::warn("gRPC ingest: stream from {} rejected {}", peer_, errors_.back());
 }
 
-void PublishReactor::Pause() {
+template <typename Request>
+void StreamReactor<Request>::Pause() {
   // Once `paused` is set and the mutex released, OnCancel may Finish the call
   // and OnDone delete `this` at any moment: take what is needed afterwards
   // into locals first.
@@ -108,12 +135,12 @@ void PublishReactor::Pause() {
     // OnCancel already ran while our read was in flight, so it left the
     // Finish to us; pausing now would leave a dead call waiting on the hub.
     HandOff();
-    Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
+    this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
     return;
   }
   // May run the callback inline (already drained), hence outside the mutex.
   queue.WhenDrained([flow = std::move(flow)] {
-    PublishReactor* reactor;
+    StreamReactor* reactor;
     {
       gateway::MutexLock lock(flow->mutex);
       if (!flow->paused) return;  // Cancelled meanwhile; OnCancel finished it.
@@ -126,7 +153,8 @@ void PublishReactor::Pause() {
   });
 }
 
-void PublishReactor::OnCancel() {
+template <typename Request>
+void StreamReactor<Request>::OnCancel() {
   HandOff();
   bool finish_now;
   {
@@ -137,18 +165,20 @@ void PublishReactor::OnCancel() {
     finish_now = flow_->paused;
     flow_->paused = false;
   }
-  if (finish_now) Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
+  if (finish_now) this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
 }
 
-void PublishReactor::FinishWithSummary() {
+template <typename Request>
+void StreamReactor<Request>::FinishWithSummary() {
   summary_->set_accepted(accepted_);
   summary_->set_rejected(rejected_);
   for (std::string& error : errors_) summary_->add_errors(std::move(error));
   HandOff();
-  Finish(grpc::Status::OK);
+  this->Finish(grpc::Status::OK);
 }
 
-void PublishReactor::OnDone() {
+template <typename Request>
+void StreamReactor<Request>::OnDone() {
   HandOff();
   spdlog::info("gRPC ingest: stream from {} done: {} accepted, {} rejected", peer_, accepted_,
                rejected_);
@@ -162,5 +192,8 @@ void PublishReactor::OnDone() {
   (void)queue;
 #endif
 }
+
+template class StreamReactor<orderbook::v1::OrderBookUpdate>;
+template class StreamReactor<orderbook::v1::OrderBookBatch>;
 
 }  // namespace obgw::ingest

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,12 +33,14 @@ namespace obgw::ingest {
 // Most rejection reasons one stream reports in its PublishSummary.
 inline constexpr std::size_t kMaxSummaryErrors = 10;
 
-// Serves one Publish stream (gRPC callback API): reads updates one at a time,
-// validates each, renders accepted ones once into a gateway::BookUpdate and
-// enqueues it with the stream's own producer token, so one stream's updates
-// reach the hub in the order they were written. Invalid updates are counted
-// and the first kMaxSummaryErrors reasons kept; they never end the stream.
-// When the client half-closes, answers with the PublishSummary.
+// Serves one Publish stream (Request = OrderBookUpdate) or PublishBatch
+// stream (Request = OrderBookBatch; its books are handled in order, as if
+// written one by one to Publish, and enqueued with one bulk enqueue) with the
+// gRPC callback API: reads messages one at a time, validates each update, renders accepted ones
+// once into a gateway::BookUpdate and enqueues it with the stream's own producer token, so one
+// stream's updates reach the hub in the order they were written. Invalid updates are counted and
+// the first kMaxSummaryErrors reasons kept; they never end the stream. When the client half-closes,
+// answers with the PublishSummary.
 //
 // Owns: its producer token, the message being read, its counters and error
 // strings, and (shared with a pending resume callback) its flow-control
@@ -48,15 +51,18 @@ inline constexpr std::size_t kMaxSummaryErrors = 10;
 // Flow control: when PushUpdate reports the queue over its high-water mark,
 // the reactor does not issue the next read, so HTTP/2 flow control pushes
 // back on the backend; UpdateQueue::WhenDrained later resumes reading.
-class PublishReactor final : public grpc::ServerReadReactor<orderbook::v1::OrderBookUpdate> {
+// Updates are numbered from 1 across the whole stream (batches included) in
+// the summary's "update N (SYM): ..." errors.
+template <typename Request>
+class StreamReactor final : public grpc::ServerReadReactor<Request> {
  public:
   // `queue` and `stats` must outlive the reactor (they outlive the server);
   // `summary` is the response object gRPC owns for this call.
-  PublishReactor(gateway::UpdateQueue& queue, IngestStats& stats, const ValidationLimits& limits,
-                 orderbook::v1::PublishSummary* summary, std::string peer);
+  StreamReactor(gateway::UpdateQueue& queue, IngestStats& stats, const ValidationLimits& limits,
+                orderbook::v1::PublishSummary* summary, std::string peer);
 
-  PublishReactor(const PublishReactor&) = delete;
-  PublishReactor& operator=(const PublishReactor&) = delete;
+  StreamReactor(const StreamReactor&) = delete;
+  StreamReactor& operator=(const StreamReactor&) = delete;
 
   void OnReadDone(bool ok) override;
   void OnCancel() override;
@@ -91,16 +97,20 @@ class PublishReactor final : public grpc::ServerReadReactor<orderbook::v1::Order
   struct FlowControl {
     gateway::Mutex mutex;
     // Set by the constructor before the flow is shared, constant after.
-    PublishReactor* reactor = nullptr;
+    StreamReactor* reactor = nullptr;
     bool paused ABSL_GUARDED_BY(mutex) = false;
     bool cancelled ABSL_GUARDED_BY(mutex) = false;
   };
 
-  ~PublishReactor() override;
+  ~StreamReactor() override;
 
-  // Validates and enqueues msg_; returns true when the reactor should pause.
-  bool HandleUpdate();
-  void RecordRejection(const absl::Status& status);
+  // Validates and enqueues msg_'s update(s); returns true when the reactor
+  // should pause.
+  bool HandleMessage();
+  // Validates one update (counting it either way) and renders it when valid;
+  // moves the symbol out of `update`.
+  std::optional<gateway::BookUpdate> AcceptUpdate(orderbook::v1::OrderBookUpdate& update);
+  void RecordRejection(const absl::Status& status, const orderbook::v1::OrderBookUpdate& update);
   // Stops reading until the queue drains (or finishes if already cancelled).
   // `this` may be deleted by the time it returns.
   void Pause();
@@ -125,12 +135,18 @@ class PublishReactor final : public grpc::ServerReadReactor<orderbook::v1::Order
   gateway::UpdateQueue::Token token_;
   const std::shared_ptr<FlowControl> flow_;
 
-  orderbook::v1::OrderBookUpdate msg_;
+  Request msg_;
+  // A batch's accepted books, handed to PushUpdates at once (kept to reuse
+  // its capacity; empty between messages).
+  std::vector<gateway::HubMessage> pending_;
   std::uint64_t received_ = 0;
   std::uint64_t accepted_ = 0;
   std::uint64_t rejected_ = 0;
   std::vector<std::string> errors_;
 };
+
+using PublishReactor = StreamReactor<orderbook::v1::OrderBookUpdate>;
+using PublishBatchReactor = StreamReactor<orderbook::v1::OrderBookBatch>;
 
 }  // namespace obgw::ingest
 
