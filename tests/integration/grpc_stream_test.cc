@@ -20,6 +20,7 @@ namespace obgw::testing {
 namespace {
 
 namespace json = boost::json;
+using orderbook::v1::OrderBookBatch;
 using orderbook::v1::OrderBookUpdate;
 using std::chrono::milliseconds;
 
@@ -237,6 +238,85 @@ TEST(GrpcStreamTest, RestAndGrpcShareOneSequence) {
   update = ReadUpdate(client, "AAPL");
   ASSERT_TRUE(update) << client.error();
   EXPECT_EQ(FindInt(*update, "seq"), 2) << Str(*update);
+}
+
+// The updates of InvalidUpdatesAreCountedNotFatal and SummaryKeepsAtMostTenErrors,
+// in one stream: accepted, rejected, and more than ten errors.
+std::vector<OrderBookUpdate> MixedUpdates() {
+  std::vector<OrderBookUpdate> updates;
+  updates.push_back(MakeUpdate("AAPL", 1));
+  updates.push_back(MakeUpdate("A B", 101));
+  OrderBookUpdate nan_price = MakeUpdate("AAPL", 102);
+  nan_price.mutable_bids(0)->set_price(std::numeric_limits<double>::quiet_NaN());
+  updates.push_back(nan_price);
+  updates.push_back(MakeUpdate("AAPL", 2));
+  updates.push_back(MakeUpdate("AAPL", 104, 1001));
+  updates.push_back(MakeUpdate("", 105));
+  for (int i = 0; i < 8; ++i) updates.push_back(MakeUpdate("bad symbol", 200 + i));
+  updates.push_back(MakeUpdate("AAPL", 3));
+  return updates;
+}
+
+TEST(GrpcStreamTest, PublishBatchAcceptsRejectsAndReportsExactlyAsPublish) {
+  OBGW_START_GATEWAY(gw, {});
+  const std::vector<OrderBookUpdate> updates = MixedUpdates();
+  PublishResult single = PublishStream(gw->grpc_target(), updates);
+  ASSERT_TRUE(single.status.ok()) << single.status.error_message();
+  ASSERT_EQ(single.summary.accepted(), 3u);
+  ASSERT_EQ(single.summary.rejected(), 12u);
+  ASSERT_EQ(single.summary.errors_size(), 10);
+
+  // Uneven batches, an empty one among them: the numbering of "update N"
+  // runs across batches, so every string matches Publish's.
+  const std::vector<OrderBookBatch> batches = SplitIntoBatches(updates, {2, 0, 3, 1, 4});
+  PublishResult batched = PublishBatchStream(gw->grpc_target(), batches);
+  ASSERT_TRUE(batched.status.ok()) << batched.status.error_message();
+  EXPECT_EQ(batched.written, batches.size());
+  EXPECT_EQ(batched.summary.accepted(), single.summary.accepted());
+  EXPECT_EQ(batched.summary.rejected(), single.summary.rejected());
+  ASSERT_EQ(batched.summary.errors_size(), single.summary.errors_size());
+  for (int i = 0; i < single.summary.errors_size(); ++i) {
+    EXPECT_EQ(batched.summary.errors(i), single.summary.errors(i)) << "error " << i;
+  }
+  EXPECT_EQ(batched.summary.errors(1).rfind("update 3 (AAPL): ", 0), 0u)
+      << batched.summary.errors(1);
+
+  json::value stats = WaitForStat(gw->http_port(), "ingest.grpc_batches",
+                                  static_cast<std::int64_t>(batches.size()));
+  EXPECT_EQ(FindInt(stats, "ingest.grpc_accepted"), 6) << Str(stats);
+  EXPECT_EQ(FindInt(stats, "ingest.grpc_rejected"), 24) << Str(stats);
+}
+
+TEST(GrpcStreamTest, PublishBatchBooksReachSubscriberInOrder) {
+  OBGW_START_GATEWAY(gw, {});
+  WsTestClient client;
+  ASSERT_TRUE(client.Connect(gw->http_port(), "batch")) << client.error();
+  std::string error;
+  ASSERT_TRUE(Subscribe(client, "AAPL", &error)) << error;
+
+  std::vector<OrderBookUpdate> updates;
+  for (int i = 1; i <= 500; ++i) updates.push_back(MakeUpdate("AAPL", i));
+  const std::vector<OrderBookBatch> batches = SplitIntoBatches(updates, {0, 1, 7});
+  PublishResult result = PublishBatchStream(gw->grpc_target(), batches);
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  EXPECT_EQ(result.summary.accepted(), 500u);
+  EXPECT_EQ(result.summary.rejected(), 0u);
+
+  // seq and source_seq strictly increase up to the last book.
+  Received r = ReadUntilSourceSeq(client, 500);
+  EXPECT_TRUE(r.failure.empty()) << r.failure;
+  EXPECT_EQ(r.last_source_seq, 500);
+}
+
+TEST(GrpcStreamTest, PublishBatchOfOnlyEmptyBatchesIsFine) {
+  OBGW_START_GATEWAY(gw, {});
+  PublishResult result =
+      PublishBatchStream(gw->grpc_target(), {OrderBookBatch(), OrderBookBatch()});
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  EXPECT_EQ(result.written, 2u);
+  EXPECT_EQ(result.summary.accepted(), 0u);
+  EXPECT_EQ(result.summary.rejected(), 0u);
+  EXPECT_EQ(result.summary.errors_size(), 0);
 }
 
 }  // namespace

@@ -1,8 +1,26 @@
 #include "grpc_test_client.h"
 
+#include <algorithm>
 #include <memory>
 
 namespace obgw::testing {
+
+namespace {
+
+// Writes every message of `messages` in order on `writer`, half-closes and
+// fills `result`: shared by Publish and PublishBatch streams.
+template <typename Message>
+void WriteAllAndFinish(grpc::ClientWriter<Message>& writer, const std::vector<Message>& messages,
+                       PublishResult& result) {
+  for (const Message& message : messages) {
+    if (!writer.Write(message)) break;
+    ++result.written;
+  }
+  writer.WritesDone();
+  result.status = writer.Finish();
+}
+
+}  // namespace
 
 PublishResult PublishStream(const std::string& target,
                             const std::vector<orderbook::v1::OrderBookUpdate>& updates,
@@ -12,15 +30,36 @@ PublishResult PublishStream(const std::string& target,
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout);
   PublishResult result;
-  std::unique_ptr<grpc::ClientWriter<orderbook::v1::OrderBookUpdate>> writer =
-      stub->Publish(&context, &result.summary);
-  for (const auto& update : updates) {
-    if (!writer->Write(update)) break;
-    ++result.written;
-  }
-  writer->WritesDone();
-  result.status = writer->Finish();
+  WriteAllAndFinish(*stub->Publish(&context, &result.summary), updates, result);
   return result;
+}
+
+PublishResult PublishBatchStream(const std::string& target,
+                                 const std::vector<orderbook::v1::OrderBookBatch>& batches,
+                                 std::chrono::milliseconds timeout) {
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+  PublishResult result;
+  WriteAllAndFinish(*stub->PublishBatch(&context, &result.summary), batches, result);
+  return result;
+}
+
+std::vector<orderbook::v1::OrderBookBatch> SplitIntoBatches(
+    const std::vector<orderbook::v1::OrderBookUpdate>& updates,
+    const std::vector<std::size_t>& sizes) {
+  std::vector<orderbook::v1::OrderBookBatch> batches;
+  std::size_t next = 0;
+  for (std::size_t i = 0; !sizes.empty() && (i < sizes.size() || next < updates.size()); ++i) {
+    const std::size_t size = sizes[std::min(i, sizes.size() - 1)];
+    if (i >= sizes.size() && size == 0) break;  // A repeated 0 would never end.
+    orderbook::v1::OrderBookBatch& batch = batches.emplace_back();
+    for (std::size_t n = 0; n < size && next < updates.size(); ++n) {
+      *batch.add_updates() = updates[next++];
+    }
+  }
+  return batches;
 }
 
 PublishStreamWriter::PublishStreamWriter(const std::string& target,

@@ -28,6 +28,17 @@ PublishResult PublishStream(const std::string& target,
                             const std::vector<orderbook::v1::OrderBookUpdate>& updates,
                             std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// As PublishStream, on a PublishBatch stream: writes every batch in order.
+PublishResult PublishBatchStream(const std::string& target,
+                                 const std::vector<orderbook::v1::OrderBookBatch>& batches,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Cuts `updates` into batches of sizes[0], sizes[1], ... in order (the last
+// size repeats until every update is in a batch; a 0 makes an empty batch).
+std::vector<orderbook::v1::OrderBookBatch> SplitIntoBatches(
+    const std::vector<orderbook::v1::OrderBookUpdate>& updates,
+    const std::vector<std::size_t>& sizes);
+
 // One open Publish stream, for tests that pace their writes or write from a
 // thread of their own. Thread-compatible: use from one thread.
 class PublishStreamWriter {
