@@ -153,6 +153,54 @@ TEST(PublishReactorTest, StreamsInOrderThroughFlowControl) {
   EXPECT_EQ(harness.stats().streams_total.load(), 1u);
 }
 
+// A batch is enqueued whole; the stream pauses after the batch that reaches
+// the high-water mark, as Publish does after that update.
+TEST(PublishReactorTest, BatchesStreamInOrderThroughFlowControl) {
+  constexpr std::uint64_t kBatches = 200;
+  constexpr std::uint64_t kBatchSize = 5;
+  constexpr std::size_t kHighWater = 8;
+  IngestHarness harness(kHighWater);
+
+  PublishSummary summary;
+  grpc::Status status;
+  std::thread backend([&] {
+    grpc::ClientContext context;
+    auto writer = harness.stub().PublishBatch(&context, &summary);
+    std::uint64_t seq = 0;
+    for (std::uint64_t b = 0; b < kBatches; ++b) {
+      orderbook::v1::OrderBookBatch batch;
+      for (std::uint64_t i = 0; i < kBatchSize; ++i)
+        *batch.add_updates() = ValidUpdate("AAPL", ++seq);
+      if (!writer->Write(batch)) break;
+    }
+    writer->WritesDone();
+    status = writer->Finish();
+  });
+
+  // Two batches: 5 books (below the mark), then 10 (at or over it): pause.
+  ASSERT_TRUE(WaitFor([&] { return harness.stats().paused.load() >= 1; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(harness.queue().Depth(), 2 * kBatchSize);
+  EXPECT_EQ(harness.stats().batches.load(), 2u);
+
+  std::vector<gateway::BookUpdate> books;
+  const auto give_up = std::chrono::steady_clock::now() + kTimeout;
+  while (books.size() < kBatches * kBatchSize && std::chrono::steady_clock::now() < give_up) {
+    harness.DrainOnce(books);
+  }
+  backend.join();
+
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(summary.accepted(), kBatches * kBatchSize);
+  EXPECT_EQ(summary.rejected(), 0u);
+  ASSERT_EQ(books.size(), kBatches * kBatchSize);
+  for (std::size_t i = 0; i < books.size(); ++i) {
+    ASSERT_EQ(SourceSeqOf(books[i]), i + 1) << "out of order at " << i;
+  }
+  EXPECT_EQ(harness.stats().batches.load(), kBatches);
+  EXPECT_TRUE(WaitFor([&] { return harness.stats().streams_open.load() == 0; }));
+}
+
 TEST(PublishReactorTest, InvalidUpdatesAreCountedAndReportedWithoutEndingTheStream) {
   IngestHarness harness(/*high_water=*/1000);
   grpc::ClientContext context;
