@@ -160,7 +160,7 @@ TEST_F(StatRegistryTest, KeepsTheStatsNamesClientsDependOn) {
   for (const auto& [key, value] : json.at("ingest").as_object()) ingest.emplace_back(key);
   EXPECT_THAT(ingest, ::testing::ElementsAre("rest_accepted", "rest_rejected", "grpc_streams_open",
                                              "grpc_streams_total", "grpc_accepted", "grpc_rejected",
-                                             "grpc_paused"));
+                                             "grpc_batches", "grpc_paused"));
 }
 
 TEST_F(StatRegistryTest, EachFamilyIsOneBlockWithHelpAndType) {
