@@ -34,21 +34,23 @@ namespace obgw::ingest {
 inline constexpr std::size_t kMaxSummaryErrors = 10;
 
 // Serves one Publish stream (Request = OrderBookUpdate) or PublishBatch
-// stream (Request = OrderBookBatch; its books are handled in order, as if
-// written one by one to Publish, and enqueued with one bulk enqueue) with the
-// gRPC callback API: reads messages one at a time, validates each update, renders accepted ones
-// once into a gateway::BookUpdate and enqueues it with the stream's own producer token, so one
-// stream's updates reach the hub in the order they were written. Invalid updates are counted and
-// the first kMaxSummaryErrors reasons kept; they never end the stream. When the client half-closes,
-// answers with the PublishSummary.
+// stream (Request = OrderBookBatch, whose books are handled in order as if
+// written one by one to Publish) with the gRPC callback API: reads messages
+// one at a time, validates each update, renders accepted ones once into a
+// gateway::BookUpdate and enqueues them with the stream's own producer token
+// (a batch's with one bulk enqueue), so one stream's updates reach the hub in
+// the order they were written. Invalid updates are counted and the first
+// kMaxSummaryErrors reasons kept; they never end the stream. When the client
+// half-closes, answers with the PublishSummary.
 //
 // Owns: its producer token, the message being read, its counters and error
 // strings, and (shared with a pending resume callback) its flow-control
-// state. Created by IngestService::Publish with `new`, deletes itself in
-// OnDone. Runs on gRPC callback threads (one reaction at a time); the resume
-// after a pause runs on the hub thread (or inline, if already drained).
+// state. Created by IngestService::Publish or ::PublishBatch with `new`,
+// deletes itself in OnDone. Runs on gRPC callback threads (one reaction at a
+// time); the resume after a pause runs on the hub thread (or inline, if
+// already drained).
 //
-// Flow control: when PushUpdate reports the queue over its high-water mark,
+// Flow control: when PushUpdate(s) reports the queue over its high-water mark,
 // the reactor does not issue the next read, so HTTP/2 flow control pushes
 // back on the backend; UpdateQueue::WhenDrained later resumes reading.
 // Updates are numbered from 1 across the whole stream (batches included) in
