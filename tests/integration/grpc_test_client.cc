@@ -20,30 +20,32 @@ void WriteAllAndFinish(grpc::ClientWriter<Message>& writer, const std::vector<Me
   result.status = writer.Finish();
 }
 
+// Opens the client stream `open` names on a fresh channel to `target`, writes
+// `messages` and finishes: the one body of both Publish and PublishBatch.
+template <typename Message, typename Open>
+PublishResult Publish(const std::string& target, const std::vector<Message>& messages,
+                      std::chrono::milliseconds timeout, Open open) {
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+  PublishResult result;
+  WriteAllAndFinish(*((*stub).*open)(&context, &result.summary), messages, result);
+  return result;
+}
+
 }  // namespace
 
 PublishResult PublishStream(const std::string& target,
                             const std::vector<orderbook::v1::OrderBookUpdate>& updates,
                             std::chrono::milliseconds timeout) {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + timeout);
-  PublishResult result;
-  WriteAllAndFinish(*stub->Publish(&context, &result.summary), updates, result);
-  return result;
+  return Publish(target, updates, timeout, &orderbook::v1::OrderBookIngest::Stub::Publish);
 }
 
 PublishResult PublishBatchStream(const std::string& target,
                                  const std::vector<orderbook::v1::OrderBookBatch>& batches,
                                  std::chrono::milliseconds timeout) {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + timeout);
-  PublishResult result;
-  WriteAllAndFinish(*stub->PublishBatch(&context, &result.summary), batches, result);
-  return result;
+  return Publish(target, batches, timeout, &orderbook::v1::OrderBookIngest::Stub::PublishBatch);
 }
 
 std::vector<orderbook::v1::OrderBookBatch> SplitIntoBatches(
