@@ -83,6 +83,17 @@ class IngestHarness {
     return popped;
   }
 
+  // Drains like the hub until `books` holds `count` books or `timeout`
+  // passes; `after_each` runs after every drain (a check on the queue).
+  void DrainUntil(std::vector<gateway::BookUpdate>& books, std::size_t count,
+                  std::chrono::milliseconds timeout, const std::function<void()>& after_each = {}) {
+    const auto give_up = std::chrono::steady_clock::now() + timeout;
+    while (books.size() < count && std::chrono::steady_clock::now() < give_up) {
+      DrainOnce(books);
+      if (after_each) after_each();
+    }
+  }
+
   gateway::UpdateQueue& queue() { return queue_; }
   IngestStats& stats() { return stats_; }
   IngestServer& server() { return server_; }
@@ -129,11 +140,8 @@ TEST(PublishReactorTest, StreamsInOrderThroughFlowControl) {
 
   // Now drain like the hub; paused reads resume from AfterPop.
   std::vector<gateway::BookUpdate> books;
-  const auto give_up = std::chrono::steady_clock::now() + kTimeout;
-  while (books.size() < kUpdates && std::chrono::steady_clock::now() < give_up) {
-    harness.DrainOnce(books);
-    EXPECT_LE(harness.queue().Depth(), kHighWater);
-  }
+  harness.DrainUntil(books, kUpdates, kTimeout,
+                     [&] { EXPECT_LE(harness.queue().Depth(), kHighWater); });
   backend.join();
 
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -184,10 +192,7 @@ TEST(PublishReactorTest, BatchesStreamInOrderThroughFlowControl) {
   EXPECT_EQ(harness.stats().batches.load(), 2u);
 
   std::vector<gateway::BookUpdate> books;
-  const auto give_up = std::chrono::steady_clock::now() + kTimeout;
-  while (books.size() < kBatches * kBatchSize && std::chrono::steady_clock::now() < give_up) {
-    harness.DrainOnce(books);
-  }
+  harness.DrainUntil(books, kBatches * kBatchSize, kTimeout);
   backend.join();
 
   ASSERT_TRUE(status.ok()) << status.error_message();
