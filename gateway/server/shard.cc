@@ -18,6 +18,7 @@ Shard::Shard(std::uint32_t index, SharedState& state, const Clock& clock)
   if (state.config.deflate) {
     deflater_ = std::make_unique<FrameDeflater>(state.config.deflate_level,
                                                 state.config.deflate_min_bytes, stats_);
+    inflater_ = std::make_unique<MessageInflater>();
   }
 }
 

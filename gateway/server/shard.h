@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "gateway/fanout/clock.h"
 #include "gateway/fanout/frame.h"
 #include "gateway/fanout/frame_deflater.h"
+#include "gateway/fanout/message_inflater.h"
 #include "gateway/fanout/thread_affinity.h"
 #include "gateway/server/shard_session.h"
 #include "gateway/server/shared_state.h"
@@ -81,6 +84,13 @@ class Shard {
   // Compresses frames for this shard's permessage-deflate connections; null
   // unless --ws_deflate.
   FrameDeflater* deflater() { return deflater_.get(); }
+  // Decompresses client messages for the same connections; null unless
+  // --ws_deflate.
+  MessageInflater* inflater() { return inflater_.get(); }
+  // Where sessions read their sockets into: one buffer per shard, since a
+  // session reads only once its socket is readable and consumes what it read
+  // before returning (an idle connection holds no read buffer).
+  std::span<char> read_buffer() { return {read_buffer_.get(), kReadBufferBytes}; }
 
   void Register(ShardSession* session);
   void Unregister(ShardSession* session);
@@ -97,7 +107,11 @@ class Shard {
   const Clock& clock_;
   ShardStats& stats_;
   UpdateQueue::Token token_;
+  static constexpr std::size_t kReadBufferBytes = 16 << 10;
+
   std::unique_ptr<FrameDeflater> deflater_;
+  std::unique_ptr<MessageInflater> inflater_;
+  std::unique_ptr<char[]> read_buffer_ = std::make_unique<char[]>(kReadBufferBytes);
   absl::flat_hash_map<std::string, std::vector<ShardSession*>> subscribers_;
   absl::flat_hash_set<ShardSession*> sessions_;
   std::vector<ShardSession*> to_flush_;  // Sessions with books queued.

@@ -18,24 +18,25 @@
 
 namespace obgw::gateway {
 
-// The stream layer under Beast's websocket::stream: reads go straight to the
-// socket; writes (Beast's handshake reply, pongs, close frames) are handed to
-// the connection's Outbox, so that they share one ordered write path with the
-// pre-encoded frames the gateway sends around Beast. Beast keeps the protocol
-// (handshake, masking, control frames, limits); the Outbox owns the socket's
-// write side.
+// The stream layer under Beast's websocket::stream, which the session uses
+// for the opening handshake only: reads go straight to the socket; writes
+// (Beast's 101 reply, or its refusal) are handed to the connection's Outbox,
+// so that they share one ordered write path with the pre-encoded frames the
+// gateway sends around Beast.
 //
 // Generic over the stream below (`Stream`: the TCP socket, later a TLS
 // stream), as Beast's advanced_server_flex example is over its streams.
 //
-// Runs on the connection's shard thread. Owns the stream.
+// Runs on the connection's shard thread. Refers to the stream, which the
+// session owns: Beast's stream (and its per-connection buffers) is dropped
+// once the handshake is done, the socket lives on.
 template <class Stream>
 class OutboxStream {
  public:
   using next_layer_type = Stream;
   using executor_type = typename Stream::executor_type;
 
-  explicit OutboxStream(Stream stream) : stream_(std::move(stream)) {}
+  explicit OutboxStream(Stream& stream) : stream_(stream) {}
 
   void set_outbox(Outbox<Stream>* outbox) { outbox_ = outbox; }
   executor_type get_executor() noexcept { return stream_.get_executor(); }
@@ -69,7 +70,7 @@ class OutboxStream {
   }
 
  private:
-  Stream stream_;
+  Stream& stream_;
   Outbox<Stream>* outbox_ = nullptr;
 };
 

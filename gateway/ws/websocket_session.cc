@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "gateway/fanout/message_inflater.h"
 #include "gateway/server/shard.h"
 #include "gateway/ws/client_message.h"
 
@@ -25,15 +26,21 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::str
                                            std::chrono::milliseconds throttle, bool restore)
     : shard_(shard),
       client_id_(std::move(client_id)),
-      ws_(std::move(stream)),
-      outbox_(ws_.next_layer().next_layer(), shard.config().session_queue_frames,
-              shard.config().slow_consumer_bytes, shard.stats(), shard.clock(), shard.affinity()),
+      socket_(std::move(stream)),
+      handshake_(
+          std::make_unique<websocket::stream<OutboxStream<Stream>>>(OutboxStream<Stream>(socket_))),
+      outbox_(socket_, shard.config().session_queue_frames, shard.config().slow_consumer_bytes,
+              shard.stats(), shard.clock(), shard.affinity()),
+      reader_(shard.config().max_frame_bytes),
       rate_limit_(shard.config().max_message_burst, shard.config().max_messages_per_second,
                   shard.clock().Now()),
       heartbeat_(shard.config().ping_interval, shard.config().idle_timeout, shard.now()),
-      throttle_timer_(ws_.get_executor(), shard.clock(), shard.affinity()),
+      throttle_timer_(socket_.get_executor(), shard.clock(), shard.affinity()),
       restore_(restore) {
-  ws_.next_layer().set_outbox(&outbox_);
+  handshake_->next_layer().set_outbox(&outbox_);
+  // DoRead reads what is there without blocking, then waits.
+  beast::error_code ignored;
+  socket_.non_blocking(true, ignored);
   if (throttle.count() > 0) throttle_ = std::make_unique<SymbolThrottle>(throttle);
 }
 
@@ -47,9 +54,8 @@ void WebSocketSession<Stream>::Run(Request request) {
   assert(shard_.InThisThread());
   outbox_.SetOwner(this->weak_from_this());
   const GatewayConfig& config = shard_.config();
-  ws_.read_message_max(config.max_frame_bytes);
-  ws_.auto_fragment(false);
-  // Beast bounds the opening and closing handshakes; heartbeats and idle
+  websocket::stream<OutboxStream<Stream>>& ws = *handshake_;
+  // Beast bounds the opening handshake; the closing one, heartbeats and idle
   // peers are the shard's sweep (Tick), which also sees stalled writes.
   websocket::stream_base::timeout timeout =
       websocket::stream_base::timeout::suggested(beast::role_type::server);
@@ -58,35 +64,32 @@ void WebSocketSession<Stream>::Run(Request request) {
   // would undercut --idle_timeout_ms: heartbeats are Tick's alone.
   timeout.idle_timeout = websocket::stream_base::none();
   timeout.keep_alive_pings = false;
-  ws_.set_option(timeout);
+  ws.set_option(timeout);
   if (shard_.deflater() != nullptr) {
     // Offered to clients that ask. server_no_context_takeover makes every
-    // message independent, so a frame is compressed once for all clients.
-    // Client messages are few and small: a small inflate window (512 bytes
-    // by default instead of 32 KiB) bounds what a connection can cost.
+    // message independent, so a frame is compressed once for all clients;
+    // client_no_context_takeover does the same for client messages, so the
+    // shard's one MessageInflater decodes every connection's.
     websocket::permessage_deflate deflate;
     deflate.server_enable = true;
     deflate.server_no_context_takeover = true;
     deflate.client_no_context_takeover = true;
     deflate.server_max_window_bits = 15;
     deflate.client_max_window_bits = config.deflate_client_window_bits;
-    ws_.set_option(deflate);
+    ws.set_option(deflate);
   }
-  ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& response) {
+  ws.set_option(websocket::stream_base::decorator([this](websocket::response_type& response) {
     response.set(beast::http::field::server, "orderbook-gateway");
     // Beast has written its negotiation into the reply. A client that
     // asked for a smaller server window than the shared frames use gets
     // them uncompressed (always allowed by RFC 7692).
     std::string_view extensions = response[beast::http::field::sec_websocket_extensions];
+    if (extensions.starts_with("permessage-deflate")) reader_.AllowCompression();
     if (extensions.starts_with("permessage-deflate") &&
         extensions.find("server_max_window_bits") == std::string_view::npos) {
       outbox_.UseDeflater(shard_.deflater());
     }
   }));
-  // Any control frame (pong, ping, close) proves the peer alive. Only called
-  // from inside a read, which holds a reference to this session.
-  ws_.control_callback(
-      [this](websocket::frame_type, beast::string_view) { heartbeat_.Heard(shard_.now()); });
   // Counted before the 101 goes out, so connections are admitted in the
   // order their handshakes start; a refused one is closed once open.
   node_admitted_ = shard_.state().connection_limits.Admit();
@@ -94,7 +97,7 @@ void WebSocketSession<Stream>::Run(Request request) {
     // Asked now so that the store's round trip (Redis) overlaps the
     // handshake. The answer keeps the session alive: an admitted Open is
     // always matched by a Close.
-    sessions().Open(client_id_, ws_.get_executor(),
+    sessions().Open(client_id_, socket_.get_executor(),
                     [self = this->shared_from_this()](SessionStore::Opened opened) {
                       self->OnOpened(std::move(opened));
                     });
@@ -102,14 +105,18 @@ void WebSocketSession<Stream>::Run(Request request) {
     store_answered_ = true;  // Refused by the node: the store is not asked.
   }
   // Beast writes the 101 reply through the Outbox; reading starts after it.
-  ws_.async_accept(
-      request, beast::bind_front_handler(&WebSocketSession::OnAccept, this->shared_from_this()));
+  ws.async_accept(request,
+                  beast::bind_front_handler(&WebSocketSession::OnAccept, this->shared_from_this()));
 }
 
 template <class Stream>
 void WebSocketSession<Stream>::OnAccept(beast::error_code ec) {
   assert(shard_.InThisThread());
   if (ec) return Fail(ec, "accept");
+  // Beast's part is over: its stream goes (after this handler, which runs
+  // inside its operation), the socket stays ours.
+  boost::asio::post(socket_.get_executor(),
+                    [self = this->shared_from_this()] { self->handshake_.reset(); });
   shard_.Register(this);
   registered_ = true;
   accepted_ = true;
@@ -144,13 +151,9 @@ void WebSocketSession<Stream>::StartWhenReady() {
   } else if (!replies_.close_queued()) {  // Not shut down while waiting.
     RestoreSession(std::exchange(restore_symbols_, {}));
   }
-  // Refused (or shut down meanwhile): no reply is owed, so the close
-  // handshake has started, and it reads the peer's close itself. No read of
-  // our own beside it: with a late store answer (Redis), a client that had
-  // sent a message before the refusal then stayed open until the close
-  // timeout (cluster_session_test). The session ends when the handshake's
-  // handler lets go of it (the destructor's Cleanup).
-  if (replies_.close_queued()) return;
+  // Refused (or shut down meanwhile): no reply is owed, so the close frame
+  // is out; reading goes on only for the peer's close (messages are
+  // ignored, OnMessage), after which the socket is closed.
   DoRead();
 }
 
@@ -195,48 +198,119 @@ void WebSocketSession<Stream>::RestoreSession(SessionStore::Symbols symbols) {
 template <class Stream>
 void WebSocketSession<Stream>::DoRead() {
   assert(shard_.InThisThread());
-  // One read at a time: requests are taken in order, and so are their reply
-  // slots (replies_).
-  ws_.async_read(buffer_,
-                 beast::bind_front_handler(&WebSocketSession::OnRead, this->shared_from_this()));
+  if (reading_stopped_) return;
+  // One message at a time: requests are taken in order, and so are their
+  // reply slots (replies_). A few reads per turn, then the other sessions.
+  std::span<char> buffer = shard_.read_buffer();
+  for (int reads = 0; reads < 4; ++reads) {
+    beast::error_code ec;
+    std::size_t bytes = socket_.read_some(boost::asio::buffer(buffer.data(), buffer.size()), ec);
+    if (ec == boost::asio::error::would_block) {
+      // Drained: the reactor is edge-triggered, so the wait starts only now.
+      socket_.async_wait(Stream::wait_read, beast::bind_front_handler(&WebSocketSession::OnReadable,
+                                                                      this->shared_from_this()));
+      return;
+    }
+    if (ec) return Fail(ec, "read");
+    if (!Consume(std::string_view(buffer.data(), bytes))) return;
+  }
+  boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
+    if (self->registered_) self->DoRead();
+  });
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::OnRead(beast::error_code ec, std::size_t) {
+void WebSocketSession<Stream>::OnReadable(beast::error_code ec) {
   assert(shard_.InThisThread());
-  if (ec == websocket::error::message_too_big) {
-    // Beast has already sent close 1009 and is tearing the connection down.
-    shard_.stats().ws_closed_too_big.fetch_add(1, std::memory_order_relaxed);
-  }
   if (ec) return Fail(ec, "read");
-  heartbeat_.Heard(shard_.now());
-  if (!replies_.close_queued()) {  // Closing: only the peer's close frame matters now.
-    // Refused before parsing: a flood costs as little as possible.
-    switch (rate_limit_.Take(shard_.clock().Now())) {
-      case TokenBucket::Verdict::kAccepted:
-        if (ws_.got_text()) {
-          const char* data = static_cast<const char*>(buffer_.cdata().data());
-          HandleText(std::string_view(data, buffer_.size()));
-        } else {
-          SendError("binary_not_supported", "Binary frames are not supported; send JSON text");
+  DoRead();
+}
+
+template <class Stream>
+bool WebSocketSession<Stream>::Consume(std::string_view input) {
+  assert(shard_.InThisThread());
+  for (;;) {
+    ClientFrameReader::Event event = reader_.Next(input);
+    switch (event.kind) {
+      case ClientFrameReader::Kind::kNeedMore:
+        return true;
+      case ClientFrameReader::Kind::kText:
+      case ClientFrameReader::Kind::kBinary:
+        OnMessage(event);
+        break;
+      case ClientFrameReader::Kind::kPing: {
+        // Any control frame proves the peer alive.
+        heartbeat_.Heard(shard_.now());
+        if (close_sent_) break;  // RFC 6455 5.5.2: no frame follows a close.
+        std::string_view data = reader_.payload();
+        outbox_.PushRaw(std::string(*Frame::EncodeHeader(0x8A, data)),
+                        [](beast::error_code, std::size_t) {});
+        break;
+      }
+      case ClientFrameReader::Kind::kPong:
+        heartbeat_.Heard(shard_.now());
+        break;
+      case ClientFrameReader::Kind::kClose:
+        heartbeat_.Heard(shard_.now());
+        OnPeerClose(event.code);
+        return false;
+      case ClientFrameReader::Kind::kError:
+        if (event.code == ClientFrameReader::kTooBig) {
+          shard_.stats().ws_closed_too_big.fetch_add(1, std::memory_order_relaxed);
         }
-        break;
-      case TokenBucket::Verdict::kRefused:
-        shard_.stats().ws_rate_limited.fetch_add(1, std::memory_order_relaxed);
-        SendError("rate_limited", absl::StrCat("Too many messages: at most ",
-                                               shard_.config().max_messages_per_second,
-                                               " per second; this one was ignored"));
-        break;
-      case TokenBucket::Verdict::kHangUp:
-        shard_.stats().ws_rate_limited.fetch_add(1, std::memory_order_relaxed);
-        shard_.stats().ws_closed_rate.fetch_add(1, std::memory_order_relaxed);
-        Close(websocket::close_code::policy_error, "rate limit exceeded");
-        break;
+        HangUp(event.code, event.reason);
+        return false;
     }
+    if (reading_stopped_) return false;
   }
-  buffer_.consume(buffer_.size());
-  // Client messages are rare and small; an idle connection keeps no buffer.
-  buffer_.shrink_to_fit();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::OnMessage(const ClientFrameReader::Event& event) {
+  assert(shard_.InThisThread());
+  heartbeat_.Heard(shard_.now());
+  std::string_view text = reader_.payload();
+  std::string inflated;
+  if (event.compressed) {
+    MessageInflater* inflater = shard_.inflater();
+    MessageInflater::Result result =
+        inflater ? inflater->Inflate(text, shard_.config().max_frame_bytes, inflated)
+                 : MessageInflater::Result::kCorrupt;
+    if (result == MessageInflater::Result::kTooBig) {
+      shard_.stats().ws_closed_too_big.fetch_add(1, std::memory_order_relaxed);
+      return HangUp(ClientFrameReader::kTooBig, "message too big");
+    }
+    if (result != MessageInflater::Result::kOk) {
+      return HangUp(ClientFrameReader::kProtocolError, "bad compressed message");
+    }
+    text = inflated;
+  }
+  if (event.kind == ClientFrameReader::Kind::kText && !IsValidUtf8(text)) {
+    return HangUp(static_cast<std::uint16_t>(websocket::close_code::bad_payload),
+                  "text message not UTF-8");
+  }
+  if (replies_.close_queued()) return;  // Closing: only the peer's close frame matters now.
+  // Refused before parsing: a flood costs as little as possible.
+  switch (rate_limit_.Take(shard_.clock().Now())) {
+    case TokenBucket::Verdict::kAccepted:
+      if (event.kind == ClientFrameReader::Kind::kText) {
+        HandleText(text);
+      } else {
+        SendError("binary_not_supported", "Binary frames are not supported; send JSON text");
+      }
+      break;
+    case TokenBucket::Verdict::kRefused:
+      shard_.stats().ws_rate_limited.fetch_add(1, std::memory_order_relaxed);
+      SendError("rate_limited",
+                absl::StrCat("Too many messages: at most ", shard_.config().max_messages_per_second,
+                             " per second; this one was ignored"));
+      break;
+    case TokenBucket::Verdict::kHangUp:
+      shard_.stats().ws_rate_limited.fetch_add(1, std::memory_order_relaxed);
+      shard_.stats().ws_closed_rate.fetch_add(1, std::memory_order_relaxed);
+      Close(websocket::close_code::policy_error, "rate limit exceeded");
+      break;
+  }
   if (replies_.waiting() + outbox_.pending_replies() > kMaxUnsentReplies) {
     // A client that sends requests but never reads the answers would make
     // its queue grow without bound.
@@ -244,7 +318,57 @@ void WebSocketSession<Stream>::OnRead(beast::error_code ec, std::size_t) {
       shard_.stats().ws_closed_unread.fetch_add(1, std::memory_order_relaxed);
     Close(websocket::close_code::policy_error, "too many unread replies");
   }
-  DoRead();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::OnPeerClose(std::uint16_t code) {
+  assert(shard_.InThisThread());
+  reading_stopped_ = true;
+  if (close_sent_) {
+    // The answer to ours: the handshake is complete and the server closes
+    // the TCP connection first (RFC 6455 7.1.1).
+    return CloseSocket();
+  }
+  // Echoed, as Beast did; the socket closes once the echo is written (or at
+  // the close timeout, Tick).
+  if (!replies_.close_queued()) closing_since_ = shard_.now();
+  replies_.QueueClose();
+  SendCloseFrame(code, {}, /*then_close=*/true);
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::HangUp(std::uint16_t code, std::string_view reason) {
+  assert(shard_.InThisThread());
+  spdlog::debug("ws {}: closing {}: {}", client_id_, code, reason);
+  reading_stopped_ = true;
+  if (!replies_.close_queued()) closing_since_ = shard_.now();
+  replies_.QueueClose();
+  // Queued books would only delay the close frame.
+  outbox_.DiscardBooks();
+  if (close_sent_) return CloseSocket();
+  SendCloseFrame(code, reason, /*then_close=*/true);
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::SendCloseFrame(std::uint16_t code, std::string_view reason,
+                                              bool then_close) {
+  assert(shard_.InThisThread());
+  if (close_sent_) return;
+  close_sent_ = true;
+  std::string payload;
+  if (code != ClientFrameReader::kNoStatus) {
+    payload.push_back(static_cast<char>(code >> 8));
+    payload.push_back(static_cast<char>(code & 0xFF));
+    payload.append(reason.substr(0, 123));  // A control frame carries 125 bytes.
+  }
+  typename Outbox<Stream>::WriteDone done = [](beast::error_code, std::size_t) {};
+  if (then_close) {
+    done = [weak = this->weak_from_this()](beast::error_code, std::size_t) {
+      if (auto self = weak.lock()) self->CloseSocket();
+    };
+  }
+  // The Outbox sends nothing after a close frame (opcode 8).
+  outbox_.PushRaw(std::string(*Frame::EncodeHeader(0x88, payload)), std::move(done));
 }
 
 template <class Stream>
@@ -550,8 +674,7 @@ void WebSocketSession<Stream>::Close(websocket::close_code code, std::string_vie
 template <class Stream>
 void WebSocketSession<Stream>::StartCloseHandshake() {
   assert(shard_.InThisThread());
-  ws_.async_close(websocket::close_reason(close_code_, close_text_),
-                  [self = this->shared_from_this()](beast::error_code) {});
+  SendCloseFrame(static_cast<std::uint16_t>(close_code_), close_text_, /*then_close=*/false);
 }
 
 template <class Stream>
@@ -559,7 +682,7 @@ void WebSocketSession<Stream>::CloseSocket() {
   assert(shard_.InThisThread());
   beast::error_code ignored;
   // Cancels the read and the write in flight; their handlers clean up.
-  beast::get_lowest_layer(ws_).close(ignored);
+  socket_.close(ignored);
 }
 
 template <class Stream>

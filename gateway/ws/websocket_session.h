@@ -2,6 +2,7 @@
 #define OBGW_GATEWAY_WS_WEBSOCKET_SESSION_H_
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -9,7 +10,6 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -20,6 +20,7 @@
 #include "gateway/fanout/clock.h"
 #include "gateway/fanout/frame.h"
 #include "gateway/server/shard_session.h"
+#include "gateway/ws/client_frame_reader.h"
 #include "gateway/ws/heartbeat.h"
 #include "gateway/ws/outbox.h"
 #include "gateway/ws/outbox_stream.h"
@@ -35,10 +36,13 @@ class Shard;
 // One client on WS /ws/{client_id}: the protocol coordinator. Runs on its
 // shard's thread, for life; every method asserts so in debug builds.
 //
-// Owns the Beast websocket stream over `Stream` (handshake, reads, control
-// frames; `Stream` is the TCP socket, a TLS stream is a second instantiation
-// in websocket_session.cc), its Outbox (every byte written), the client's
-// subscriptions, and the parts that each do one job: the ReplySequencer
+// Owns the socket (`Stream`: the TCP socket, a TLS stream is a second
+// instantiation in websocket_session.cc); Beast's websocket stream over it
+// for the opening handshake only (dropped once the 101 is out: it keeps
+// ~2.5 KiB per connection, docs/performance.md "Memory per connection"); the
+// ClientFrameReader that decodes what the client sends after it (control
+// frames answered here); its Outbox (every byte written); the client's
+// subscriptions; and the parts that each do one job: the ReplySequencer
 // (replies, snapshots and the close in request order), the TokenBucket (rate
 // limit), the Heartbeat (pings, idle close) and, when asked for, the
 // SymbolThrottle with its ThrottleTimer. Subscribing and unsubscribing go
@@ -112,8 +116,24 @@ class WebSocketSession final : public ShardSession,
   // live with its snapshot and no confirmation; or, with ?restore=0, clears
   // them from the store.
   void RestoreSession(SessionStore::Symbols symbols);
+  // Reads what the socket holds now (into the shard's read buffer, consumed
+  // before returning), then waits for it to be readable again: a waiting
+  // connection holds no buffer.
   void DoRead();
-  void OnRead(boost::beast::error_code ec, std::size_t bytes);
+  void OnReadable(boost::beast::error_code ec);
+  // Decodes `input`; false once reading must stop (the connection ends).
+  bool Consume(std::string_view input);
+  // A whole data message (`event` from reader_, its payload in reader_).
+  void OnMessage(const ClientFrameReader::Event& event);
+  // The peer's close frame: answered (unless ours is out), then the socket
+  // is closed.
+  void OnPeerClose(std::uint16_t code);
+  // A protocol violation (or an undecodable message): close frame `code`
+  // at once, ahead of any reply, then the socket is closed.
+  void HangUp(std::uint16_t code, std::string_view reason);
+  // Queues a close frame (once); with `then_close`, the socket is closed
+  // once it is written.
+  void SendCloseFrame(std::uint16_t code, std::string_view reason, bool then_close);
   void HandleText(std::string_view text);
   void Subscribe(const std::vector<std::string>& symbols, const boost::json::value& req_id);
   void Unsubscribe(const std::vector<std::string>& symbols, const boost::json::value& req_id);
@@ -147,7 +167,8 @@ class WebSocketSession final : public ShardSession,
   // Decides the close (once): it is queued behind every reply queued so
   // far; Tick closes the socket if it takes too long.
   void Close(boost::beast::websocket::close_code code, std::string_view reason);
-  // The close's turn has come: starts Beast's close handshake.
+  // The close's turn has come: sends the close frame; the socket is closed
+  // when the peer's close arrives (or at kCloseTimeout, Tick).
   void StartCloseHandshake();
   void CloseSocket();
   void Cleanup();
@@ -155,9 +176,11 @@ class WebSocketSession final : public ShardSession,
 
   Shard& shard_;
   const std::string client_id_;
-  boost::beast::websocket::stream<OutboxStream<Stream>> ws_;
+  Stream socket_;
+  // The opening handshake; null once it is done.
+  std::unique_ptr<boost::beast::websocket::stream<OutboxStream<Stream>>> handshake_;
   Outbox<Stream> outbox_;
-  boost::beast::flat_buffer buffer_;
+  ClientFrameReader reader_;
   absl::flat_hash_map<std::string, Subscription> subscriptions_;
   ReplySequencer replies_;
   std::uint64_t changes_pushed_ = 0;
@@ -177,9 +200,12 @@ class WebSocketSession final : public ShardSession,
   bool accepted_ = false;                  // The handshake completed.
   bool store_answered_ = false;            // OnOpened ran (or no Open was needed).
   bool cleaned_up_ = false;                // A late store answer must Close at once.
+  bool close_sent_ = false;                // Our close frame is queued: no more frames.
+  bool reading_stopped_ = false;           // The peer's close, or a violation: no more reads.
   SessionStore::Symbols restore_symbols_;  // From OnOpened to StartWhenReady.
   // The close decided by Close() (replies_.close_queued()), sent when the
-  // ReplySequencer releases it; the reason is always a string literal.
+  // ReplySequencer releases it; the reason is always a string literal. A
+  // HangUp queues a close too, so that Tick bounds it the same way.
   Clock::time_point closing_since_;
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
   std::string_view close_text_;
