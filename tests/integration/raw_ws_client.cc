@@ -90,8 +90,12 @@ bool RawWsClient::Connect(int port, std::string_view target, int receive_buffer,
 }
 
 bool RawWsClient::SendText(std::string_view text, Duration timeout) {
+  return SendFrame(0x81, text, timeout);
+}
+
+bool RawWsClient::SendFrame(unsigned char first_byte, std::string_view text, Duration timeout) {
   std::string frame;
-  frame.push_back(static_cast<char>(0x81));
+  frame.push_back(static_cast<char>(first_byte));
   const unsigned char mask_bit = 0x80;
   if (text.size() < 126) {
     frame.push_back(static_cast<char>(mask_bit | text.size()));

@@ -44,6 +44,10 @@ class RawWsClient {
 
   // Sends one masked text frame.
   bool SendText(std::string_view text, Duration timeout = std::chrono::seconds(5));
+  // Sends one masked frame whose first byte (FIN, RSV bits, opcode) is
+  // `first_byte`: fragments, control frames, protocol violations.
+  bool SendFrame(unsigned char first_byte, std::string_view payload,
+                 Duration timeout = std::chrono::seconds(5));
 
   // The next complete frame; nullopt on timeout, end of stream or error.
   std::optional<Frame> ReadFrame(Duration timeout);
