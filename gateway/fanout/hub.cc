@@ -16,12 +16,13 @@ constexpr std::size_t kBatchSize = 512;
 }  // namespace
 
 Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, Broker& broker, Dispatch dispatch,
-         HubStats& stats)
+         HubStats& stats, SubscriberCounts& counts)
     : queue_(queue),
       shard_count_(shard_count),
       broker_(broker),
       dispatch_(std::move(dispatch)),
       stats_(stats),
+      counts_(counts),
       pending_(shard_count),
       pending_index_(shard_count),
       pending_deliveries_(shard_count, 0),
@@ -162,6 +163,7 @@ void Hub::Apply(SubscriptionChange& change) {
       broker_.Unfollow(change.symbol);
     }
   }
+  if (change.delta != 0) counts_.Set(change.symbol, state.subscribers);
   if (change.on_applied) change.on_applied(std::move(snapshot));
 }
 
