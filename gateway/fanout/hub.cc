@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/fanout/wakeup_policy.h"
+
 namespace obgw::gateway {
 namespace {
 
@@ -37,6 +39,8 @@ Hub::~Hub() { Stop(); }
 void Hub::Start() {
   thread_ = std::thread([this] {
     affinity_.BindToThisThread();
+    // Batches what producers queue while a shard runs (wakeup_policy.h).
+    if (!WaitForTurnWhenWoken()) spdlog::warn("hub: SCHED_BATCH refused; batches may stay small");
     while (!stopping_.load(std::memory_order_acquire)) RunOnce(std::chrono::milliseconds(10));
     // Drain what producers queued before the stop, so no accepted book is lost.
     while (RunOnce(std::chrono::microseconds(0)) > 0) {
