@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/fanout/wakeup_policy.h"
+
 namespace obgw::gateway {
 namespace {
 
@@ -16,12 +18,13 @@ constexpr std::size_t kBatchSize = 512;
 }  // namespace
 
 Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, Broker& broker, Dispatch dispatch,
-         HubStats& stats)
+         HubStats& stats, SubscriberCounts& counts)
     : queue_(queue),
       shard_count_(shard_count),
       broker_(broker),
       dispatch_(std::move(dispatch)),
       stats_(stats),
+      counts_(counts),
       pending_(shard_count),
       pending_index_(shard_count),
       pending_deliveries_(shard_count, 0),
@@ -36,6 +39,8 @@ Hub::~Hub() { Stop(); }
 void Hub::Start() {
   thread_ = std::thread([this] {
     affinity_.BindToThisThread();
+    // Batches what producers queue while a shard runs (wakeup_policy.h).
+    if (!WaitForTurnWhenWoken()) spdlog::warn("hub: SCHED_BATCH refused; batches may stay small");
     while (!stopping_.load(std::memory_order_acquire)) RunOnce(std::chrono::milliseconds(10));
     // Drain what producers queued before the stop, so no accepted book is lost.
     while (RunOnce(std::chrono::microseconds(0)) > 0) {
@@ -162,6 +167,7 @@ void Hub::Apply(SubscriptionChange& change) {
       broker_.Unfollow(change.symbol);
     }
   }
+  if (change.delta != 0) counts_.Set(change.symbol, state.subscribers);
   if (change.on_applied) change.on_applied(std::move(snapshot));
 }
 
