@@ -1119,7 +1119,7 @@ def plot_freshness(results, path):
     ax.set_yscale("log")
     ticks = paced + [flood_x]
     ax.set_xticks(ticks)
-    ax.set_xticklabels([f"{t:,}" for t in paced] + ["flood"])
+    ax.set_xticklabels([f"{t:,.0f}" for t in paced] + ["flood"])
     ax.minorticks_off()
     ax.set_xlabel("offered books/s (1,000 clients, 1 of 10 symbols: × 100 deliveries)")
     ax.set_ylabel("age p99 of delivered books (ms)")
