@@ -1,18 +1,20 @@
 #!/usr/bin/python3
-"""Side-by-side benchmark runner: the gateway against the two peers.
+"""Side-by-side benchmark runner: the gateway against the three peers.
 
-    /usr/bin/python3 tests/bench/run_benchmarks.py [--quick] [--only SCENARIO] [--out DIR]
+    /usr/bin/python3 tests/bench/run_benchmarks.py [--quick] [--only SCENARIO] [--pinned]
+                                                   [--out DIR]
 
 One command from a clean clone: builds the tools with `bash deploy/build.sh`
 if they are missing (BUILD_DIR, default `build`), starts the gateway and the
 peers in ../shared/peers/ (python-seed: FastAPI + uvicorn from Debian;
-node-ws: `npm ci --omit=dev` in a temporary copy), runs every scenario against
+node-ws and bun-uws: `npm ci --omit=dev` in a temporary copy), runs every scenario against
 each with `orderbook-loadgen` (peers over HTTP publishing, the only path they
 have; the gateway over HTTP and over gRPC), and writes
 
     docs/performance-results.jsonl   one raw loadgen JSON line per run
     docs/performance.md              machine, commands, tables, ratios, goals
     docs/performance.png             delivered/s and p99 vs offered load
+    docs/freshness.png               book age p99 vs offered load (freshness scenario)
 
 Every server is started fresh for every run (clean RSS and counters) in its
 own process group, with its soft fd limit raised to the hard limit, and is
@@ -23,9 +25,14 @@ killed at the end of the run and on any error.
 run it repeats, and a table of new / baseline ratios: a refactoring's cost on
 the hot path, measured side by side in one run.
 
+Per core: the per-core, freshness and memory scenarios always run pinned
+(every server on CPU 0 with `taskset -c 0`, the gateway with `--threads=1`; the
+loadgen on CPU 1), so each server has exactly one core; --pinned runs every
+other selected scenario the same way (its rows are marked pinned).
+
 --only SCENARIO reruns one scenario (fanout-1k, mixed-200, sweep,
-connections, ingest, deflate, cluster) and regenerates the doc from the stored results of the
-others. --quick uses tiny durations and writes to $BUILD_DIR/bench-quick/
+connections, ingest, deflate, cluster, per-core, freshness, memory) and regenerates the doc from
+the stored results of the others. --quick uses tiny durations and writes to $BUILD_DIR/bench-quick/
 unless --out is given (so a smoke check never overwrites the real figures).
 
 Python 3 standard library plus matplotlib (Debian python3-matplotlib).
@@ -56,13 +63,17 @@ BIN_DIR = os.path.join(BUILD_DIR, "bin")
 PYTHON = "/usr/bin/python3"  # Debian's, which has fastapi and uvicorn
 ONE_COMMAND = "/usr/bin/python3 tests/bench/run_benchmarks.py"
 
-SCENARIOS = ["fanout-1k", "mixed-200", "sweep", "connections", "ingest", "deflate", "cluster"]
+SCENARIOS = ["fanout-1k", "mixed-200", "sweep", "connections", "ingest", "deflate", "cluster",
+             "per-core", "freshness", "memory"]
+# Scenarios measured per core whatever --pinned says: one core per server.
+PINNED_GROUPS = {"per-core", "freshness", "memory"}
 # Display names: target and publishing path.
 TARGETS = {
     ("gateway", "http"): "gateway (HTTP)",
     ("gateway", "grpc"): "gateway (gRPC)",
     ("python-seed", "http"): "python-seed",
     ("node-ws", "http"): "node-ws",
+    ("bun-uws", "http"): "bun-uws",
     ("gateway-deflate", "grpc"): "gateway (gRPC, deflate)",
     ("gateway-baseline", "http"): "baseline (HTTP)",
     ("gateway-baseline", "grpc"): "baseline (gRPC)",
@@ -70,7 +81,12 @@ TARGETS = {
     ("gateway-1cpu", "grpc"): "one node, no Redis (gRPC)",
     ("cluster", "grpc"): "node A → Redis → node B (gRPC)",
 }
-PEERS = ["python-seed", "node-ws"]
+PEERS = ["python-seed", "node-ws", "bun-uws"]
+# Each npm peer: its directory in PEERS_DIR and how it starts in its installed copy.
+NPM_PEERS = {
+    "node-ws": ["node", "server.js"],
+    "bun-uws": ["./node_modules/.bin/bun", "server.ts"],
+}
 SWEEP_RATES = [1000, 5000, 10000, 20000, 50000]
 HTTP_PUBLISHERS = 32
 GRPC_PUBLISHERS = 2
@@ -78,10 +94,15 @@ GRPC_PUBLISHERS = 2
 # CPUs (the fair per-core comparison of DESIGN.md): every server process
 # (redis-server, node A, node B; or the single node) on SERVER_CPU, the
 # loadgen on LOADGEN_CPU.
+# The per-core scenarios (PINNED_GROUPS, --pinned) use the same two CPUs.
 SERVER_CPU = "0"
 LOADGEN_CPU = "1"
 CLUSTER_RATE = 10000        # the issue's "p99 added at 10k books/s"
 CLUSTER_HIGH_RATE = 50000   # its ">= 50k books/s through one Redis", paced
+# freshness: books/s offered over 10 symbols to 1,000 clients (100 subscribers a
+# symbol: 1,000 books/s = 100k deliveries/s); 0 = a flood (publishers flat out).
+FRESHNESS_RATES = [100, 300, 1000, 2000, 5000, 0]
+MEMORY_CONNECTIONS = [5000, 15000]
 
 
 def log(msg):
@@ -231,33 +252,55 @@ class Deployment:
     CLUSTER_STATS = ["redis.books_published", "redis.books_received", "redis.timeouts",
                      "redis.books_sequenced_locally", "redis.books_retried", "redis.broker_conflated", "hub_superseded"]
 
+    # The /stats counters (gateway/metrics/gateway_stats.h) that say where a single
+    # gateway's books went: routed by the hub, replaced in the hub (hub_conflated) or in a
+    # connection's queue (messages_conflated), dropped from a full queue.
+    GATEWAY_STATS = ["updates_routed", "hub_conflated", "hub_superseded", "messages_conflated",
+                     "messages_throttled", "messages_dropped", "ws_closed_slow_consumer",
+                     "messages_sent", "queue_delay_ns_total"]
+
     def __init__(self, servers, http, grpc, publish_grpc=None, loadgen_cpu=None,
-                 cluster_nodes=None):
+                 cluster_nodes=None, gateway_http=None):
         self.servers = servers
         self.http = http
         self.grpc = grpc
         self.publish_grpc = publish_grpc
         self.loadgen_cpu = loadgen_cpu
         self.cluster_nodes = cluster_nodes or {}
+        self.gateway_http = gateway_http  # a single gateway's HTTP port, for GATEWAY_STATS
+
+    @staticmethod
+    def read_stats(port, paths):
+        """{path: value} of GET /stats on `port` (a dotted path walks nested objects);
+        None when the server does not answer."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=2) as r:
+                stats = json.loads(r.read())
+        except (OSError, ValueError):
+            return None
+        values = {}
+        for path in paths:
+            value = stats
+            for key in path.split("."):
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is not None:
+                values[path] = value
+        return values
 
     def cluster_stats(self):
         """{node: {counter: value}} from each cluster node's GET /stats; {} on no cluster."""
         out = {}
         for name, port in self.cluster_nodes.items():
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=2) as r:
-                    stats = json.loads(r.read())
-            except (OSError, ValueError):
-                continue
-            values = {}
-            for path in self.CLUSTER_STATS:
-                value = stats
-                for key in path.split("."):
-                    value = value.get(key) if isinstance(value, dict) else None
-                if value is not None:
-                    values[path] = value
-            out[name] = values
+            values = self.read_stats(port, self.CLUSTER_STATS)
+            if values is not None:
+                out[name] = values
         return out
+
+    def gateway_stats(self):
+        """GATEWAY_STATS of a single gateway at the end of its run; None for peers."""
+        if self.gateway_http is None:
+            return None
+        return self.read_stats(self.gateway_http, self.GATEWAY_STATS)
 
     def loadgen_argv(self, loadgen):
         argv = [loadgen, "--host=127.0.0.1", f"--http_port={self.http}",
@@ -297,7 +340,8 @@ class Env:
         self.gateway = os.path.join(BIN_DIR, "orderbook-gateway")
         self.baseline = None  # --baseline: another gateway binary to compare with
         self.loadgen = os.path.join(BIN_DIR, "orderbook-loadgen")
-        self.node_dir = None
+        self.npm_dirs = {}  # npm peer name -> its installed copy
+        self.pinned = False  # --pinned: every run per core, not only PINNED_GROUPS
 
     def prepare(self, need_peers):
         if not (os.access(self.gateway, os.X_OK) and os.access(self.loadgen, os.X_OK)):
@@ -310,8 +354,8 @@ class Env:
         if not need_peers:
             return
         seed = os.path.join(PEERS_DIR, "python-seed", "main.py")
-        node = os.path.join(PEERS_DIR, "node-ws", "server.js")
-        for path in (seed, node):
+        npm_peers = [os.path.join(PEERS_DIR, name, argv[-1]) for name, argv in NPM_PEERS.items()]
+        for path in [seed] + npm_peers:
             if not os.path.exists(path):
                 sys.exit(f"run_benchmarks: peer missing: {path}\n"
                          f"The peers are expected in {PEERS_DIR} (../shared/peers from the "
@@ -322,37 +366,47 @@ class Env:
                      "(apt-get install python3-fastapi python3-uvicorn)")
         for tool in ("node", "npm"):
             if shutil.which(tool) is None:
-                sys.exit(f"run_benchmarks: node-ws needs `{tool}` (apt-get install nodejs npm)")
-        # shared/ is read-only in CI: install into a private copy.
-        self.node_dir = os.path.join(self.tmp, "node-ws")
-        shutil.copytree(os.path.join(PEERS_DIR, "node-ws"), self.node_dir,
-                        ignore=shutil.ignore_patterns("node_modules"))
-        log("== npm ci --omit=dev (node-ws, in a temporary copy)")
-        subprocess.run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund"],
-                       cwd=self.node_dir, check=True, stdout=subprocess.DEVNULL)
+                sys.exit(f"run_benchmarks: node-ws and bun-uws need `{tool}` "
+                         "(apt-get install nodejs npm)")
+        # shared/ is read-only in CI: install into a private copy (bun-uws's
+        # dependency is the bun runtime itself, a native binary from npm).
+        for name in NPM_PEERS:
+            self.npm_dirs[name] = os.path.join(self.tmp, name)
+            shutil.copytree(os.path.join(PEERS_DIR, name), self.npm_dirs[name],
+                            ignore=shutil.ignore_patterns("node_modules"))
+            log(f"== npm ci --omit=dev ({name}, in a temporary copy)")
+            subprocess.run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund"],
+                           cwd=self.npm_dirs[name], check=True, stdout=subprocess.DEVNULL)
 
-    def start(self, target):
-        """Starts fresh server(s) for one run; returns their Deployment."""
+    def start(self, target, per_core=False):
+        """Starts fresh server(s) for one run; returns their Deployment.
+
+        per_core: the server on SERVER_CPU (a gateway with --threads=1), the loadgen on
+        LOADGEN_CPU: what one core of each server does."""
         if target == "cluster":
             return self.start_cluster()
         if target in ("gateway", "gateway-deflate", "gateway-baseline", "gateway-1cpu"):
             extra = ["--ws_deflate"] if target == "gateway-deflate" else []
             if target == "gateway-1cpu":  # the cluster scenario's single-node reference
                 extra = ["--threads=1"]
+            elif per_core:
+                extra.append("--threads=1")
             binary = self.baseline if target == "gateway-baseline" else self.gateway
-            pin = SERVER_CPU if target == "gateway-1cpu" else None
+            pin = SERVER_CPU if target == "gateway-1cpu" or per_core else None
             server, http, grpc = self.start_gateway(target, binary, extra, pin)
             return Deployment([server], http, grpc,
-                              loadgen_cpu=LOADGEN_CPU if pin is not None else None)
+                              loadgen_cpu=LOADGEN_CPU if pin is not None else None,
+                              gateway_http=http)
         port = free_port()
+        pin = SERVER_CPU if per_core else None
         if target == "python-seed":
-            server = Server(target, [PYTHON, "main.py", "--port", str(port)],
+            server = Server(target, pinned([PYTHON, "main.py", "--port", str(port)], pin),
                             os.path.join(PEERS_DIR, "python-seed"), self.tmp)
         else:
-            server = Server(target, ["node", "server.js", "--port", str(port)], self.node_dir,
-                            self.tmp)
+            server = Server(target, pinned(NPM_PEERS[target] + ["--port", str(port)], pin),
+                            self.npm_dirs[target], self.tmp)
         server.wait_health(port, 60)
-        return Deployment([server], port, 0)
+        return Deployment([server], port, 0, loadgen_cpu=LOADGEN_CPU if per_core else None)
 
     def start_gateway(self, name, binary, extra, pin=None):
         """Starts one gateway on free ports; returns (server, http_port, grpc_port)."""
@@ -435,14 +489,15 @@ def wait_quiet(limit_pct=25, max_wait_s=60):
 def run_one(env, scenario, group, target, publish, **params):
     """Starts `target`, runs the loadgen once, stops the server; returns the record."""
     label = TARGETS.get((target, publish), f"{target} (idle)")
-    log(f"-- {scenario} / {label}")
+    per_core = env.pinned or group in PINNED_GROUPS
+    log(f"-- {scenario} / {label}" + (" (pinned)" if per_core else ""))
     busy_before = wait_quiet()
-    deployment = env.start(target)
+    deployment = env.start(target, per_core)
     argv = deployment.loadgen_argv(env.loadgen) + [
         f"--publish={publish}", f"--target={target}",
         f"--scenario={scenario}"] + [f"--{k}={v}" for k, v in params.items()]
-    shown = ["orderbook-loadgen", f"--publish={publish}"] + [
-        f"--{k}={v}" for k, v in params.items()]
+    shown = pinned(["orderbook-loadgen", f"--publish={publish}"] + [
+        f"--{k}={v}" for k, v in params.items()], deployment.loadgen_cpu)
     timeout = params.get("duration_s", 0) + params.get("drain_s", 5) + \
         params.get("connect_timeout_s", 120) + 60
     load_before = loadavg()
@@ -475,8 +530,13 @@ def run_one(env, scenario, group, target, publish, **params):
             record["pinning"]["loadgen"] = deployment.loadgen_cpu
         if record is not None and deployment.cluster_nodes:
             record["cluster_stats"] = deployment.cluster_stats()
+        if record is not None:
+            stats = deployment.gateway_stats()
+            if stats is not None:
+                record["gateway_stats"] = stats
         deployment.stop()
     record.update({"group": group, "label": label, "command": " ".join(shown),
+                   "pinned": per_core,
                    "loadavg_before": load_before, "cpu_busy_before_pct": round(busy_before, 1),
                    "time": datetime.datetime.now().isoformat(timespec="seconds")})
     log("   " + summary(record))
@@ -503,6 +563,10 @@ def summary(r):
              f"rss {r.get('server_rss_kb_peak', 0) / 1024:.0f} MB"]
     if r.get("rss_bytes_per_connection") is not None and r.get("publish") == "none":
         parts.append(f"{r['rss_bytes_per_connection']:,.0f} B/conn")
+    gs = r.get("gateway_stats")
+    if gs:
+        parts.append(f"hub_conflated {gs.get('hub_conflated', 0):,} messages_conflated "
+                     f"{gs.get('messages_conflated', 0):,} dropped {gs.get('messages_dropped', 0):,}")
     if r.get("error"):
         parts.append("ERROR " + r["error"])
     return ", ".join(parts)
@@ -528,8 +592,7 @@ def scenario_runs(quick):
     gw_conns = 300 if quick else min(15000, hard_nofile - 1000)
     peer_conns = 200 if quick else min(5000, gw_conns)
     runs = {g: [] for g in SCENARIOS}
-    both = [("gateway", "http"), ("gateway", "grpc"), ("python-seed", "http"),
-            ("node-ws", "http")]
+    both = [("gateway", "http"), ("gateway", "grpc")] + [(peer, "http") for peer in PEERS]
 
     def pubs(publish):
         return HTTP_PUBLISHERS if publish == "http" else GRPC_PUBLISHERS
@@ -570,6 +633,29 @@ def scenario_runs(quick):
         runs["deflate"].append(("deflate-idle", "deflate", target, "none", dict(
             clients=idle, symbols=10, subs_per_client=1, duration_s=0, drain_s=0,
             connect_timeout_s=180, deflate=deflate)))
+    # per-core (always pinned): fanout-1k and mixed-200 with one core for each server.
+    for name, topology in (("fanout-1k", dict(clients=1000, symbols=10, subs_per_client=1)),
+                           ("mixed-200", dict(clients=200, symbols=20, subs_per_client=5))):
+        for target, publish in both:
+            runs["per-core"].append((f"per-core-{name}", "per-core", target, publish, dict(
+                topology, rate=0, publishers=pubs(publish), duration_s=dur, drain_s=drain)))
+    # freshness (pinned): how old the delivered books are, paced and under a flood, to
+    # 1,000 clients of 1 of 10 symbols. Targets in the order the table and plot list them.
+    fresh_rates = [1000, 0] if quick else FRESHNESS_RATES
+    fresh_targets = [("gateway", "grpc"), ("gateway", "http")] + [(p, "http") for p in PEERS]
+    for rate in fresh_rates:
+        name = f"freshness-{rate}" if rate else "freshness-flood"
+        for target, publish in fresh_targets:
+            runs["freshness"].append((name, "freshness", target, publish, dict(
+                clients=300 if quick else 1000, symbols=10, subs_per_client=1, rate=rate,
+                publishers=pubs(publish), duration_s=dur, drain_s=drain)))
+    # memory (pinned): idle subscribed connections, the same counts for every target.
+    for n in ([300, 600] if quick else MEMORY_CONNECTIONS):
+        for target in ["gateway"] + PEERS:
+            runs["memory"].append((f"memory-{n // 1000}k" if n >= 1000 else f"memory-{n}",
+                                   "memory", target, "none", dict(
+                clients=n, symbols=10, subs_per_client=1, duration_s=0, drain_s=0,
+                connect_timeout_s=240)))
     # cluster: books published into node A cross one Redis to subscribers on node B, at two
     # paced loads and flat out; each load also on one node without Redis, for the latency
     # the cluster adds. One subscriber per symbol, so messages received = books crossing Redis.
@@ -583,6 +669,15 @@ def scenario_runs(quick):
 
 
 # ---------------------------------------------------------------- report
+
+
+def bun_version():
+    """The bun-uws peer's pinned runtime version (its package.json), without installing it."""
+    try:
+        with open(os.path.join(PEERS_DIR, "bun-uws", "package.json")) as f:
+            return json.load(f)["dependencies"]["bun"]
+    except (OSError, ValueError, KeyError):
+        return "n/a"
 
 
 def machine_info():
@@ -616,6 +711,7 @@ def machine_info():
         "os": version(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
         "python": version([PYTHON, "--version"]),
         "node": version(["node", "--version"]),
+        "bun": bun_version(),
         "fd_hard_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[1],
         "commit": commit + (" (with uncommitted changes)" if dirty else ""),
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
@@ -649,9 +745,9 @@ def find(results, scenario, target, publish):
 
 
 def ratios(results, r):
-    """gateway / python-seed and gateway / node-ws for a gateway row."""
-    if r.get("target") != "gateway" or not ok(r):
-        return None, None
+    """[gateway / peer for each of PEERS] for a gateway row (None where not measured)."""
+    if not ok(r) or r.get("target") != "gateway":
+        return [None] * len(PEERS)
     out = []
     for peer in PEERS:
         p = find(results, r["scenario"], peer, "http")
@@ -668,9 +764,9 @@ def ratios(results, r):
 def table_rows(results, scenario_filter):
     header = ("| scenario | target | clients (connected) | offered books/s | published books/s "
               "| delivered msg/s | loss % | p50 ms | p99 ms | max ms | server CPU % "
-              "| server RSS peak MB | ×python-seed | ×node-ws |\n"
-              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-              "| ---: | ---: |")
+              "| server RSS peak MB | " + " | ".join(f"×{p}" for p in PEERS) + " |\n"
+              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+              + " | ".join("---:" for _ in PEERS) + " |")
     lines = [header]
     for r in results:
         if not scenario_filter(r):
@@ -681,15 +777,15 @@ def table_rows(results, scenario_filter):
             label = r.get("target")
         if not ok(r):
             lines.append(f"| {r.get('scenario')} | {label} | ERROR: {r.get('error', '?')} "
-                         "| | | | | | | | | | | |")
+                         "| | | | | | | | | |" + " |" * len(PEERS))
             continue
         lat = r.get("latency_us", {})
         idle = r.get("publish") == "none"
-        rp, rn = ratios(results, r)
         offered = r.get("offered_rate") or 0
         lines.append("| " + " | ".join([
             r["scenario"], label + (" ⚠" if r.get("error") else "")
-            + (" †" if r.get("cpu_busy_before_pct", 0) > 25 else ""),
+            + (" †" if r.get("cpu_busy_before_pct", 0) > 25 else "")
+            + (" ‡" if r.get("pinned") and r.get("group") not in PINNED_GROUPS else ""),
             f"{r.get('clients'):,} ({r.get('connected'):,})",
             "—" if idle else ("flat out" if offered == 0 else fmt_int(offered)),
             "—" if idle else fmt_int(r.get("publish_rate")),
@@ -699,8 +795,8 @@ def table_rows(results, scenario_filter):
             "—" if idle or not r.get("latency_samples") else fmt_ms(lat.get("p99")),
             "—" if idle or not r.get("latency_samples") else fmt_ms(lat.get("max")),
             "—" if idle else f"{r.get('server_cpu_pct', 0):.0f}",
-            f"{r.get('server_rss_kb_peak', 0) / 1024:.0f}",
-            fmt_ratio(rp), fmt_ratio(rn)]) + " |")
+            f"{r.get('server_rss_kb_peak', 0) / 1024:.0f}"]
+            + [fmt_ratio(x) for x in ratios(results, r)]) + " |")
     return "\n".join(lines)
 
 
@@ -764,6 +860,63 @@ def deflate_rows(results):
     return "\n".join(lines)
 
 
+def freshness_rows(results):
+    """The freshness scenario: age of the delivered books per offered load and target."""
+    lines = ["| offered books/s | target | published books/s | delivered msg/s "
+             "| books/s per subscriber | age p50 ms | age p99 ms | age max ms "
+             "| loss (conflated) % | server CPU % "
+             "| gateway: hub_conflated, messages_conflated, messages_dropped |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        if r.get("group") != "freshness":
+            continue
+        label = TARGETS.get((r.get("target"), r.get("publish")), r.get("target"))
+        offered = r.get("offered_rate") or 0
+        rate = "flood" if offered == 0 else fmt_int(offered)
+        if not ok(r):
+            lines.append(f"| {rate} | {label} | ERROR: {r.get('error', '?')} | | | | | | | | |")
+            continue
+        lat = r.get("latency_us", {})
+        gs = r.get("gateway_stats")
+        lines.append("| " + " | ".join([
+            rate, label + (" ⚠" if r.get("error") else "")
+            + (" †" if r.get("cpu_busy_before_pct", 0) > 25 else ""),
+            fmt_int(r.get("publish_rate")), fmt_int(r.get("delivered_per_s")),
+            fmt_int(books_per_subscriber(r)),
+            fmt_ms(lat.get("p50")), fmt_ms(lat.get("p99")), fmt_ms(lat.get("max")),
+            f"{r.get('loss_pct', 0):.2f}", f"{r.get('server_cpu_pct', 0):.0f}",
+            "—" if not gs else
+            f"{gs.get('hub_conflated', 0):,}, {gs.get('messages_conflated', 0):,}, "
+            f"{gs.get('messages_dropped', 0):,}"]) + " |")
+    return "\n".join(lines)
+
+
+def memory_rows(results):
+    """The memory scenario: RSS per idle subscribed connection, per target and count."""
+    lines = ["| connections | target | connected | connect s | RSS idle MB | RSS connected MB "
+             "| KB per connection | × gateway |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        if r.get("group") != "memory":
+            continue
+        if not ok(r):
+            lines.append(f"| {r.get('scenario')} | {r.get('target')} | ERROR: "
+                         f"{r.get('error', '?')} | | | | | |")
+            continue
+        g = find(results, r["scenario"], "gateway", "none")
+        g_b, b = (g or {}).get("rss_bytes_per_connection"), r.get("rss_bytes_per_connection")
+        lines.append("| " + " | ".join([
+            fmt_int(r.get("clients")), r["target"] + (" ⚠" if r.get("error") else "")
+            + (" †" if r.get("cpu_busy_before_pct", 0) > 25 else ""),
+            fmt_int(r.get("connected")), f"{r.get('connect_s', 0):.1f}",
+            f"{r.get('server_rss_kb_idle', 0) / 1024:.0f}",
+            f"{r.get('server_rss_kb_connected', 0) / 1024:.0f}",
+            "—" if b is None else f"{b / 1024:.2f}",
+            "—" if r["target"] == "gateway" or not (ok(g) and g_b and b) else
+            f"{b / g_b:.1f}×"]) + " |")
+    return "\n".join(lines)
+
+
 def books_per_subscriber(r):
     """Books/s one subscriber received: delivered messages/s / subscribers per symbol."""
     per_symbol = r.get("clients", 0) * r.get("subs_per_client", 0) / max(r.get("symbols", 1), 1)
@@ -824,7 +977,7 @@ def goals(results):
     for publish in ("http", "grpc"):
         g = find(results, "fanout-1k", "gateway", publish)
         path = "HTTP" if publish == "http" else "gRPC"
-        rp, rn = ratios(results, g) if ok(g) else (None, None)
+        rp, rn, _ = ratios(results, g)
         loss = g.get("loss_pct", 0) if ok(g) else 0
         caveat = (f" — but {loss:.1f} % of the expected messages were conflated away"
                   if loss > 1 else "")
@@ -855,6 +1008,21 @@ def goals(results):
                      f"{fmt_ms(p99)} ms", "≤ 0.5 ms",
                      verdict(p99, p99 is not None and p99 <= 500
                              and g["publish_rate"] >= 0.95 * 50000)))
+    for publish in ("http", "grpc"):
+        g = find(results, "per-core-fanout-1k", "gateway", publish)
+        rb = ratios(results, g)[PEERS.index("bun-uws")] if ok(g) else None
+        path = "HTTP" if publish == "http" else "gRPC"
+        rows.append((f"per core (pinned): fanout-1k delivered/s vs bun-uws, gateway over {path}",
+                     fmt_ratio(rb)
+                     + (f" ({fmt_int(g['delivered_per_s'])} msg/s)" if ok(g) else ""),
+                     "≥ 2×", verdict(rb, rb is not None and rb >= 2)))
+    m = find(results, "memory-15k", "gateway", "none")
+    b = m.get("rss_bytes_per_connection") if ok(m) else None
+    n = m.get("connected") if ok(m) else None
+    rows.append(("memory (pinned): RSS per idle connection at 15,000 connections",
+                 "—" if b is None else f"{b / 1024:.2f} KB"
+                 + (f" (only {n:,} connected)" if n != 15000 else ""),
+                 "≤ 3 KB", verdict(b, b is not None and b <= 3 * 1024 and n == 15000)))
     c = find(results, "connections", "gateway", "none")
     n = c.get("connected") if ok(c) else None
     rows.append(("connections: concurrent idle clients", fmt_int(n), "≥ 15,000",
@@ -895,7 +1063,7 @@ def plot(results, path):
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6))
     styles = {"gateway (HTTP)": "o-", "gateway (gRPC)": "s-", "python-seed": "^--",
-              "node-ws": "v--"}
+              "node-ws": "v--", "bun-uws": "D--"}
     for (target, publish), label in TARGETS.items():
         pts = sorted((r["offered_rate"], r) for r in results
                      if r.get("group") == "sweep" and r.get("target") == target
@@ -925,6 +1093,43 @@ def plot(results, path):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_freshness(results, path):
+    """Age p99 of the delivered books (log y) against offered books/s, one line per target;
+    the flood runs at the right, past the paced loads. False when there is nothing to plot."""
+    runs = [r for r in results if r.get("group") == "freshness" and ok(r)]
+    if not runs:
+        return False
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paced = sorted({r["offered_rate"] for r in runs if r.get("offered_rate")})
+    flood_x = (paced[-1] * 3) if paced else 1
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    styles = ["s-", "o-", "^--", "v--", "D--"]
+    for n, ((target, publish), label) in enumerate(
+            (k, v) for k, v in TARGETS.items()
+            if any(r["target"] == k[0] and r["publish"] == k[1] for r in runs)):
+        pts = sorted((r.get("offered_rate") or flood_x, max(r["latency_us"]["p99"], 1) / 1000)
+                     for r in runs if r["target"] == target and r["publish"] == publish)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], styles[n % len(styles)], label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ticks = paced + [flood_x]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:,.0f}" for t in paced] + ["flood"])
+    ax.minorticks_off()
+    ax.set_xlabel("offered books/s (1,000 clients, 1 of 10 symbols: × 100 deliveries)")
+    ax.set_ylabel("age p99 of delivered books (ms)")
+    ax.set_title("Freshness per core: book age p99 vs offered load")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 ANALYSIS_BEGIN = "<!-- analysis:begin (kept verbatim when the runner regenerates this file) -->"
@@ -987,9 +1192,10 @@ the raw results:
 ```
 
 `--only SCENARIO` (one of {", ".join(f"`{s}`" for s in SCENARIOS)}) reruns one scenario and keeps
-the stored results of the others; `--quick` is a one-minute smoke check that writes to
+the stored results of the others; `--pinned` runs every selected scenario per core (below; the
+{", ".join(f"`{g}`" for g in SCENARIOS if g in PINNED_GROUPS)} scenarios always are); `--quick` is a one-minute smoke check that writes to
 `build/bench-quick/` instead of `docs/`. The last invocation (`{invocation}`) took
-{elapsed_s / 60:.1f} min; a full run takes about 8 min on this machine.
+{elapsed_s / 60:.1f} min.
 
 ## Machine
 
@@ -1000,7 +1206,7 @@ the stored results of the others; `--quick` is a one-minute smoke check that wri
 | memory | {m['memory_gb']} GB |
 | OS, kernel | {m['os']}, Linux {m['kernel']} |
 | gateway commit | {m['commit']} (Release build) |
-| peers | python-seed: FastAPI + uvicorn on {m['python']}; node-ws: ws 8.18.3 on Node {m['node']} |
+| peers | python-seed: FastAPI + uvicorn on {m['python']}; node-ws: ws 8.18.3 on Node {m['node']}; bun-uws: Bun {m['bun']} (uWebSockets pub/sub) |
 | fd hard limit | {m['fd_hard_limit']:,} |
 | other CPU use in the second before each run | {min(busy) if busy else 0:.0f} – {max(busy) if busy else 0:.0f} % of the machine (median {sorted(busy)[len(busy) // 2] if busy else 0:.0f} %) |
 
@@ -1014,8 +1220,14 @@ the machine to be quiet (< 25 % CPU used by anything else) and records what it s
 
 - Every run starts the server fresh (gateway: `orderbook-gateway --bind=127.0.0.1 --http_port=0
   --grpc_port=0 --log_level=warn`, default `--threads` = cores; python-seed: `/usr/bin/python3
-  main.py --port P`; node-ws: `npm ci --omit=dev && node server.js --port P`), with its soft fd
+  main.py --port P`; node-ws: `npm ci --omit=dev && node server.js --port P`; bun-uws:
+  `npm ci --omit=dev && ./node_modules/.bin/bun server.ts --port P`), with its soft fd
   limit raised to the hard limit, waits for `GET /health`, runs `orderbook-loadgen` once and kills it.
+- **Per core (pinned)**: every server on CPU {SERVER_CPU} (`taskset -c {SERVER_CPU}`, the gateway with
+  `--threads=1`; taskset also holds every thread a peer starts), the loadgen on CPU {LOADGEN_CPU}
+  (`taskset -c {LOADGEN_CPU}`): each server has exactly one core and never competes with the load
+  generator for it. The per-core, freshness and memory scenarios always run so; rows of other
+  scenarios run with `--pinned` are marked ‡.
 - `orderbook-loadgen` connects the WebSocket clients, subscribes them, then publishes 10-level
   books for the duration, over HTTP (`POST /broadcast/orderbook`, {HTTP_PUBLISHERS} keep-alive
   connections, each sending its next book when the previous reply arrives, or at its share of the
@@ -1035,7 +1247,8 @@ the machine to be quiet (< 25 % CPU used by anything else) and records what it s
 ## Results
 
 One row per scenario × target († = the machine was still busy with something else when the run
-started; ⚠ = the loadgen reported an error, see the raw results). Ratio columns: gateway / peer delivered msg/s in the same scenario
+started; ⚠ = the loadgen reported an error, see the raw results; ‡ = pinned, one core for the
+server). Ratio columns: gateway / peer delivered msg/s in the same scenario
 (for `connections`: peer RSS per connection / gateway RSS per connection).
 
 - **fanout-1k**: 1,000 clients, 10 symbols, 1 each (100 subscribers per symbol), publishers flat out.
@@ -1101,6 +1314,43 @@ cluster processes together near 100 %.
 
 {cluster_rows(results)}
 
+## Per core (pinned): one core for each server
+
+fanout-1k and mixed-200 (topologies above, publishers flat out) with every server on CPU
+{SERVER_CPU} alone and the loadgen on CPU {LOADGEN_CPU}: what one core of each stack delivers, the
+comparison DESIGN.md asks for (the whole-machine tables above let the gateway's shards and the load
+generator fight over both cores). Ratio columns: gateway / peer, same scenario, same pinning.
+
+{table_rows(results, in_group("per-core"))}
+
+## Freshness: how old are the delivered books (pinned)
+
+1,000 clients, each subscribed to 1 of 10 symbols (100 subscribers a symbol), per core as
+above, at paced loads ({", ".join(f"{x:,}" for x in FRESHNESS_RATES if x)} books/s offered over
+the 10 symbols; 1,000 books/s = 100,000 deliveries/s) and under a flood (publishers flat out for
+the run's duration). **age** = receive time − the time the publisher stamped into the book
+(`send_time_ns`), over every delivered book: a conflating server delivers fewer books under
+overload but each is the newest, so its age stays bounded; a server that queues every book
+delivers all of them, ever later. **loss (conflated) %** = books the clients never got (for the
+gateway: conflated away, the newest always kept). For the gateway, the last column reads its
+`/stats` at the end of each run (gateway/metrics/gateway_stats.h): `hub_conflated` = books
+replaced in the hub while an I/O thread was backlogged, `messages_conflated` = books replaced in a
+connection's queue by a newer book of the symbol, `messages_dropped` = dropped from a full queue
+(none expected: conflation keeps queues bounded).
+
+{freshness_rows(results)}
+
+![age p99 of delivered books vs offered load](freshness.png)
+
+## Memory per connection (pinned)
+
+Idle WebSocket clients, each subscribed to 1 of 10 symbols, nothing published (`orderbook-loadgen
+--publish=none`), {" and ".join(f"{n:,}" for n in MEMORY_CONNECTIONS)} of them against every
+server, per core as above. **KB per connection** = (server RSS with every client connected and
+subscribed − RSS before the first) / connected clients; × gateway = peer / gateway.
+
+{memory_rows(results)}
+
 {baseline_section(results)}## Goals
 
 | goal | measured | target | verdict |
@@ -1156,6 +1406,9 @@ def main():
                         help="run only this scenario (repeatable); others keep stored results")
     parser.add_argument("--out", help="output directory (default docs/, or "
                                       "$BUILD_DIR/bench-quick/ with --quick)")
+    parser.add_argument("--pinned", action="store_true",
+                        help="per core: every server on CPU 0 (gateway --threads=1), the loadgen "
+                             "on CPU 1, in every selected scenario")
     parser.add_argument("--baseline", metavar="BIN",
                         help="also run every gateway scenario against this gateway binary "
                              "and report new / baseline")
@@ -1169,6 +1422,7 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     env = Env()
+    env.pinned = args.pinned
     atexit.register(env.cleanup)
     raise_fd_limit()
     started = time.time()
@@ -1207,10 +1461,11 @@ def main():
             f.write(json.dumps(r) + "\n")
     elapsed = time.time() - started
     plot(merged, os.path.join(out_dir, "performance.png"))
+    plot_freshness(merged, os.path.join(out_dir, "freshness.png"))
     md = write_doc(merged, machine_info(), out_dir, args.quick, elapsed,
                    " ".join([ONE_COMMAND] + sys.argv[1:]))
     log(f"== done in {elapsed / 60:.1f} min: {md}, {jsonl}, "
-        f"{os.path.join(out_dir, 'performance.png')}")
+        f"{os.path.join(out_dir, 'performance.png')}, {os.path.join(out_dir, 'freshness.png')}")
     for g, m, t, v in goals(merged):
         log(f"   {v:>14}  {g}: {m} (goal {t})")
     return 1 if any(r.get("error") and "delivered_per_s" not in r for r in results) else 0

@@ -1,5 +1,6 @@
 // gRPC Publish publishers: one stream (and channel, so one HTTP/2
 // connection) per thread, written flat out or at its share of the rate.
+#include <algorithm>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -15,7 +16,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 void RunStream(const PublishPlan& plan, PublishCounters& counters, std::size_t index,
-               Clock::time_point end) {
+               Clock::time_point start, Clock::time_point end) {
   grpc::ChannelArguments args;
   // A distinct channel per stream: separate connections, as separate
   // backends would have.
@@ -30,7 +31,8 @@ void RunStream(const PublishPlan& plan, PublishCounters& counters, std::size_t i
   std::vector<std::uint64_t> written(plan.symbols, 0);
   auto interval = plan.rate > 0 ? std::chrono::duration<double>(plan.publishers / plan.rate)
                                 : std::chrono::duration<double>(0);
-  auto next_send = Clock::now();
+  auto next_send = std::max(Clock::now(), start + FirstSendOffset(plan, index));
+  if (interval.count() > 0) std::this_thread::sleep_until(next_send);
   for (std::size_t n = 0; Clock::now() < end; ++n) {
     std::size_t symbol = (index + n * plan.publishers) % plan.symbols;
     auto book = generator.Next(symbol);
@@ -63,10 +65,11 @@ void RunStream(const PublishPlan& plan, PublishCounters& counters, std::size_t i
 }  // namespace
 
 void PublishGrpc(const PublishPlan& plan, PublishCounters& counters) {
-  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(plan.duration);
+  auto start = Clock::now();
+  auto end = start + std::chrono::duration_cast<Clock::duration>(plan.duration);
   std::vector<std::thread> streams;
   for (std::size_t i = 0; i < plan.publishers; ++i) {
-    streams.emplace_back(RunStream, std::cref(plan), std::ref(counters), i, end);
+    streams.emplace_back(RunStream, std::cref(plan), std::ref(counters), i, start, end);
   }
   for (auto& stream : streams) stream.join();
 }

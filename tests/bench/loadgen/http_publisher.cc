@@ -1,6 +1,7 @@
 // POST /broadcast/orderbook publishers: keep-alive connections on one thread,
 // each sending its next book as soon as the previous reply arrived (flat out)
 // or at its share of the target rate.
+#include <algorithm>
 #include <memory>
 
 #include <boost/asio/connect.hpp>
@@ -26,10 +27,11 @@ using Clock = std::chrono::steady_clock;
 class HttpPublisher : public std::enable_shared_from_this<HttpPublisher> {
  public:
   HttpPublisher(boost::asio::io_context& io, const PublishPlan& plan, PublishCounters& counters,
-                std::size_t index, Clock::time_point end)
+                std::size_t index, Clock::time_point start, Clock::time_point end)
       : plan_(plan),
         counters_(counters),
         index_(index),
+        first_send_(start + FirstSendOffset(plan, index)),
         end_(end),
         socket_(io),
         timer_(io),
@@ -42,8 +44,8 @@ class HttpPublisher : public std::enable_shared_from_this<HttpPublisher> {
     socket_.async_connect(endpoint, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->Fail();
       self->socket_.set_option(tcp::no_delay(true));
-      self->next_send_ = Clock::now();
-      self->Send();
+      self->next_send_ = std::max(Clock::now(), self->first_send_);
+      self->SendAt(self->next_send_);
     });
   }
 
@@ -88,8 +90,13 @@ class HttpPublisher : public std::enable_shared_from_this<HttpPublisher> {
     // Paced: the next send is due one interval after the previous one was;
     // when behind, send at once (the server sets the pace).
     next_send_ += std::chrono::duration_cast<Clock::duration>(interval_);
-    if (next_send_ <= Clock::now()) return Send();
-    timer_.expires_at(next_send_);
+    SendAt(next_send_);
+  }
+
+  // Sends at `when`, or at once when that has passed.
+  void SendAt(Clock::time_point when) {
+    if (when <= Clock::now()) return Send();
+    timer_.expires_at(when);
     timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->Send();
     });
@@ -100,6 +107,7 @@ class HttpPublisher : public std::enable_shared_from_this<HttpPublisher> {
   const PublishPlan& plan_;
   PublishCounters& counters_;
   std::size_t index_;
+  Clock::time_point first_send_;
   Clock::time_point end_;
   tcp::socket socket_;
   boost::asio::steady_timer timer_;
@@ -117,9 +125,10 @@ class HttpPublisher : public std::enable_shared_from_this<HttpPublisher> {
 
 void PublishHttp(const PublishPlan& plan, PublishCounters& counters) {
   boost::asio::io_context io(1);
-  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(plan.duration);
+  auto start = Clock::now();
+  auto end = start + std::chrono::duration_cast<Clock::duration>(plan.duration);
   for (std::size_t i = 0; i < plan.publishers; ++i) {
-    std::make_shared<HttpPublisher>(io, plan, counters, i, end)->Start();
+    std::make_shared<HttpPublisher>(io, plan, counters, i, start, end)->Start();
   }
   io.run();  // Returns when every publisher has passed the end time.
 }

@@ -30,6 +30,17 @@ struct PublishCounters {
   explicit PublishCounters(std::size_t symbols) : accepted_per_symbol(symbols) {}
 };
 
+// When publisher `index` of a paced plan sends its first book, after the
+// common start: index / rate, so the publishers' sends interleave evenly
+// (the offered load arrives as one book every 1/rate s, not as bursts of
+// `publishers` books every publishers/rate s, which would add the burst's own
+// fan-out time to the age of its books). Zero when flat out.
+inline std::chrono::nanoseconds FirstSendOffset(const PublishPlan& plan, std::size_t index) {
+  if (plan.rate <= 0) return std::chrono::nanoseconds(0);
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(static_cast<double>(index) / plan.rate));
+}
+
 // Sends books over keep-alive POST /broadcast/orderbook connections until
 // the plan's duration has passed; blocks. One thread, async I/O.
 void PublishHttp(const PublishPlan& plan, PublishCounters& counters);
