@@ -6,8 +6,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "gateway/fanout/wakeup_policy.h"
-
 namespace obgw::gateway {
 namespace {
 
@@ -18,13 +16,12 @@ constexpr std::size_t kBatchSize = 512;
 }  // namespace
 
 Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, Broker& broker, Dispatch dispatch,
-         HubStats& stats, SubscriberCounts& counts)
+         HubStats& stats)
     : queue_(queue),
       shard_count_(shard_count),
       broker_(broker),
       dispatch_(std::move(dispatch)),
       stats_(stats),
-      counts_(counts),
       pending_(shard_count),
       pending_index_(shard_count),
       pending_deliveries_(shard_count, 0),
@@ -39,8 +36,6 @@ Hub::~Hub() { Stop(); }
 void Hub::Start() {
   thread_ = std::thread([this] {
     affinity_.BindToThisThread();
-    // Batches what producers queue while a shard runs (wakeup_policy.h).
-    if (!WaitForTurnWhenWoken()) spdlog::warn("hub: SCHED_BATCH refused; batches may stay small");
     while (!stopping_.load(std::memory_order_acquire)) RunOnce(std::chrono::milliseconds(10));
     // Drain what producers queued before the stop, so no accepted book is lost.
     while (RunOnce(std::chrono::microseconds(0)) > 0) {
@@ -167,7 +162,6 @@ void Hub::Apply(SubscriptionChange& change) {
       broker_.Unfollow(change.symbol);
     }
   }
-  if (change.delta != 0) counts_.Set(change.symbol, state.subscribers);
   if (change.on_applied) change.on_applied(std::move(snapshot));
 }
 

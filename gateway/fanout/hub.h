@@ -13,7 +13,6 @@
 
 #include "gateway/fanout/broker.h"
 #include "gateway/fanout/frame.h"
-#include "gateway/fanout/subscriber_counts.h"
 #include "gateway/fanout/thread_affinity.h"
 #include "gateway/fanout/update_frame.h"
 #include "gateway/fanout/update_queue.h"
@@ -33,9 +32,7 @@ namespace obgw::gateway {
 // per bulk dequeue, never one per subscriber. Subscription changes pass
 // through the same queue, so a subscription is live (counted) before its
 // confirmation is sent, and every book dequeued after it reaches the new
-// subscriber. Each symbol's count of subscriptions is also published in
-// `counts` (for any thread: the REST shim answers from it), updated before the
-// change is confirmed.
+// subscriber.
 //
 // Bounded: at most kMaxDeliveriesInFlight deliveries (frame x subscriber
 // on that shard) per shard are handed over and not yet queued by the shard
@@ -51,9 +48,9 @@ class Hub {
   using Dispatch = std::function<void(std::uint32_t shard, std::vector<FramePtr> frames,
                                       std::size_t deliveries)>;
 
-  // `broker` sequences the books; it and `counts` must outlive the hub.
+  // `broker` sequences the books; it must outlive the hub.
   Hub(UpdateQueue& queue, std::uint32_t shard_count, Broker& broker, Dispatch dispatch,
-      HubStats& stats, SubscriberCounts& counts);
+      HubStats& stats);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -113,7 +110,6 @@ class Hub {
   Broker& broker_;
   Dispatch dispatch_;
   HubStats& stats_;
-  SubscriberCounts& counts_;
   absl::flat_hash_map<std::string, SymbolState> symbols_;
   std::vector<std::vector<FramePtr>> pending_;  // Per shard, this batch.
   // Per shard, while backlogged: symbol -> its book's index in pending_.

@@ -33,7 +33,6 @@ void BM_HubRoute(benchmark::State& state) {
   gateway::UpdateQueue queue(std::size_t{1} << 30);
   gateway::UpdateQueue::Token token = queue.MakeToken();
   gateway::HubStats stats;
-  gateway::SubscriberCounts counts;
   std::uint64_t frames_dispatched = 0;
   std::uint64_t batches_dispatched = 0;
   gateway::InProcessBroker broker(/*epoch=*/1);
@@ -44,7 +43,7 @@ void BM_HubRoute(benchmark::State& state) {
         ++batches_dispatched;
         hub.BatchDelivered(shard, deliveries);
       },
-      stats, counts);
+      stats);
 
   const std::vector<std::string> symbols = MakeSymbols(kSymbolCount);
   for (const std::string& symbol : symbols) {

@@ -90,7 +90,7 @@ class HubTest : public ::testing::Test {
               if (!stall_shards_) hub_.BatchDelivered(shard, deliveries);
               held_ += stall_shards_ ? deliveries : 0;
             },
-            stats_, counts_) {}
+            stats_) {}
 
   // Queues a book; its on_routed records the subscriber count in routed_.
   void PushBook(const std::string& symbol, std::string data = R"({"bids":[],"asks":[]})") {
@@ -137,7 +137,6 @@ class HubTest : public ::testing::Test {
   UpdateQueue queue_{1000};
   UpdateQueue::Token token_;
   HubStats stats_;
-  SubscriberCounts counts_;
   std::vector<Dispatched> dispatched_;
   bool stall_shards_ = false;  // Shards never report a delivered batch.
   std::size_t held_ = 0;       // Deliveries not reported while stalled.
@@ -378,38 +377,6 @@ TEST_F(HubTest, SymbolsGaugeCountsSymbolsWithSubscribers) {
   PushChange(2, "B", +1);
   Run();
   EXPECT_EQ(stats_.symbols.load(), 1u);
-}
-
-// The REST shim answers from these counts: a subscription confirmed (its
-// on_applied ran) must already be in them, over every shard.
-TEST_F(HubTest, PublishesEachSymbolsCountBeforeConfirmingTheChange) {
-  std::vector<std::uint32_t> seen;
-  auto change = [&](std::uint32_t shard, const std::string& symbol, int delta) {
-    SubscriptionChange c;
-    c.shard = shard;
-    c.symbol = symbol;
-    c.delta = delta;
-    c.on_applied = [&, symbol](FramePtr) { seen.push_back(counts_.Get(symbol)); };
-    queue_.PushControl(token_, std::move(c));
-  };
-  change(0, "A", +1);
-  change(2, "A", +1);
-  change(1, "B", +1);
-  change(0, "A", 0);
-  change(0, "A", -1);
-  change(0, "A", -1);  // Not subscribed on shard 0 any more: unchanged.
-  Run();
-  EXPECT_EQ(seen, (std::vector<std::uint32_t>{1, 2, 1, 2, 1, 1}));
-  EXPECT_EQ(counts_.Get("A"), 1u);
-  EXPECT_EQ(counts_.Get("B"), 1u);
-  EXPECT_EQ(counts_.Get("C"), 0u);
-  change(2, "A", -1);
-  Run();
-  EXPECT_EQ(counts_.Get("A"), 0u);
-  // Books do not change the counts.
-  PushBook("B");
-  Run();
-  EXPECT_EQ(counts_.Get("B"), 1u);
 }
 
 TEST_F(HubTest, UnknownShardIsIgnored) {
