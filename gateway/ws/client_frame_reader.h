@@ -89,11 +89,6 @@ class ClientFrameReader {
   Event error_;           // Once failed, kError.
 };
 
-// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF), as RFC 6455 requires of text messages
-// and close reasons.
-bool IsValidUtf8(std::string_view text);
-
 }  // namespace obgw::gateway
 
 #endif  // OBGW_GATEWAY_WS_CLIENT_FRAME_READER_H_

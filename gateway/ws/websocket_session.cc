@@ -15,6 +15,7 @@
 #include "gateway/fanout/message_inflater.h"
 #include "gateway/server/shard.h"
 #include "gateway/ws/client_message.h"
+#include "gateway/ws/utf8.h"
 
 namespace obgw::gateway {
 
@@ -231,33 +232,28 @@ bool WebSocketSession<Stream>::Consume(std::string_view input) {
   assert(shard_.InThisThread());
   for (;;) {
     ClientFrameReader::Event event = reader_.Next(input);
+    if (event.kind == ClientFrameReader::Kind::kNeedMore) return true;
+    // Any frame, control frames included, proves the peer alive.
+    if (event.kind != ClientFrameReader::Kind::kError) heartbeat_.Heard(shard_.now());
     switch (event.kind) {
       case ClientFrameReader::Kind::kNeedMore:
-        return true;
+      case ClientFrameReader::Kind::kPong:
+        break;
       case ClientFrameReader::Kind::kText:
       case ClientFrameReader::Kind::kBinary:
         OnMessage(event);
         break;
       case ClientFrameReader::Kind::kPing: {
-        // Any control frame proves the peer alive.
-        heartbeat_.Heard(shard_.now());
         if (close_sent_) break;  // RFC 6455 5.5.2: no frame follows a close.
         std::string_view data = reader_.payload();
         outbox_.PushRaw(std::string(*Frame::EncodeHeader(0x8A, data)),
                         [](beast::error_code, std::size_t) {});
         break;
       }
-      case ClientFrameReader::Kind::kPong:
-        heartbeat_.Heard(shard_.now());
-        break;
       case ClientFrameReader::Kind::kClose:
-        heartbeat_.Heard(shard_.now());
         OnPeerClose(event.code);
         return false;
       case ClientFrameReader::Kind::kError:
-        if (event.code == ClientFrameReader::kTooBig) {
-          shard_.stats().ws_closed_too_big.fetch_add(1, std::memory_order_relaxed);
-        }
         HangUp(event.code, event.reason);
         return false;
     }
@@ -268,7 +264,6 @@ bool WebSocketSession<Stream>::Consume(std::string_view input) {
 template <class Stream>
 void WebSocketSession<Stream>::OnMessage(const ClientFrameReader::Event& event) {
   assert(shard_.InThisThread());
-  heartbeat_.Heard(shard_.now());
   std::string_view text = reader_.payload();
   std::string inflated;
   if (event.compressed) {
@@ -277,7 +272,6 @@ void WebSocketSession<Stream>::OnMessage(const ClientFrameReader::Event& event) 
         inflater ? inflater->Inflate(text, shard_.config().max_frame_bytes, inflated)
                  : MessageInflater::Result::kCorrupt;
     if (result == MessageInflater::Result::kTooBig) {
-      shard_.stats().ws_closed_too_big.fetch_add(1, std::memory_order_relaxed);
       return HangUp(ClientFrameReader::kTooBig, "message too big");
     }
     if (result != MessageInflater::Result::kOk) {
@@ -340,6 +334,9 @@ template <class Stream>
 void WebSocketSession<Stream>::HangUp(std::uint16_t code, std::string_view reason) {
   assert(shard_.InThisThread());
   spdlog::debug("ws {}: closing {}: {}", client_id_, code, reason);
+  if (code == ClientFrameReader::kTooBig) {
+    shard_.stats().ws_closed_too_big.fetch_add(1, std::memory_order_relaxed);
+  }
   reading_stopped_ = true;
   if (!replies_.close_queued()) closing_since_ = shard_.now();
   replies_.QueueClose();

@@ -736,6 +736,14 @@ def ok(r):
     return r is not None and "delivered_per_s" in r
 
 
+def error_row(header, lead, message):
+    """A table row for a failed run: its leading cells, the error, then empty
+    cells up to the width of the table's `header` line."""
+    cells = [str(c) for c in lead] + [f"ERROR: {message}"]
+    width = header.count("|") - 1
+    return "| " + " | ".join(cells + [""] * max(width - len(cells), 0)) + " |"
+
+
 def find(results, scenario, target, publish):
     for r in results:
         if r.get("scenario") == scenario and r.get("target") == target and \
@@ -776,8 +784,7 @@ def table_rows(results, scenario_filter):
         if r.get("publish") == "none":
             label = r.get("target")
         if not ok(r):
-            lines.append(f"| {r.get('scenario')} | {label} | ERROR: {r.get('error', '?')} "
-                         "| | | | | | | | | |" + " |" * len(PEERS))
+            lines.append(error_row(lines[0], [r.get('scenario'), label], r.get('error', '?')))
             continue
         lat = r.get("latency_us", {})
         idle = r.get("publish") == "none"
@@ -811,8 +818,8 @@ def baseline_rows(results):
             continue
         r = find(results, b.get("scenario"), "gateway", b.get("publish"))
         if not (ok(r) and ok(b)):
-            lines.append(f"| {b.get('scenario')} | {b.get('publish')} | ERROR: "
-                         f"{(r or {}).get('error', '') or b.get('error', '?')} | | | | | | | | |")
+            lines.append(error_row(lines[0], [b.get('scenario'), b.get('publish')],
+                                   (r or {}).get('error', '') or b.get('error', '?')))
             continue
         idle = b.get("publish") == "none"
         per_conn = lambda x: (f"{x.get('rss_bytes_per_connection', 0) / 1024:.2f} KB"
@@ -842,8 +849,8 @@ def deflate_rows(results):
             continue
         label = "deflate" if r.get("target") == "gateway-deflate" else "plain"
         if not ok(r):
-            lines.append(f"| {r.get('scenario')} {label} | ERROR: {r.get('error', '?')} "
-                         "| | | | | | | |")
+            lines.append(error_row(lines[0], [f"{r.get('scenario')} {label}"],
+                                   r.get('error', '?')))
             continue
         idle = r.get("publish") == "none"
         lat = r.get("latency_us", {})
@@ -874,7 +881,7 @@ def freshness_rows(results):
         offered = r.get("offered_rate") or 0
         rate = "flood" if offered == 0 else fmt_int(offered)
         if not ok(r):
-            lines.append(f"| {rate} | {label} | ERROR: {r.get('error', '?')} | | | | | | | | |")
+            lines.append(error_row(lines[0], [rate, label], r.get('error', '?')))
             continue
         lat = r.get("latency_us", {})
         gs = r.get("gateway_stats")
@@ -900,8 +907,8 @@ def memory_rows(results):
         if r.get("group") != "memory":
             continue
         if not ok(r):
-            lines.append(f"| {r.get('scenario')} | {r.get('target')} | ERROR: "
-                         f"{r.get('error', '?')} | | | | | |")
+            lines.append(error_row(lines[0], [r.get('scenario'), r.get('target')],
+                                   r.get('error', '?')))
             continue
         g = find(results, r["scenario"], "gateway", "none")
         g_b, b = (g or {}).get("rss_bytes_per_connection"), r.get("rss_bytes_per_connection")
@@ -936,8 +943,7 @@ def cluster_rows(results):
             continue
         label = TARGETS.get((r.get("target"), r.get("publish")), r.get("target"))
         if not ok(r):
-            lines.append(f"| {r.get('scenario')} | {label} | ERROR: {r.get('error', '?')} "
-                         "| | | | | | | | | | |")
+            lines.append(error_row(lines[0], [r.get('scenario'), label], r.get('error', '?')))
             continue
         lat = r.get("latency_us", {})
         single = find(results, r["scenario"], "gateway-1cpu", r.get("publish"))

@@ -22,7 +22,7 @@
 
 #include "gateway/fanout/symbol.h"
 #include "gateway/http/broadcast_request.h"
-#include "tests/fuzz/utf8.h"
+#include "gateway/ws/utf8.h"
 
 namespace {
 
@@ -60,6 +60,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (check.status == 0 && !valid) Fail("accepted an invalid request", check);
   if (valid && check.status != 0 && check.status != 413) Fail("rejected a valid request", check);
   if (check.status != 0 && check.code.empty()) Fail("rejected without a code", check);
-  if (!obgw::fuzz::IsValidUtf8(check.detail)) Fail("detail is not valid UTF-8", check);
+  if (!obgw::gateway::IsValidUtf8(check.detail)) Fail("detail is not valid UTF-8", check);
   return 0;
 }

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "gateway/ws/client_message.h"
-#include "tests/fuzz/utf8.h"
+#include "gateway/ws/utf8.h"
 
 namespace {
 
@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool invalid = request.action == ClientRequest::Action::kInvalid;
   if (invalid && request.error_code.empty()) Fail("kInvalid without an error_code", request);
   if (!invalid && !request.error_code.empty()) Fail("error_code on a valid request", request);
-  if (!obgw::fuzz::IsValidUtf8(request.error_message)) {
+  if (!obgw::gateway::IsValidUtf8(request.error_message)) {
     Fail("error_message is not valid UTF-8", request);
   }
   return 0;

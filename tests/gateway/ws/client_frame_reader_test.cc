@@ -1,4 +1,5 @@
 #include "gateway/ws/client_frame_reader.h"
+#include "gateway/ws/utf8.h"
 
 #include <cstdint>
 #include <string>
