@@ -34,8 +34,8 @@ struct BookUpdate {
   // stamps it on the frame (ws_delivery_latency_seconds).
   std::int64_t received_ns = 0;
   // Runs on the hub thread once the update is routed, with the number of
-  // subscribers it was routed to. Set by the REST shim to answer its request;
-  // empty for gRPC.
+  // subscribers it was routed to. Empty for gRPC and REST (the REST shim
+  // answers at enqueue from SubscriberCounts); tests and the benchmarks use it.
   std::function<void(std::size_t subscribers)> on_routed;
   // Zero for a book accepted on this node (the hub has the Broker sequence
   // it); set for a book the Broker ordered elsewhere and delivers through the
@@ -57,6 +57,11 @@ struct BookUpdate {
   // of the symbol, its subscribers got no snapshot on subscribing: this book
   // is then rendered as their snapshot ("snapshot":true and epoch).
   bool stored = false;
+  // The book's place among every book enqueued on this node (0, 1, ...),
+  // stamped by the UpdateQueue. The hub applies a subscription change only
+  // once every book enqueued before it is routed (SubscriptionChange::
+  // books_before), across producers.
+  std::uint64_t ticket = 0;
 };
 
 // A session on an I/O shard starts or stops following a symbol. The hub keeps
@@ -74,6 +79,13 @@ struct SubscriptionChange {
   // (delta +1) it gets the symbol's snapshot frame (the last book, marked
   // "snapshot":true), null if none was published yet. May be empty.
   std::function<void(FramePtr snapshot)> on_applied;
+  // How many books had been enqueued on this node when the change was
+  // (stamped by the UpdateQueue). The queue orders messages per producer
+  // only, and a REST publish is answered once its book is queued: a
+  // subscription sent after that answer from another shard could reach the
+  // hub before the book and get an older snapshot. So the hub holds the
+  // change until it has routed every book with a ticket below this.
+  std::uint64_t books_before = 0;
 };
 
 // What travels through the UpdateQueue to the hub.

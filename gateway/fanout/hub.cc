@@ -16,12 +16,13 @@ constexpr std::size_t kBatchSize = 512;
 }  // namespace
 
 Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, Broker& broker, Dispatch dispatch,
-         HubStats& stats)
+         HubStats& stats, SubscriberCounts* counts)
     : queue_(queue),
       shard_count_(shard_count),
       broker_(broker),
       dispatch_(std::move(dispatch)),
       stats_(stats),
+      counts_(counts),
       pending_(shard_count),
       pending_index_(shard_count),
       pending_deliveries_(shard_count, 0),
@@ -40,6 +41,8 @@ void Hub::Start() {
     // Drain what producers queued before the stop, so no accepted book is lost.
     while (RunOnce(std::chrono::microseconds(0)) > 0) {
     }
+    // A change can wait only for a book still being enqueued: none is now.
+    ApplyDeferred(true);
   });
 }
 
@@ -65,8 +68,9 @@ std::size_t Hub::RunOnce(std::chrono::microseconds wait) {
   for (std::size_t i = 0; i < count; ++i) {
     if (auto* update = std::get_if<BookUpdate>(&batch_[i])) {
       Route(*update);
+      CountRouted(update->ticket);
     } else {
-      Apply(std::get<SubscriptionChange>(batch_[i]));
+      Admit(std::get<SubscriptionChange>(batch_[i]));
     }
     batch_[i] = HubMessage();  // Release the payload now, not at the next dequeue.
   }
@@ -132,6 +136,31 @@ void Hub::Drop(BookUpdate& update, Counter& counter) {
   if (update.on_routed) update.on_routed(0);
 }
 
+void Hub::Admit(SubscriptionChange& change) {
+  if (deferred_.empty() && change.books_before <= routed_below_) return Apply(change);
+  deferred_.push_back(std::move(change));
+}
+
+void Hub::CountRouted(std::uint64_t ticket) {
+  if (ticket != routed_below_) {
+    routed_ahead_.push(ticket);
+    return;
+  }
+  ++routed_below_;
+  while (!routed_ahead_.empty() && routed_ahead_.top() == routed_below_) {
+    routed_ahead_.pop();
+    ++routed_below_;
+  }
+  if (!deferred_.empty()) ApplyDeferred(false);
+}
+
+void Hub::ApplyDeferred(bool force) {
+  while (!deferred_.empty() && (force || deferred_.front().books_before <= routed_below_)) {
+    Apply(deferred_.front());
+    deferred_.pop_front();
+  }
+}
+
 void Hub::Apply(SubscriptionChange& change) {
   // Books already routed in this batch go to the shards first, so a new
   // subscriber sees only books dequeued after its subscription.
@@ -162,6 +191,7 @@ void Hub::Apply(SubscriptionChange& change) {
       broker_.Unfollow(change.symbol);
     }
   }
+  if (counts_ != nullptr && change.delta != 0) counts_->Set(change.symbol, state.subscribers);
   if (change.on_applied) change.on_applied(std::move(snapshot));
 }
 

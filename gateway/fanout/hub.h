@@ -3,8 +3,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <queue>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +15,7 @@
 
 #include "gateway/fanout/broker.h"
 #include "gateway/fanout/frame.h"
+#include "gateway/fanout/subscriber_counts.h"
 #include "gateway/fanout/thread_affinity.h"
 #include "gateway/fanout/update_frame.h"
 #include "gateway/fanout/update_queue.h"
@@ -32,7 +35,13 @@ namespace obgw::gateway {
 // per bulk dequeue, never one per subscriber. Subscription changes pass
 // through the same queue, so a subscription is live (counted) before its
 // confirmation is sent, and every book dequeued after it reaches the new
-// subscriber.
+// subscriber. A change is applied only once every book enqueued before it
+// (by any producer) is routed (SubscriptionChange::books_before; until then it
+// waits, with every change behind it, in deferred_): a REST publish is
+// answered at enqueue, and the subscriber who subscribes after that answer
+// gets that book or a newer one as its snapshot. Each symbol's subscription
+// count is also published in `counts` (read by the REST shim on any thread),
+// before the change is confirmed.
 //
 // Bounded: at most kMaxDeliveriesInFlight deliveries (frame x subscriber
 // on that shard) per shard are handed over and not yet queued by the shard
@@ -48,9 +57,11 @@ class Hub {
   using Dispatch = std::function<void(std::uint32_t shard, std::vector<FramePtr> frames,
                                       std::size_t deliveries)>;
 
-  // `broker` sequences the books; it must outlive the hub.
+  // `broker` sequences the books; it and `counts` must outlive the hub.
+  // `counts` null: subscription counts are not published (nothing answers
+  // REST from them: the hub tests and benchmarks).
   Hub(UpdateQueue& queue, std::uint32_t shard_count, Broker& broker, Dispatch dispatch,
-      HubStats& stats);
+      HubStats& stats, SubscriberCounts* counts = nullptr);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -94,6 +105,14 @@ class Hub {
   void Route(BookUpdate& update);
   // A book not routed (stale or superseded): answered with no subscriber.
   static void Drop(BookUpdate& update, Counter& counter);
+  // A change dequeued: applied now, or deferred behind the books enqueued
+  // before it (and behind every change already deferred, so one session's
+  // changes keep their order).
+  void Admit(SubscriptionChange& change);
+  // A book with `ticket` has been routed (or dropped); applies the deferred
+  // changes that waited for it.
+  void CountRouted(std::uint64_t ticket);
+  void ApplyDeferred(bool force);
   void Apply(SubscriptionChange& change);
   FramePtr Snapshot(const std::string& symbol, SymbolState& state);
   // Hands each shard its pending batch, unless the shard is backlogged (and
@@ -110,7 +129,13 @@ class Hub {
   Broker& broker_;
   Dispatch dispatch_;
   HubStats& stats_;
+  SubscriberCounts* const counts_;
   absl::flat_hash_map<std::string, SymbolState> symbols_;
+  // Every book ticket below routed_below_ has been routed; the tickets above
+  // it routed already (another producer's books came first) wait here.
+  std::uint64_t routed_below_ = 0;
+  std::priority_queue<std::uint64_t, std::vector<std::uint64_t>, std::greater<>> routed_ahead_;
+  std::deque<SubscriptionChange> deferred_;
   std::vector<std::vector<FramePtr>> pending_;  // Per shard, this batch.
   // Per shard, while backlogged: symbol -> its book's index in pending_.
   std::vector<absl::flat_hash_map<std::string, std::size_t>> pending_index_;

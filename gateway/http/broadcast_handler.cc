@@ -4,7 +4,6 @@
 #include <string>
 #include <utility>
 
-#include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
@@ -37,16 +36,15 @@ void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpRes
   update.received_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                            std::chrono::steady_clock::now().time_since_epoch())
                            .count();
-  // The hub answers: it knows how many subscribers the book went to. Its
-  // callback runs on the hub thread, the reply goes back to the shard's.
-  update.on_routed = [&shard, responder, symbol](std::size_t subscribers) {
-    boost::asio::post(shard.io_context(), [&shard, responder, symbol, subscribers] {
-      shard.stats().rest_accepted.fetch_add(1, std::memory_order_relaxed);
-      boost::json::object body{
-          {"status", "success"}, {"symbol", symbol}, {"subscribers", subscribers}};
-      responder->Respond(OkReply(boost::json::serialize(body)));
-    });
-  };
+  // Answered here, once the book is queued, not after the hub routed it: a
+  // publisher waiting for each reply keeps one book in flight, and a hub round
+  // trip per reply keeps the hub's batches (and so each connection's writes)
+  // small. The count is the hub's as of now: every subscription confirmed
+  // before this request is in it. The order stays as if the hub had answered:
+  // a subscription queued after this book waits in the hub until the book is
+  // routed (SubscriptionChange::books_before), so its snapshot is this book or
+  // a newer one.
+  std::uint32_t subscribers = shard.state().subscriber_counts.Get(symbol);
   if (!shard.state().queue.TryPushUpdate(shard.token(), update)) {
     shard.stats().rest_rejected.fetch_add(1, std::memory_order_relaxed);
     HttpReply reply = ErrorReply(http::status::service_unavailable, "queue_full",
@@ -54,6 +52,10 @@ void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpRes
     reply.headers.emplace_back(http::field::retry_after, "1");
     return responder->Respond(std::move(reply));
   }
+  shard.stats().rest_accepted.fetch_add(1, std::memory_order_relaxed);
+  boost::json::object body{
+      {"status", "success"}, {"symbol", std::move(symbol)}, {"subscribers", subscribers}};
+  responder->Respond(OkReply(boost::json::serialize(body)));
 }
 
 }  // namespace obgw::gateway

@@ -39,8 +39,8 @@ HttpReply ErrorReply(boost::beast::http::status status, std::string_view code,
                      std::string_view detail);
 
 // The session side of one request, as a route handler sees it. A handler
-// answers exactly once, on the shard's thread, now or later (a publish is
-// answered when the hub has routed the book); it keeps the connection alive
+// answers exactly once, on the shard's thread, now or later (every route
+// today answers at once; the interface allows later); it keeps the connection alive
 // until then by holding the shared_ptr it was given.
 class HttpResponder {
  public:

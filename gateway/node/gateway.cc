@@ -18,7 +18,7 @@ Gateway::Gateway(GatewayConfig config, const ClusterFactory& make_cluster)
           hub_->BatchDelivered(shard, deliveries);
         });
       },
-      state_->hub_stats);
+      state_->hub_stats, &state_->subscriber_counts);
 }
 
 Gateway::~Gateway() { Stop(std::chrono::milliseconds(0)); }

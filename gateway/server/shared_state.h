@@ -8,6 +8,7 @@
 #include "gateway/cluster/cluster.h"
 #include "gateway/cluster/in_memory_cluster.h"
 #include "gateway/fanout/broker.h"
+#include "gateway/fanout/subscriber_counts.h"
 #include "gateway/fanout/update_queue.h"
 #include "gateway/metrics/gateway_stats.h"
 #include "gateway/server/connection_limits.h"
@@ -16,7 +17,8 @@
 namespace obgw::gateway {
 
 // What every component of one gateway shares: the configuration, the queue to
-// the hub, every thread's counters (for /stats), the per-node connection
+// the hub, the subscriber counts the hub publishes (read by the REST shim),
+// every thread's counters (for /stats), the per-node connection
 // limit and the cluster (its broker orders the books, its session store keeps
 // client sessions and the per-client_id limit). Owned by Gateway; lives as long as every thread
 // that refers to it.
@@ -52,6 +54,7 @@ struct SharedState {
 
   const GatewayConfig config;
   UpdateQueue queue;
+  SubscriberCounts subscriber_counts;
   HubStats hub_stats;
   std::vector<std::unique_ptr<ShardStats>> shard_stats;
   ConnectionLimits connection_limits;

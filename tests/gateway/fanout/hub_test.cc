@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -90,7 +91,7 @@ class HubTest : public ::testing::Test {
               if (!stall_shards_) hub_.BatchDelivered(shard, deliveries);
               held_ += stall_shards_ ? deliveries : 0;
             },
-            stats_) {}
+            stats_, &counts_) {}
 
   // Queues a book; its on_routed records the subscriber count in routed_.
   void PushBook(const std::string& symbol, std::string data = R"({"bids":[],"asks":[]})") {
@@ -105,6 +106,11 @@ class HubTest : public ::testing::Test {
   }
 
   void PushChange(std::uint32_t shard, const std::string& symbol, int delta) {
+    PushChangeWith(token_, shard, symbol, delta);
+  }
+
+  void PushChangeWith(UpdateQueue::Token& token, std::uint32_t shard, const std::string& symbol,
+                      int delta) {
     SubscriptionChange change;
     change.shard = shard;
     change.symbol = symbol;
@@ -115,7 +121,7 @@ class HubTest : public ::testing::Test {
                         (snapshot ? " snapshot " + Describe(snapshot) : ""));
       snapshots_.push_back(std::move(snapshot));
     };
-    queue_.PushControl(token_, std::move(change));
+    queue_.PushControl(token, std::move(change));
   }
 
   // Processes everything queued so far (one RunOnce per bulk dequeue).
@@ -137,6 +143,7 @@ class HubTest : public ::testing::Test {
   UpdateQueue queue_{1000};
   UpdateQueue::Token token_;
   HubStats stats_;
+  SubscriberCounts counts_;
   std::vector<Dispatched> dispatched_;
   bool stall_shards_ = false;  // Shards never report a delivered batch.
   std::size_t held_ = 0;       // Deliveries not reported while stalled.
@@ -377,6 +384,95 @@ TEST_F(HubTest, SymbolsGaugeCountsSymbolsWithSubscribers) {
   PushChange(2, "B", +1);
   Run();
   EXPECT_EQ(stats_.symbols.load(), 1u);
+}
+
+// The REST shim answers from these counts: a subscription confirmed (its
+// on_applied ran) must already be in them, over every shard.
+TEST_F(HubTest, PublishesEachSymbolsCountBeforeConfirmingTheChange) {
+  std::vector<std::uint32_t> seen;
+  auto change = [&](std::uint32_t shard, const std::string& symbol, int delta) {
+    SubscriptionChange c;
+    c.shard = shard;
+    c.symbol = symbol;
+    c.delta = delta;
+    c.on_applied = [&, symbol](FramePtr) { seen.push_back(counts_.Get(symbol)); };
+    queue_.PushControl(token_, std::move(c));
+  };
+  change(0, "A", +1);
+  change(2, "A", +1);
+  change(1, "B", +1);
+  change(0, "A", 0);
+  change(0, "A", -1);
+  change(0, "A", -1);  // Not subscribed on shard 0 any more: unchanged.
+  Run();
+  EXPECT_EQ(seen, (std::vector<std::uint32_t>{1, 2, 1, 2, 1, 1}));
+  EXPECT_EQ(counts_.Get("A"), 1u);
+  EXPECT_EQ(counts_.Get("B"), 1u);
+  EXPECT_EQ(counts_.Get("C"), 0u);
+  change(2, "A", -1);
+  Run();
+  EXPECT_EQ(counts_.Get("A"), 0u);
+  // Books do not change the counts.
+  PushBook("B");
+  Run();
+  EXPECT_EQ(counts_.Get("B"), 1u);
+}
+
+// The queue orders messages per producer only. A REST publish is answered
+// once its book is queued (shard X's token); a client that subscribes after
+// that answer through shard Y's token may reach the hub first. The change
+// waits until the book is routed, so the snapshot is that book, not the one
+// before it.
+TEST_F(HubTest, ChangeWaitsForTheBooksEnqueuedBeforeItByOtherProducers) {
+  PushBook("A", R"({"n":1})");
+  Run();
+  UpdateQueue::Token other = queue_.MakeToken();
+  PushBook("A", R"({"n":2})");        // Answered at enqueue (token_)...
+  PushChangeWith(other, 1, "A", +1);  // ...then a subscribe on another shard.
+  PushChangeWith(other, 1, "A", 0);   // Behind it on its token: stays behind.
+  PushChangeWith(other, 1, "A", -1);
+  PushChangeWith(other, 1, "A", +1);
+
+  // The precondition that makes this test meaningful: moodycamel hands out
+  // the newest producer's messages first, so the changes come out ahead of
+  // the book. Checked on a scratch queue with the same pushes.
+  {
+    UpdateQueue scratch(10);
+    UpdateQueue::Token first = scratch.MakeToken();
+    UpdateQueue::Token second = scratch.MakeToken();
+    scratch.PushUpdate(first, BookUpdate{});
+    scratch.PushControl(second, SubscriptionChange{});
+    std::vector<HubMessage> out(4);
+    ASSERT_EQ(scratch.PopBulk(out.data(), out.size(), microseconds(0)), 2u);
+    ASSERT_TRUE(std::holds_alternative<SubscriptionChange>(out[0]))
+        << "the queue no longer lets another producer's change overtake a book";
+    EXPECT_EQ(std::get<SubscriptionChange>(out[0]).books_before, 1u);
+  }
+
+  events_.clear();
+  EXPECT_EQ(Run(), 5u);
+  EXPECT_EQ(events_,
+            (std::vector<std::string>{"routed A 0", "applied 1 A 1 snapshot A#2", "applied 1 A 0",
+                                      "applied 1 A -1", "applied 1 A 1 snapshot A#2"}));
+  EXPECT_EQ(counts_.Get("A"), 1u);
+  // Live books still reach the subscriber.
+  PushBook("A", R"({"n":3})");
+  Run();
+  ASSERT_EQ(FramesFor(1).size(), 1u);
+  EXPECT_EQ(Describe(FramesFor(1)[0]), "A#3");
+}
+
+// A change whose books are all routed is applied at once, even when they came
+// through other producers after it was queued: only the books before it count.
+TEST_F(HubTest, ChangeDoesNotWaitForBooksEnqueuedAfterIt) {
+  UpdateQueue::Token other = queue_.MakeToken();
+  PushChangeWith(other, 0, "A", +1);
+  PushBook("A", R"({"n":1})");
+  EXPECT_EQ(Run(), 2u);
+  ASSERT_EQ(events_.size(), 3u) << ::testing::PrintToString(events_);
+  EXPECT_EQ(events_[0], "applied 0 A 1");
+  EXPECT_EQ(events_[1], "routed A 1");
+  EXPECT_EQ(events_[2], "dispatch 0: A#1");
 }
 
 TEST_F(HubTest, UnknownShardIsIgnored) {

@@ -1,8 +1,10 @@
 #include "gateway/fanout/update_queue.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <variant>
@@ -61,6 +63,39 @@ TEST(UpdateQueueTest, DeliversUpdatesAndControlInOrderOfOneToken) {
   ASSERT_TRUE(std::holds_alternative<BookUpdate>(all[2]));
   EXPECT_EQ(std::get<BookUpdate>(all[2]).data, R"({"n":2})");
   EXPECT_EQ(queue.Depth(), 0u);
+}
+
+// Every book gets the next ticket whichever producer queues it and however
+// (one, bulk, try); a change carries the number of books queued before it.
+TEST(UpdateQueueTest, TicketsCountBooksOverProducersAndChangesCarryTheCount) {
+  UpdateQueue queue(100);
+  auto first = queue.MakeToken();
+  auto second = queue.MakeToken();
+  queue.PushUpdate(first, Book("A"));  // 0
+  queue.PushControl(second, SubscriptionChange{});
+  std::vector<HubMessage> bulk;
+  bulk.emplace_back(Book("B"));  // 1
+  bulk.emplace_back(SubscriptionChange{});
+  bulk.emplace_back(Book("C"));  // 2
+  queue.PushUpdates(second, bulk);
+  BookUpdate refused_later = Book("D");
+  ASSERT_TRUE(queue.TryPushUpdate(first, refused_later));  // 3
+  queue.PushControl(first, SubscriptionChange{});
+
+  std::vector<std::uint64_t> tickets;
+  std::vector<std::uint64_t> books_before;
+  std::vector<std::string> books;
+  for (HubMessage& message : PopAll(queue)) {
+    if (auto* update = std::get_if<BookUpdate>(&message)) {
+      books.push_back(update->symbol + std::to_string(update->ticket));
+    } else {
+      books_before.push_back(std::get<SubscriptionChange>(message).books_before);
+    }
+  }
+  std::sort(books.begin(), books.end());
+  EXPECT_EQ(books, (std::vector<std::string>{"A0", "B1", "C2", "D3"}));
+  std::sort(books_before.begin(), books_before.end());
+  EXPECT_EQ(books_before, (std::vector<std::uint64_t>{1, 2, 4}));
 }
 
 TEST(UpdateQueueTest, PopBulkTimesOutWhenEmpty) {
