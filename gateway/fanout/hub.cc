@@ -1,5 +1,7 @@
 #include "gateway/fanout/hub.h"
 
+#include <sched.h>
+
 #include <cassert>
 
 #include <algorithm>
@@ -12,6 +14,21 @@ namespace {
 // Messages taken per bulk dequeue: large enough to amortize the hand-off to
 // the shards under load, small enough to keep the first book's delay short.
 constexpr std::size_t kBatchSize = 512;
+
+// Makes the calling thread one that, when woken, waits for its turn instead
+// of preempting the thread running on its core (Linux SCHED_BATCH: same
+// priority and share of the CPU as any other thread, no privilege needed).
+// Why the hub runs so: every producer that queues a book wakes it. Sharing a
+// core with an I/O shard, the default policy switches to the hub at each
+// wakeup, so it routes a book or two per batch and every subscriber gets a
+// frame or two per write. Waiting for its turn, it takes what every publisher
+// queued meanwhile in one batch, and the shard writes those books to each
+// connection at once (docs/performance.md, "Per-core fan-out"). On an idle
+// core it still runs at once. False when the kernel refused.
+bool WaitForTurnWhenWoken() {
+  sched_param param{};
+  return sched_setscheduler(0, SCHED_BATCH, &param) == 0;
+}
 
 }  // namespace
 
@@ -37,6 +54,9 @@ Hub::~Hub() { Stop(); }
 void Hub::Start() {
   thread_ = std::thread([this] {
     affinity_.BindToThisThread();
+    if (!WaitForTurnWhenWoken()) {
+      spdlog::warn("hub: SCHED_BATCH refused; batches may stay small on a shared core");
+    }
     while (!stopping_.load(std::memory_order_acquire)) RunOnce(std::chrono::milliseconds(10));
     // Drain what producers queued before the stop, so no accepted book is lost.
     while (RunOnce(std::chrono::microseconds(0)) > 0) {

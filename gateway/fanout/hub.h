@@ -23,7 +23,8 @@
 
 namespace obgw::gateway {
 
-// The sequencer between producers and I/O shards. Runs on its own thread.
+// The sequencer between producers and I/O shards. Runs on its own thread,
+// scheduled SCHED_BATCH (WaitForTurnWhenWoken in hub.cc says why).
 //
 // Owns all per-symbol state: the position of the last book, the book itself
 // (the snapshot a new subscriber gets first) and how many subscribers each
