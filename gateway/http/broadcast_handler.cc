@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
@@ -15,6 +16,18 @@
 namespace obgw::gateway {
 
 namespace http = boost::beast::http;
+
+namespace {
+
+void QueueFull(Shard& shard, HttpResponder& responder) {
+  shard.stats().rest_rejected.fetch_add(1, std::memory_order_relaxed);
+  HttpReply reply = ErrorReply(http::status::service_unavailable, "queue_full",
+                               "the gateway is overloaded; retry later");
+  reply.headers.emplace_back(http::field::retry_after, "1");
+  responder.Respond(std::move(reply));
+}
+
+}  // namespace
 
 void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpResponder> responder) {
   // The router parsed this target already; it is well-formed.
@@ -36,7 +49,22 @@ void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpRes
   update.received_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                            std::chrono::steady_clock::now().time_since_epoch())
                            .count();
-  // Answered here, once the book is queued, not after the hub routed it: a
+  if (!shard.state().orders_locally) {
+    // A cluster node: the hub answers once the cluster ordered the book, with
+    // the subscribers it went to. Its callback runs on the hub thread, the
+    // reply goes back to the shard's.
+    update.on_routed = [&shard, responder, symbol](std::size_t subscribers) {
+      boost::asio::post(shard.io_context(), [&shard, responder, symbol, subscribers] {
+        shard.stats().rest_accepted.fetch_add(1, std::memory_order_relaxed);
+        boost::json::object body{
+            {"status", "success"}, {"symbol", symbol}, {"subscribers", subscribers}};
+        responder->Respond(OkReply(boost::json::serialize(body)));
+      });
+    };
+    if (!shard.state().queue.TryPushUpdate(shard.token(), update)) QueueFull(shard, *responder);
+    return;
+  }
+  // A single node: answered here, once the book is queued, not after the hub routed it: a
   // publisher waiting for each reply keeps one book in flight, and a hub round
   // trip per reply keeps the hub's batches (and so each connection's writes)
   // small. The count is the hub's as of now: every subscription confirmed
@@ -46,11 +74,7 @@ void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpRes
   // a newer one.
   std::uint32_t subscribers = shard.state().subscriber_counts.Get(symbol);
   if (!shard.state().queue.TryPushUpdate(shard.token(), update)) {
-    shard.stats().rest_rejected.fetch_add(1, std::memory_order_relaxed);
-    HttpReply reply = ErrorReply(http::status::service_unavailable, "queue_full",
-                                 "the gateway is overloaded; retry later");
-    reply.headers.emplace_back(http::field::retry_after, "1");
-    return responder->Respond(std::move(reply));
+    return QueueFull(shard, *responder);
   }
   shard.stats().rest_accepted.fetch_add(1, std::memory_order_relaxed);
   boost::json::object body{

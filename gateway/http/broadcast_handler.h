@@ -8,9 +8,11 @@
 namespace obgw::gateway {
 
 // POST /broadcast/orderbook?symbol=S, the legacy REST publish. Runs on the
-// shard's thread. A valid book goes to the hub's queue and is answered at
-// once with the symbol's subscriptions as the hub counts them then
-// (SubscriberCounts); a full queue is answered 503 with Retry-After.
+// shard's thread. A valid book goes to the hub's queue. A single node answers
+// at once with the symbol's subscriptions as the hub counts them then
+// (SubscriberCounts); a cluster node once the cluster ordered the book (the
+// hub answers, with the subscribers it went to). A full queue is answered 503
+// with Retry-After.
 void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpResponder> responder);
 
 }  // namespace obgw::gateway

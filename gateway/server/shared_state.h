@@ -60,6 +60,10 @@ struct SharedState {
   ConnectionLimits connection_limits;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   const std::unique_ptr<Cluster> cluster;
+  // Whether the hub orders books itself (a single node, InMemoryCluster), so a
+  // REST publish is answered once queued; a cluster node answers once the
+  // cluster ordered the book (the hub's round trip: it is in Redis by then).
+  const bool orders_locally = dynamic_cast<InMemoryCluster*>(cluster.get()) != nullptr;
 };
 
 }  // namespace obgw::gateway
