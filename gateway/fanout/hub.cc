@@ -7,13 +7,6 @@
 #include <spdlog/spdlog.h>
 
 namespace obgw::gateway {
-namespace {
-
-// Messages taken per bulk dequeue: large enough to amortize the hand-off to
-// the shards under load, small enough to keep the first book's delay short.
-constexpr std::size_t kBatchSize = 512;
-
-}  // namespace
 
 Hub::Hub(UpdateQueue& queue, std::uint32_t shard_count, Broker& broker, Dispatch dispatch,
          HubStats& stats)
@@ -62,6 +55,11 @@ std::size_t Hub::RunOnce(std::chrono::microseconds wait) {
     return 0;
   }
   stats_.batches.fetch_add(1, std::memory_order_relaxed);
+  // Behind: another full batch already waits, or a shard cannot take more.
+  behind_ = queue_.Depth() >= kBatchSize;
+  for (std::uint32_t shard = 0; shard < shard_count_ && !behind_; ++shard) {
+    behind_ = Backlogged(shard);
+  }
   for (std::size_t i = 0; i < count; ++i) {
     if (auto* update = std::get_if<BookUpdate>(&batch_[i])) {
       Route(*update);
@@ -70,6 +68,8 @@ std::size_t Hub::RunOnce(std::chrono::microseconds wait) {
     }
     batch_[i] = HubMessage();  // Release the payload now, not at the next dequeue.
   }
+  FlushDeferred();
+  behind_ = false;
   DispatchPending(false);
   return count;
 }
@@ -102,16 +102,20 @@ void Hub::Route(BookUpdate& update) {
   state.position = update.position;
   state.routed_local_order = std::max(state.routed_local_order, update.local_order);
   state.last_time = std::chrono::system_clock::now();
-  if (state.subscribers > 0) {
-    FramePtr frame = RenderUpdateFrame(
-        update.symbol, state.position.offset, clock_.Format(state.last_time), update.data,
-        first_snapshot ? R"(,"snapshot":true,"epoch":)" + std::to_string(state.position.epoch)
-        : new_epoch    ? R"(,"epoch":)" + std::to_string(state.position.epoch)
-                       : std::string(),
-        update.received_ns);
-    for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
-      if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
+  if (state.subscribers > 0 && behind_) {
+    // Rendered at the end of the batch from state.last_data, unless a newer
+    // book of the symbol replaces it first.
+    if (state.deferred) {
+      stats_.conflated_in_batch.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      state.deferred = true;
+      deferred_.push_back(&*it);
     }
+    state.deferred_first_snapshot |= first_snapshot;
+    state.deferred_new_epoch |= new_epoch;
+    state.deferred_received_ns = update.received_ns;
+  } else if (state.subscribers > 0) {
+    Emit(update.symbol, state, update.data, first_snapshot, new_epoch, update.received_ns);
   }
   // Kept (moved, not copied) for the next subscriber's snapshot.
   state.last_data = std::move(update.data);
@@ -127,6 +131,31 @@ void Hub::Route(BookUpdate& update) {
   if (update.on_routed) update.on_routed(state.subscribers);
 }
 
+void Hub::Emit(const std::string& symbol, SymbolState& state, std::string_view data,
+               bool first_snapshot, bool new_epoch, std::int64_t received_ns) {
+  FramePtr frame = RenderUpdateFrame(
+      symbol, state.position.offset, clock_.Format(state.last_time), data,
+      first_snapshot ? R"(,"snapshot":true,"epoch":)" + std::to_string(state.position.epoch)
+      : new_epoch    ? R"(,"epoch":)" + std::to_string(state.position.epoch)
+                     : std::string(),
+      received_ns);
+  for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
+    if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
+  }
+}
+
+void Hub::FlushDeferred() {
+  for (SymbolEntry* entry : deferred_) {
+    SymbolState& state = entry->second;
+    // Subscriber counts only change in Apply, which flushes first: the book's
+    // subscribers are still those it was routed to.
+    Emit(entry->first, state, state.last_data, state.deferred_first_snapshot,
+         state.deferred_new_epoch, state.deferred_received_ns);
+    state.deferred = state.deferred_first_snapshot = state.deferred_new_epoch = false;
+  }
+  deferred_.clear();
+}
+
 void Hub::Drop(BookUpdate& update, Counter& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
   if (update.on_routed) update.on_routed(0);
@@ -136,6 +165,7 @@ void Hub::Apply(SubscriptionChange& change) {
   // Books already routed in this batch go to the shards first, so a new
   // subscriber sees only books dequeued after its subscription.
   // (Backlogged or not: changes are rare.)
+  FlushDeferred();
   DispatchPending(true);
   auto [it, inserted] = symbols_.try_emplace(change.symbol);
   SymbolState& state = it->second;

@@ -6,10 +6,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/node_hash_map.h>
 
 #include "gateway/fanout/broker.h"
 #include "gateway/fanout/frame.h"
@@ -40,6 +43,15 @@ namespace obgw::gateway {
 // While a shard is that far behind, its next batch waits in the hub and keeps only
 // the newest book of each symbol (hub_conflated), so a fan-out slower than
 // the ingest costs staleness, never unbounded memory or latency.
+//
+// Cheap when behind: while another full batch already waits in the queue or a
+// shard is backlogged, a batch renders only the newest routed book of each
+// symbol, once, when it is handed over (hub_conflated_in_batch counts the books
+// never rendered). Every book is still sequenced in order (seq strictly
+// increases per symbol, the snapshot is always the last book), so the hub
+// drains the queue at the cost of a hash lookup per book and the books wait
+// here, where the newest one wins, not in the queue or the gRPC socket. When
+// not behind, every book is rendered and delivered.
 class Hub {
  public:
   // Hands a batch of frames to shard `shard`; called on the hub thread, must
@@ -56,6 +68,10 @@ class Hub {
   Hub& operator=(const Hub&) = delete;
 
   static constexpr std::size_t kMaxDeliveriesInFlight = 16384;
+  // Messages taken per bulk dequeue: large enough to amortize the hand-off to
+  // the shards under load, small enough to keep the first book's delay short.
+  // A batch is behind when at least this many more wait after it.
+  static constexpr std::size_t kBatchSize = 512;
 
   void Start();
   // Processes what is already queued, then stops and joins the thread.
@@ -89,9 +105,24 @@ class Hub {
     // Its snapshot frame, rendered at the first subscribe after it and shared
     // by every later one (a reconnect storm renders it once).
     FramePtr snapshot;
+    // While the batch is behind: whether the book at `position` still has to
+    // be rendered for the subscribers (it is in deferred_), when it arrived,
+    // and what the frame must say that a replaced book of the batch would have
+    // said ("snapshot":true / "epoch").
+    bool deferred = false;
+    bool deferred_first_snapshot = false;
+    bool deferred_new_epoch = false;
+    std::int64_t deferred_received_ns = 0;
   };
+  using SymbolEntry = std::pair<const std::string, SymbolState>;
 
   void Route(BookUpdate& update);
+  // Renders the symbol's book at `state.position` (with `data`) and queues it
+  // for every shard with subscribers.
+  void Emit(const std::string& symbol, SymbolState& state, std::string_view data,
+            bool first_snapshot, bool new_epoch, std::int64_t received_ns);
+  // Renders the newest book of every symbol deferred in this batch.
+  void FlushDeferred();
   // A book not routed (stale or superseded): answered with no subscriber.
   static void Drop(BookUpdate& update, Counter& counter);
   void Apply(SubscriptionChange& change);
@@ -110,7 +141,11 @@ class Hub {
   Broker& broker_;
   Dispatch dispatch_;
   HubStats& stats_;
-  absl::flat_hash_map<std::string, SymbolState> symbols_;
+  // Node-based: deferred_ points into it while the batch inserts symbols.
+  absl::node_hash_map<std::string, SymbolState> symbols_;
+  // This batch is behind (see the class comment): books are deferred.
+  bool behind_ = false;
+  std::vector<SymbolEntry*> deferred_;  // Symbols with a deferred book, in first-routed order.
   std::vector<std::vector<FramePtr>> pending_;  // Per shard, this batch.
   // Per shard, while backlogged: symbol -> its book's index in pending_.
   std::vector<absl::flat_hash_map<std::string, std::size_t>> pending_index_;
