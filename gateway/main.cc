@@ -29,6 +29,10 @@
 ABSL_FLAG(std::string, bind, "0.0.0.0", "Address of both listeners.");
 ABSL_FLAG(int32_t, http_port, 8002, "HTTP + WebSocket port; 0 picks a free port.");
 ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC ingest port; 0 picks a free port.");
+ABSL_FLAG(int32_t, grpc_receive_window_bytes, obgw::ingest::kDefaultReceiveWindowBytes,
+          "How far the gRPC listener reads ahead of each stream (HTTP/2 windows, no BDP "
+          "probing): while the gateway is behind, books wait in the backend, not in the "
+          "gateway's socket; 0 = gRPC's default (windows grow to megabytes).");
 ABSL_FLAG(int32_t, threads, static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency())),
           "I/O shards (threads); default one per core.");
 ABSL_FLAG(std::string, redis_url, "",
@@ -109,7 +113,8 @@ obgw::cli::Program CommandLine() {
           "browsers over WebSocket /ws/{client_id}.",
       .groups =
           {
-              {"Listeners", Flags(FLAGS_bind, FLAGS_http_port, FLAGS_grpc_port, FLAGS_threads)},
+              {"Listeners", Flags(FLAGS_bind, FLAGS_http_port, FLAGS_grpc_port,
+                                  FLAGS_grpc_receive_window_bytes, FLAGS_threads)},
               {"Cluster",
                Flags(FLAGS_redis_url, FLAGS_redis_timeout_ms, FLAGS_node_id, FLAGS_session_ttl_ms)},
               {"Limits", Flags(FLAGS_max_body_bytes, FLAGS_max_frame_bytes, FLAGS_max_subscriptions,
@@ -242,6 +247,8 @@ int main(int argc, char** argv) {
   GatewayConfig config = ConfigFromFlags();
   int grpc_port = InRange("grpc_port", absl::GetFlag(FLAGS_grpc_port), 0, 65535);
   int max_levels = InRange("max_levels", absl::GetFlag(FLAGS_max_levels), 1, 100000);
+  int receive_window = InRange("grpc_receive_window_bytes",
+                               absl::GetFlag(FLAGS_grpc_receive_window_bytes), 0, 1 << 30);
   auto grace = std::chrono::milliseconds(
       InRange("shutdown_grace_ms", absl::GetFlag(FLAGS_shutdown_grace_ms), 0, 600000));
   auto level = spdlog::level::from_str(absl::GetFlag(FLAGS_log_level));
@@ -263,7 +270,7 @@ int main(int argc, char** argv) {
 
   obgw::ingest::ValidationLimits limits;
   limits.max_levels = static_cast<std::size_t>(max_levels);
-  obgw::ingest::IngestServer ingest(gateway.queue(), ingest_stats, limits);
+  obgw::ingest::IngestServer ingest(gateway.queue(), ingest_stats, limits, receive_window);
   auto bound_grpc = ingest.Start(bind, grpc_port);
   if (!bound_grpc.ok()) {
     gateway.Stop(std::chrono::milliseconds(0));

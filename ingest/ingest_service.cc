@@ -20,6 +20,16 @@ std::string HostPort(const std::string& bind, int port) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, int>> ReceiveWindowArguments(int bytes) {
+  if (bytes <= 0) return {};
+  return {
+      // BDP probing would grow the windows past `bytes` as soon as the
+      // backend fills them.
+      {GRPC_ARG_HTTP2_BDP_PROBE, 0},
+      {GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, bytes},
+  };
+}
+
 IngestService::IngestService(gateway::UpdateQueue& queue, IngestStats& stats,
                              ValidationLimits limits)
     : queue_(queue), stats_(stats), limits_(limits) {}
@@ -36,8 +46,9 @@ grpc::ServerReadReactor<orderbook::v1::OrderBookBatch>* IngestService::PublishBa
   return new PublishBatchReactor(queue_, stats_, limits_, summary, context->peer());
 }
 
-IngestServer::IngestServer(gateway::UpdateQueue& queue, IngestStats& stats, ValidationLimits limits)
-    : service_(queue, stats, limits) {}
+IngestServer::IngestServer(gateway::UpdateQueue& queue, IngestStats& stats, ValidationLimits limits,
+                           int receive_window_bytes)
+    : service_(queue, stats, limits), receive_window_bytes_(receive_window_bytes) {}
 
 IngestServer::~IngestServer() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -54,6 +65,9 @@ absl::StatusOr<int> IngestServer::Start(const std::string& bind, int port) {
   // gRPC sets SO_REUSEPORT by default, which would let a second gateway
   // "bind" the same port and silently split the backends between the two.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  for (const auto& [key, value] : ReceiveWindowArguments(receive_window_bytes_)) {
+    builder.AddChannelArgument(key, value);
+  }
   builder.RegisterService(&service_);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   // gRPC reports a failed bind as a null server or a bound port of 0.

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -18,6 +20,21 @@ namespace obgw::ingest {
 // Largest gRPC message accepted: a 1,000 + 1,000 level book is ~50 KB on the
 // wire, so 4 MiB leaves room without letting one message eat memory.
 inline constexpr int kMaxReceiveMessageBytes = 4 * 1024 * 1024;
+
+// How far the gRPC listener reads ahead of the streams it serves (the
+// HTTP/2 stream and connection windows it grants a backend), by default.
+// gRPC's own default (BDP probing) grows the windows to megabytes: while the
+// gateway cannot keep up, seconds of books then wait in the socket and in
+// gRPC's buffers, where the hub's latest-wins cannot reach them. A small
+// window makes the backend wait instead (its Write blocks), so the books
+// that do arrive are recent. 64 KiB: about 200 10-level books, ~3 ms of a
+// flood on one core; large enough that a stream is never starved while the
+// hub keeps up.
+inline constexpr int kDefaultReceiveWindowBytes = 64 << 10;
+
+// The channel arguments that bound the receive window to `bytes`: no BDP
+// probing, a stream lookahead of `bytes`. Empty for 0 (gRPC's defaults).
+std::vector<std::pair<std::string, int>> ReceiveWindowArguments(int bytes);
 
 // The OrderBookIngest service: hands each Publish stream to a new
 // PublishReactor and each PublishBatch stream to a new PublishBatchReactor.
@@ -50,7 +67,9 @@ class IngestServer {
   // `queue` and `stats` must outlive the server; the hub must keep draining
   // `queue` until Shutdown returns, or paused streams only end at the
   // shutdown deadline.
-  IngestServer(gateway::UpdateQueue& queue, IngestStats& stats, ValidationLimits limits);
+  // `receive_window_bytes`: see kDefaultReceiveWindowBytes (0: gRPC's defaults).
+  IngestServer(gateway::UpdateQueue& queue, IngestStats& stats, ValidationLimits limits,
+               int receive_window_bytes = kDefaultReceiveWindowBytes);
   ~IngestServer();
 
   IngestServer(const IngestServer&) = delete;
@@ -68,6 +87,7 @@ class IngestServer {
 
  private:
   IngestService service_;
+  const int receive_window_bytes_;
   std::unique_ptr<grpc::Server> server_;
 };
 

@@ -11,10 +11,6 @@
 namespace obgw::gateway {
 namespace {
 
-// Messages taken per bulk dequeue: large enough to amortize the hand-off to
-// the shards under load, small enough to keep the first book's delay short.
-constexpr std::size_t kBatchSize = 512;
-
 // Makes the calling thread one that, when woken, waits for its turn instead
 // of preempting the thread running on its core (Linux SCHED_BATCH: same
 // priority and share of the CPU as any other thread, no privilege needed).
@@ -85,6 +81,11 @@ std::size_t Hub::RunOnce(std::chrono::microseconds wait) {
     return 0;
   }
   stats_.batches.fetch_add(1, std::memory_order_relaxed);
+  // Behind: another full batch already waits, or a shard cannot take more.
+  behind_ = queue_.Depth() >= kBatchSize;
+  for (std::uint32_t shard = 0; shard < shard_count_ && !behind_; ++shard) {
+    behind_ = Backlogged(shard);
+  }
   for (std::size_t i = 0; i < count; ++i) {
     if (auto* update = std::get_if<BookUpdate>(&batch_[i])) {
       Route(*update);
@@ -94,6 +95,8 @@ std::size_t Hub::RunOnce(std::chrono::microseconds wait) {
     }
     batch_[i] = HubMessage();  // Release the payload now, not at the next dequeue.
   }
+  FlushDeferred();
+  behind_ = false;
   DispatchPending(false);
   return count;
 }
@@ -126,16 +129,20 @@ void Hub::Route(BookUpdate& update) {
   state.position = update.position;
   state.routed_local_order = std::max(state.routed_local_order, update.local_order);
   state.last_time = std::chrono::system_clock::now();
-  if (state.subscribers > 0) {
-    FramePtr frame = RenderUpdateFrame(
-        update.symbol, state.position.offset, clock_.Format(state.last_time), update.data,
-        first_snapshot ? R"(,"snapshot":true,"epoch":)" + std::to_string(state.position.epoch)
-        : new_epoch    ? R"(,"epoch":)" + std::to_string(state.position.epoch)
-                       : std::string(),
-        update.received_ns);
-    for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
-      if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
+  if (state.subscribers > 0 && behind_) {
+    // Rendered at the end of the batch from state.last_data, unless a newer
+    // book of the symbol replaces it first.
+    if (state.deferred) {
+      stats_.conflated_in_batch.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      state.deferred = true;
+      deferred_books_.push_back(&*it);
     }
+    state.deferred_first_snapshot |= first_snapshot;
+    state.deferred_new_epoch |= new_epoch;
+    state.deferred_received_ns = update.received_ns;
+  } else if (state.subscribers > 0) {
+    Emit(update.symbol, state, update.data, first_snapshot, new_epoch, update.received_ns);
   }
   // Kept (moved, not copied) for the next subscriber's snapshot.
   state.last_data = std::move(update.data);
@@ -151,14 +158,39 @@ void Hub::Route(BookUpdate& update) {
   if (update.on_routed) update.on_routed(state.subscribers);
 }
 
+void Hub::Emit(const std::string& symbol, SymbolState& state, std::string_view data,
+               bool first_snapshot, bool new_epoch, std::int64_t received_ns) {
+  FramePtr frame = RenderUpdateFrame(
+      symbol, state.position.offset, clock_.Format(state.last_time), data,
+      first_snapshot ? R"(,"snapshot":true,"epoch":)" + std::to_string(state.position.epoch)
+      : new_epoch    ? R"(,"epoch":)" + std::to_string(state.position.epoch)
+                     : std::string(),
+      received_ns);
+  for (std::uint32_t shard = 0; shard < shard_count_; ++shard) {
+    if (state.per_shard[shard] > 0) AddPending(shard, frame, state.per_shard[shard]);
+  }
+}
+
+void Hub::FlushDeferred() {
+  for (SymbolEntry* entry : deferred_books_) {
+    SymbolState& state = entry->second;
+    // Subscriber counts only change in Apply, which flushes first: the book's
+    // subscribers are still those it was routed to.
+    Emit(entry->first, state, state.last_data, state.deferred_first_snapshot,
+         state.deferred_new_epoch, state.deferred_received_ns);
+    state.deferred = state.deferred_first_snapshot = state.deferred_new_epoch = false;
+  }
+  deferred_books_.clear();
+}
+
 void Hub::Drop(BookUpdate& update, Counter& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
   if (update.on_routed) update.on_routed(0);
 }
 
 void Hub::Admit(SubscriptionChange& change) {
-  if (deferred_.empty() && change.books_before <= routed_below_) return Apply(change);
-  deferred_.push_back(std::move(change));
+  if (deferred_changes_.empty() && change.books_before <= routed_below_) return Apply(change);
+  deferred_changes_.push_back(std::move(change));
 }
 
 void Hub::CountRouted(std::uint64_t ticket) {
@@ -171,13 +203,14 @@ void Hub::CountRouted(std::uint64_t ticket) {
     routed_ahead_.pop();
     ++routed_below_;
   }
-  if (!deferred_.empty()) ApplyDeferred(false);
+  if (!deferred_changes_.empty()) ApplyDeferred(false);
 }
 
 void Hub::ApplyDeferred(bool force) {
-  while (!deferred_.empty() && (force || deferred_.front().books_before <= routed_below_)) {
-    Apply(deferred_.front());
-    deferred_.pop_front();
+  while (!deferred_changes_.empty() &&
+         (force || deferred_changes_.front().books_before <= routed_below_)) {
+    Apply(deferred_changes_.front());
+    deferred_changes_.pop_front();
   }
 }
 
@@ -185,6 +218,7 @@ void Hub::Apply(SubscriptionChange& change) {
   // Books already routed in this batch go to the shards first, so a new
   // subscriber sees only books dequeued after its subscription.
   // (Backlogged or not: changes are rare.)
+  FlushDeferred();
   DispatchPending(true);
   auto [it, inserted] = symbols_.try_emplace(change.symbol);
   SymbolState& state = it->second;

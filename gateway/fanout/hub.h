@@ -8,10 +8,13 @@
 #include <memory>
 #include <queue>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/node_hash_map.h>
 
 #include "gateway/fanout/broker.h"
 #include "gateway/fanout/frame.h"
@@ -38,7 +41,7 @@ namespace obgw::gateway {
 // confirmation is sent, and every book dequeued after it reaches the new
 // subscriber. A change is applied only once every book enqueued before it
 // (by any producer) is routed (SubscriptionChange::books_before; until then it
-// waits, with every change behind it, in deferred_): a REST publish is
+// waits, with every change behind it, in deferred_changes_): a REST publish is
 // answered at enqueue, and the subscriber who subscribes after that answer
 // gets that book or a newer one as its snapshot. Each symbol's subscription
 // count is also published in `counts` (read by the REST shim on any thread),
@@ -50,6 +53,15 @@ namespace obgw::gateway {
 // While a shard is that far behind, its next batch waits in the hub and keeps only
 // the newest book of each symbol (hub_conflated), so a fan-out slower than
 // the ingest costs staleness, never unbounded memory or latency.
+//
+// Cheap when behind: while another full batch already waits in the queue or a
+// shard is backlogged, a batch renders only the newest routed book of each
+// symbol, once, when it is handed over (hub_conflated_in_batch counts the books
+// never rendered). Every book is still sequenced in order (seq strictly
+// increases per symbol, the snapshot is always the last book), so the hub
+// drains the queue at the cost of a hash lookup per book and the books wait
+// here, where the newest one wins, not in the queue or the gRPC socket. When
+// not behind, every book is rendered and delivered.
 class Hub {
  public:
   // Hands a batch of frames to shard `shard`; called on the hub thread, must
@@ -68,6 +80,10 @@ class Hub {
   Hub& operator=(const Hub&) = delete;
 
   static constexpr std::size_t kMaxDeliveriesInFlight = 16384;
+  // Messages taken per bulk dequeue: large enough to amortize the hand-off to
+  // the shards under load, small enough to keep the first book's delay short.
+  // A batch is behind when at least this many more wait after it.
+  static constexpr std::size_t kBatchSize = 512;
 
   void Start();
   // Processes what is already queued, then stops and joins the thread.
@@ -101,9 +117,24 @@ class Hub {
     // Its snapshot frame, rendered at the first subscribe after it and shared
     // by every later one (a reconnect storm renders it once).
     FramePtr snapshot;
+    // While the batch is behind: whether the book at `position` still has to
+    // be rendered for the subscribers (it is in deferred_books_), when it arrived,
+    // and what the frame must say that a replaced book of the batch would have
+    // said ("snapshot":true / "epoch").
+    bool deferred = false;
+    bool deferred_first_snapshot = false;
+    bool deferred_new_epoch = false;
+    std::int64_t deferred_received_ns = 0;
   };
+  using SymbolEntry = std::pair<const std::string, SymbolState>;
 
   void Route(BookUpdate& update);
+  // Renders the symbol's book at `state.position` (with `data`) and queues it
+  // for every shard with subscribers.
+  void Emit(const std::string& symbol, SymbolState& state, std::string_view data,
+            bool first_snapshot, bool new_epoch, std::int64_t received_ns);
+  // Renders the newest book of every symbol deferred in this batch.
+  void FlushDeferred();
   // A book not routed (stale or superseded): answered with no subscriber.
   static void Drop(BookUpdate& update, Counter& counter);
   // A change dequeued: applied now, or deferred behind the books enqueued
@@ -131,12 +162,17 @@ class Hub {
   Dispatch dispatch_;
   HubStats& stats_;
   SubscriberCounts* const counts_;
-  absl::flat_hash_map<std::string, SymbolState> symbols_;
   // Every book ticket below routed_below_ has been routed; the tickets above
   // it routed already (another producer's books came first) wait here.
   std::uint64_t routed_below_ = 0;
   std::priority_queue<std::uint64_t, std::vector<std::uint64_t>, std::greater<>> routed_ahead_;
-  std::deque<SubscriptionChange> deferred_;
+  std::deque<SubscriptionChange> deferred_changes_;
+  // Node-based: deferred_books_ points into it while the batch inserts symbols.
+  absl::node_hash_map<std::string, SymbolState> symbols_;
+  // This batch is behind (see the class comment): books are deferred.
+  bool behind_ = false;
+  std::vector<SymbolEntry*>
+      deferred_books_;  // Symbols with a deferred book, in first-routed order.
   std::vector<std::vector<FramePtr>> pending_;  // Per shard, this batch.
   // Per shard, while backlogged: symbol -> its book's index in pending_.
   std::vector<absl::flat_hash_map<std::string, std::size_t>> pending_index_;

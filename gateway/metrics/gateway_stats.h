@@ -79,18 +79,21 @@
             "ws_frames_per_write", "WebSocket messages carried by one socket write")
 
 // The hub thread's; a single instance.
-#define OBGW_HUB_STATS(COUNTER, GAUGE)                                                  \
-  COUNTER(updates_routed, "updates_routed", "hub_updates_routed", "",                   \
-          "Books sequenced by the hub, with or without subscribers")                    \
-  GAUGE(symbols, "symbols", "hub_symbols", "", "Symbols with at least one subscriber")  \
-  COUNTER(batches, "hub_batches", "hub_batches", "", "Hub dequeues that returned work") \
-  COUNTER(conflated, "hub_conflated", "hub_conflated", "",                              \
-          "Books replaced in the hub while their I/O thread was backlogged")            \
-  COUNTER(snapshots_rendered, "hub_snapshots_rendered", "hub_snapshots_rendered", "",   \
-          "Snapshot frames rendered, at most one per published book")                   \
-  COUNTER(stale_dropped, "hub_stale_dropped", "hub_stale_dropped", "",                  \
-          "Books from the cluster dropped: a duplicate or older than the last routed")  \
-  COUNTER(superseded, "hub_superseded", "hub_superseded", "",                           \
+#define OBGW_HUB_STATS(COUNTER, GAUGE)                                                   \
+  COUNTER(updates_routed, "updates_routed", "hub_updates_routed", "",                    \
+          "Books sequenced by the hub, with or without subscribers")                     \
+  GAUGE(symbols, "symbols", "hub_symbols", "", "Symbols with at least one subscriber")   \
+  COUNTER(batches, "hub_batches", "hub_batches", "", "Hub dequeues that returned work")  \
+  COUNTER(conflated, "hub_conflated", "hub_conflated", "",                               \
+          "Books replaced in the hub while their I/O thread was backlogged")             \
+  COUNTER(conflated_in_batch, "hub_conflated_in_batch", "hub_conflated_in_batch", "",    \
+          "Books never rendered: a newer book of the symbol followed in the same batch " \
+          "while the hub was behind")                                                    \
+  COUNTER(snapshots_rendered, "hub_snapshots_rendered", "hub_snapshots_rendered", "",    \
+          "Snapshot frames rendered, at most one per published book")                    \
+  COUNTER(stale_dropped, "hub_stale_dropped", "hub_stale_dropped", "",                   \
+          "Books from the cluster dropped: a duplicate or older than the last routed")   \
+  COUNTER(superseded, "hub_superseded", "hub_superseded", "",                            \
           "Books of this node dropped because a later book of this node was routed")
 
 #define OBGW_HUB_HISTOGRAMS(HISTOGRAM)                                       \

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -59,8 +60,9 @@ OrderBookUpdate ValidUpdate(const std::string& symbol, std::uint64_t seq) {
 // A server, its queue and stats, and a stub connected to it.
 class IngestHarness {
  public:
-  explicit IngestHarness(std::size_t high_water)
-      : queue_(high_water), server_(queue_, stats_, ValidationLimits{}) {
+  explicit IngestHarness(std::size_t high_water,
+                         int receive_window_bytes = kDefaultReceiveWindowBytes)
+      : queue_(high_water), server_(queue_, stats_, ValidationLimits{}, receive_window_bytes) {
     absl::StatusOr<int> port = server_.Start("127.0.0.1", 0);
     EXPECT_TRUE(port.ok()) << port.status();
     port_ = port.value_or(0);
@@ -349,6 +351,41 @@ TEST(IngestServerTest, BusyPortIsAnErrorWithAReason) {
   ASSERT_FALSE(port.ok());
   EXPECT_EQ(port.status().message(),
             "cannot listen for gRPC on 127.0.0.1:" + std::to_string(harness.port()));
+}
+
+TEST(IngestServerTest, ReceiveWindowTurnsBdpProbingOffAndBoundsTheLookahead) {
+  using Arguments = std::vector<std::pair<std::string, int>>;
+  EXPECT_EQ(
+      ReceiveWindowArguments(16384),
+      (Arguments{{GRPC_ARG_HTTP2_BDP_PROBE, 0}, {GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16384}}));
+  EXPECT_EQ(ReceiveWindowArguments(kDefaultReceiveWindowBytes),
+            (Arguments{{GRPC_ARG_HTTP2_BDP_PROBE, 0},
+                       {GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, kDefaultReceiveWindowBytes}}));
+  EXPECT_TRUE(ReceiveWindowArguments(0).empty());  // gRPC's defaults.
+}
+
+TEST(IngestServerTest, StreamLargerThanASmallReceiveWindowArrivesWhole) {
+  // 16 KiB window, ~40x as many bytes written: the stream waits on the window
+  // (and on the queue's high-water mark) and still delivers every book in order.
+  IngestHarness harness(/*high_water=*/64, /*receive_window_bytes=*/16384);
+  constexpr std::uint64_t kBooks = 4000;
+  grpc::ClientContext context;
+  PublishSummary summary;
+  std::unique_ptr<grpc::ClientWriter<OrderBookUpdate>> writer =
+      harness.stub().Publish(&context, &summary);
+  std::thread publisher([&] {
+    for (std::uint64_t i = 1; i <= kBooks; ++i) {
+      if (!writer->Write(ValidUpdate("AAPL", i))) break;
+    }
+    writer->WritesDone();
+  });
+  std::vector<gateway::BookUpdate> books;
+  harness.DrainUntil(books, kBooks, kTimeout);
+  publisher.join();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.accepted(), kBooks);
+  ASSERT_EQ(books.size(), kBooks);
+  for (std::uint64_t i = 0; i < kBooks; ++i) ASSERT_EQ(SourceSeqOf(books[i]), i + 1);
 }
 
 TEST(IngestServerTest, InvalidAddressIsAnError) {

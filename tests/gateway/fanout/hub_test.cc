@@ -826,3 +826,134 @@ TEST_F(HubTest, BookHandedBackIsSequencedAgainUnlessALaterOneWasRouted) {
 
 }  // namespace
 }  // namespace obgw::gateway
+
+namespace obgw::gateway {
+namespace {
+
+// In-batch conflation: a batch with at least Hub::kBatchSize more messages
+// waiting behind it (or a backlogged shard) renders only the newest book of
+// each symbol; every book is still sequenced.
+
+TEST_F(HubTest, BatchBehindRendersOnlyTheNewestBookOfEachSymbol) {
+  PushChange(0, "A", +1);
+  PushChange(0, "B", +1);
+  Run();
+  // Three full batches of alternating A/B books: the first two have at least
+  // one full batch behind them, the last has none.
+  constexpr std::size_t kBooks = 3 * Hub::kBatchSize;
+  for (std::size_t i = 0; i < kBooks; ++i) {
+    PushBook(i % 2 == 0 ? "A" : "B", R"({"n":)" + std::to_string(i) + "}");
+  }
+  EXPECT_EQ(Run(), kBooks);
+  std::vector<FramePtr> frames = FramesFor(0);
+  // 2 + 2 frames for the batches behind, then every book of the last one.
+  ASSERT_EQ(frames.size(), 2 + 2 + Hub::kBatchSize);
+  EXPECT_EQ(stats_.conflated_in_batch.load(), 2 * (Hub::kBatchSize - 2));
+  EXPECT_EQ(stats_.updates_routed.load(), kBooks);
+  // The first batch's frames: the last A and the last B of it, with the seq
+  // each was given (every book was sequenced), rendered with its own data.
+  const std::uint64_t per_symbol = Hub::kBatchSize / 2;
+  EXPECT_EQ(Describe(frames[0]), "A#" + std::to_string(per_symbol));
+  EXPECT_EQ(Parse(frames[0]).data,
+            boost::json::parse(R"({"n":)" + std::to_string(Hub::kBatchSize - 2) + "}"));
+  EXPECT_EQ(Describe(frames[1]), "B#" + std::to_string(per_symbol));
+  EXPECT_EQ(Parse(frames[1]).data,
+            boost::json::parse(R"({"n":)" + std::to_string(Hub::kBatchSize - 1) + "}"));
+  EXPECT_EQ(Describe(frames[2]), "A#" + std::to_string(2 * per_symbol));
+  EXPECT_EQ(Describe(frames[3]), "B#" + std::to_string(2 * per_symbol));
+  // Per symbol, seq strictly increases and each frame carries the data of the
+  // book that got that seq (A's n-th book is book 2n-2 overall, B's 2n-1).
+  std::uint64_t last_seq[2] = {0, 0};
+  for (const FramePtr& frame : frames) {
+    Parsed parsed = Parse(frame);
+    int s = parsed.symbol == "A" ? 0 : 1;
+    EXPECT_GT(parsed.seq, last_seq[s]) << Describe(frame);
+    last_seq[s] = parsed.seq;
+    EXPECT_EQ(parsed.data.at("n").to_number<std::uint64_t>(), 2 * (parsed.seq - 1) + s)
+        << Describe(frame);
+  }
+  EXPECT_EQ(last_seq[0], kBooks / 2);
+  EXPECT_EQ(last_seq[1], kBooks / 2);
+}
+
+TEST_F(HubTest, BatchNotBehindRendersEveryBook) {
+  PushChange(0, "A", +1);
+  Run();
+  // One batch short of "behind": every book is rendered and delivered.
+  constexpr std::size_t kBooks = 2 * Hub::kBatchSize - 1;
+  for (std::size_t i = 0; i < kBooks; ++i) PushBook("A", R"({"n":)" + std::to_string(i) + "}");
+  EXPECT_EQ(Run(), kBooks);
+  std::vector<FramePtr> frames = FramesFor(0);
+  ASSERT_EQ(frames.size(), kBooks);
+  for (std::size_t i = 0; i < kBooks; ++i) {
+    EXPECT_EQ(Parse(frames[i]).seq, i + 1);
+    EXPECT_EQ(Parse(frames[i]).data.at("n").to_number<std::uint64_t>(), i);
+  }
+  EXPECT_EQ(stats_.conflated_in_batch.load(), 0u);
+}
+
+TEST_F(HubTest, SubscriptionInABatchBehindSeesTheBooksAroundItInOrder) {
+  PushChange(0, "A", +1);
+  Run();
+  // Batch 1 (behind): 100 books, a subscribe on shard 1, 100 more, then
+  // filler to make up the batch; then a full batch more so batch 1 is behind.
+  for (int i = 0; i < 100; ++i) PushBook("A", R"({"n":)" + std::to_string(i) + "}");
+  PushChange(1, "A", +1);
+  for (int i = 100; i < 200; ++i) PushBook("A", R"({"n":)" + std::to_string(i) + "}");
+  for (std::size_t i = 201; i < 2 * Hub::kBatchSize; ++i) PushBook("Z");  // Nobody follows Z.
+  hub_.RunOnce(microseconds(0));
+  // The book routed before the subscription went out before it was applied;
+  // the new subscriber's snapshot is that book; after it, both shards get
+  // only the newest book of the rest of the batch.
+  std::vector<std::string> seen;
+  for (const std::string& event : events_) {
+    if (event.rfind("routed ", 0) != 0) seen.push_back(event);
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"applied 0 A 1", "dispatch 0: A#100",
+                                            "applied 1 A 1 snapshot A#100", "dispatch 0: A#200",
+                                            "dispatch 1: A#200"}));
+  EXPECT_EQ(Parse(snapshots_.back()).data, boost::json::parse(R"({"n":99})"));
+  EXPECT_EQ(Parse(FramesFor(1).back()).data, boost::json::parse(R"({"n":199})"));
+  EXPECT_EQ(stats_.conflated_in_batch.load(), 99u + 99u);
+  Run();
+}
+
+TEST_F(HubTest, SnapshotAfterABatchBehindIsTheNewestBook) {
+  PushChange(0, "A", +1);
+  Run();
+  constexpr std::size_t kBooks = 2 * Hub::kBatchSize;
+  for (std::size_t i = 0; i < kBooks; ++i) PushBook("A", R"({"n":)" + std::to_string(i) + "}");
+  hub_.RunOnce(microseconds(0));  // Behind: one frame, A#512.
+  ASSERT_EQ(FramesFor(0).size(), 1u);
+  EXPECT_EQ(Describe(FramesFor(0)[0]), "A#" + std::to_string(Hub::kBatchSize));
+  Run();
+  PushChange(2, "A", +1);
+  Run();
+  ASSERT_TRUE(snapshots_.back());
+  EXPECT_EQ(Describe(snapshots_.back()), "A#" + std::to_string(kBooks));
+  EXPECT_EQ(Parse(snapshots_.back()).data,
+            boost::json::parse(R"({"n":)" + std::to_string(kBooks - 1) + "}"));
+}
+
+TEST_F(HubTest, BackloggedShardMakesABatchRenderOnlyTheNewestBook) {
+  for (int i = 0; i < 64; ++i) PushChange(0, "A", +1);
+  Run();
+  stall_shards_ = true;
+  for (std::size_t i = 0; i <= Hub::kMaxDeliveriesInFlight / 64; ++i) {
+    PushBook("A");
+    hub_.RunOnce(microseconds(0));
+  }
+  const std::uint64_t before = stats_.updates_routed.load();
+  // The shard is backlogged: a batch of 10 books renders one frame.
+  for (int i = 0; i < 10; ++i) PushBook("A", R"({"n":)" + std::to_string(i) + "}");
+  hub_.RunOnce(microseconds(0));
+  EXPECT_EQ(stats_.updates_routed.load(), before + 10);
+  EXPECT_EQ(stats_.conflated_in_batch.load(), 9u);
+  stall_shards_ = false;
+  hub_.BatchDelivered(0, held_);
+  hub_.RunOnce(microseconds(0));
+  EXPECT_EQ(Parse(dispatched_.back().frames.back()).data, boost::json::parse(R"({"n":9})"));
+}
+
+}  // namespace
+}  // namespace obgw::gateway
