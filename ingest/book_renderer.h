@@ -1,7 +1,9 @@
 #ifndef OBGW_INGEST_BOOK_RENDERER_H_
 #define OBGW_INGEST_BOOK_RENDERER_H_
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "orderbook/v1/orderbook.pb.h"
 
@@ -15,14 +17,40 @@ namespace obgw::ingest {
 //
 // Levels keep the order they arrived in (best first by contract). The four
 // trailing fields appear only when set (non-empty / non-zero), in that order.
-// Doubles use the shortest form that round-trips exactly (std::to_chars);
-// a non-finite double, which validation refuses, would render as null so the
-// output is always valid JSON.
+// Doubles are written exactly as std::to_chars writes them (the shortest form
+// that round-trips, see WriteShortestDouble); a non-finite double, which
+// validation refuses, would render as null so the output is always valid
+// JSON.
 //
-// Pure; any thread. The gateway runs it on the gRPC callback thread for every
-// accepted update (up to ~500k/s), so it sizes the output once and writes
-// into it with no further allocation.
+// Owns a scratch buffer sized for the largest book seen so far, reused from
+// one book to the next: a book costs one allocation, its exact-size result.
+// Not thread-safe: one renderer per thread (the gateway has one per gRPC
+// stream, used on that stream's callback thread for every accepted update,
+// up to ~500k/s).
+class BookRenderer {
+ public:
+  std::string Render(const orderbook::v1::OrderBookUpdate& update);
+
+ private:
+  std::vector<char> scratch_;
+};
+
+// One-off rendering with a renderer of the calling thread's own (tests,
+// tools); any thread.
 std::string RenderBookData(const orderbook::v1::OrderBookUpdate& update);
+
+// Longest text WriteShortestDouble writes ("-2.2250738585072014e-308").
+inline constexpr std::size_t kMaxDoubleChars = 24;
+
+// Writes finite `value` at `out` (room for kMaxDoubleChars) exactly as
+// std::to_chars(out, end, value) does: the fewest characters that read back
+// as `value`, fixed or scientific notation, fixed on a tie. Returns the end.
+// Market data (prices on a tick grid, sizes in lots) takes a fast decimal
+// path: the first k in 0..8 for which round(|value| * 10^k) / 10^k == |value|
+// gives the digits (below 10^15, where such a decimal is the only one with k
+// decimals that reads back as `value`); anything else, and the rare values
+// where scientific notation is shorter (1e-05, 1e+06), goes to std::to_chars.
+char* WriteShortestDouble(char* out, double value);
 
 }  // namespace obgw::ingest
 

@@ -83,6 +83,12 @@ const std::string& BookGenerator::symbol(std::size_t symbol_index) const {
 }
 
 orderbook::v1::OrderBookUpdate BookGenerator::Next(std::size_t symbol_index) {
+  orderbook::v1::OrderBookUpdate update;
+  NextInto(symbol_index, &update);
+  return update;
+}
+
+void BookGenerator::NextInto(std::size_t symbol_index, orderbook::v1::OrderBookUpdate* update) {
   SymbolBook& book = books_.at(symbol_index);
 
   // Random walk of the mid, in whole ticks.
@@ -100,10 +106,11 @@ orderbook::v1::OrderBookUpdate BookGenerator::Next(std::size_t symbol_index) {
   std::int64_t bid_ticks = book.mid_ticks - spread / 2;
   std::int64_t ask_ticks = bid_ticks + spread;
 
-  orderbook::v1::OrderBookUpdate update;
-  update.set_symbol(book.symbol);
-  update.mutable_bids()->Reserve(static_cast<int>(levels_));
-  update.mutable_asks()->Reserve(static_cast<int>(levels_));
+  // Clear keeps the cleared levels for reuse: the Add* below reuse them.
+  update->Clear();
+  update->set_symbol(book.symbol);
+  update->mutable_bids()->Reserve(static_cast<int>(levels_));
+  update->mutable_asks()->Reserve(static_cast<int>(levels_));
   for (std::size_t i = 0; i < levels_; ++i) {
     // More size rests deeper in the book: the lot count's upper end grows
     // with depth.
@@ -112,22 +119,21 @@ orderbook::v1::OrderBookUpdate BookGenerator::Next(std::size_t symbol_index) {
       bid_ticks -= gap_ticks(rng_);
       ask_ticks += gap_ticks(rng_);
     }
-    orderbook::v1::PriceLevel* bid = update.add_bids();
+    orderbook::v1::PriceLevel* bid = update->add_bids();
     bid->set_price(static_cast<double>(bid_ticks) / kTicksPerUnit);
     bid->set_volume(kLot * std::round(lots(rng_) * depth_factor));
     bid->set_orders(orders(rng_));
-    orderbook::v1::PriceLevel* ask = update.add_asks();
+    orderbook::v1::PriceLevel* ask = update->add_asks();
     ask->set_price(static_cast<double>(ask_ticks) / kTicksPerUnit);
     ask->set_volume(kLot * std::round(lots(rng_) * depth_factor));
     ask->set_orders(orders(rng_));
   }
 
   const std::int64_t now_ns = SystemNowNs();
-  update.set_source_time_ns(now_ns);
-  update.set_send_time_ns(now_ns);
-  update.set_source_seq(++book.seq);
-  update.set_timestamp(IsoTimestamp(now_ns));
-  return update;
+  update->set_source_time_ns(now_ns);
+  update->set_send_time_ns(now_ns);
+  update->set_source_seq(++book.seq);
+  update->set_timestamp(IsoTimestamp(now_ns));
 }
 
 }  // namespace obgw::ingest

@@ -1,7 +1,7 @@
 // orderbook-feed: publishes generated order books to an orderbook-gateway over
-// the gRPC ingest API (one Publish client stream), paced at a fixed total
-// rate. Used to demo the gateway, to feed it during tests, and as a load
-// generator.
+// the gRPC ingest API (one Publish client stream, or with --batch=N one
+// PublishBatch stream of N books per message), paced at a fixed total rate. Used to demo the
+// gateway, to feed it during tests, and as a load generator.
 //
 // Threads: the main thread connects, generates and writes; a signal thread
 // turns SIGINT/SIGTERM into a clean stop (WritesDone + summary), and cancels
@@ -37,6 +37,9 @@ ABSL_FLAG(double, rate, 50,
           "updates per second in total, over all symbols; 0 = as fast as possible");
 ABSL_FLAG(std::uint32_t, levels, 10, "price levels per side in every book (1..1000)");
 ABSL_FLAG(std::uint64_t, count, 0, "stop after this many updates; 0 = unlimited");
+ABSL_FLAG(std::uint32_t, batch, 0,
+          "books per message: 0 or 1 = one Publish message per book; N > 1 = a PublishBatch "
+          "stream of N books per OrderBookBatch (the last one shorter if --count says so)");
 ABSL_FLAG(double, duration_s, 0, "stop after this many seconds; 0 = unlimited");
 ABSL_FLAG(std::uint64_t, seed, 1, "random seed of the generated books (same seed, same books)");
 ABSL_FLAG(double, report_every_s, 5,
@@ -153,11 +156,143 @@ obgw::cli::Program CommandLine() {
       .groups =
           {
               {"Server", Flags(FLAGS_target, FLAGS_wait_for_server_s)},
-              {"Books", Flags(FLAGS_symbols, FLAGS_levels, FLAGS_seed)},
+              {"Books", Flags(FLAGS_symbols, FLAGS_levels, FLAGS_seed, FLAGS_batch)},
               {"Pace", Flags(FLAGS_rate, FLAGS_count, FLAGS_duration_s)},
               {"Output", Flags(FLAGS_report_every_s)},
           },
   };
+}
+
+// What Run validated from the flags, for Stream.
+struct FeedPlan {
+  std::string target;
+  std::uint32_t symbols = 0;
+  std::uint32_t levels = 0;
+  double rate = 0;
+  std::uint64_t count = 0;
+  double duration_s = 0;
+  double report_every_s = 0;
+  std::uint64_t seed = 0;
+  // Books per message; 1 for Publish.
+  std::uint64_t batch = 1;
+};
+
+// The stream's message: one book (Publish) or a batch of them (PublishBatch).
+std::unique_ptr<grpc::ClientWriter<orderbook::v1::OrderBookUpdate>> Open(
+    orderbook::v1::OrderBookIngest::Stub& stub, grpc::ClientContext* context,
+    orderbook::v1::PublishSummary* summary, const orderbook::v1::OrderBookUpdate*) {
+  return stub.Publish(context, summary);
+}
+std::unique_ptr<grpc::ClientWriter<orderbook::v1::OrderBookBatch>> Open(
+    orderbook::v1::OrderBookIngest::Stub& stub, grpc::ClientContext* context,
+    orderbook::v1::PublishSummary* summary, const orderbook::v1::OrderBookBatch*) {
+  return stub.PublishBatch(context, summary);
+}
+
+// Writes `books` fresh books into `message` (a batch keeps its updates
+// between messages and the generator rewrites them in place).
+void Fill(obgw::ingest::BookGenerator& generator, std::uint64_t first, std::uint64_t books,
+          orderbook::v1::OrderBookUpdate& message) {
+  (void)books;  // Always 1 for Publish.
+  generator.NextInto(first % generator.symbol_count(), &message);
+}
+void Fill(obgw::ingest::BookGenerator& generator, std::uint64_t first, std::uint64_t books,
+          orderbook::v1::OrderBookBatch& message) {
+  auto& updates = *message.mutable_updates();
+  while (static_cast<std::uint64_t>(updates.size()) < books) updates.Add();
+  // A shorter last batch (--count): drop the extra updates.
+  if (static_cast<std::uint64_t>(updates.size()) > books) {
+    updates.DeleteSubrange(static_cast<int>(books), updates.size() - static_cast<int>(books));
+  }
+  for (std::uint64_t i = 0; i < books; ++i) {
+    generator.NextInto((first + i) % generator.symbol_count(),
+                       updates.Mutable(static_cast<int>(i)));
+  }
+}
+
+// Generates and writes books until --count, --duration_s or a stop signal,
+// `plan.batch` per message, then prints the summary. Paced, a message goes out
+// when its last book is due, so the books of a batch are as fresh as they
+// can be and the rate over time is --rate.
+template <typename Message>
+int Stream(orderbook::v1::OrderBookIngest::Stub& stub, StopSignals& stop, const FeedPlan& plan) {
+  grpc::ClientContext context;
+  orderbook::v1::PublishSummary summary;
+  stop.AttachCall(&context);
+  std::unique_ptr<grpc::ClientWriter<Message>> writer =
+      Open(stub, &context, &summary, static_cast<const Message*>(nullptr));
+
+  obgw::ingest::BookGenerator generator(plan.symbols, plan.levels, plan.seed);
+  Message message;
+  const double rate = plan.rate;
+  const std::uint64_t count = plan.count;
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point end =
+      plan.duration_s > 0 ? start + Seconds(plan.duration_s) : Clock::time_point::max();
+  const Clock::duration report_every = Seconds(plan.report_every_s);
+  Clock::time_point next_report =
+      plan.report_every_s > 0 ? start + report_every : Clock::time_point::max();
+  std::uint64_t sent = 0;
+  std::uint64_t sent_at_last_report = 0;
+  Clock::time_point last_report = start;
+  bool stream_broken = false;
+
+  while (!stop.stop_requested() && (count == 0 || sent < count)) {
+    const Clock::time_point now = Clock::now();
+    if (now >= end) break;
+    if (now >= next_report) {
+      const double interval_s = std::chrono::duration<double>(now - last_report).count();
+      spdlog::info("sent {} updates, {:.0f}/s", sent,
+                   static_cast<double>(sent - sent_at_last_report) / interval_s);
+      sent_at_last_report = sent;
+      last_report = now;
+      next_report += report_every;
+    }
+    const std::uint64_t books = count == 0 ? plan.batch : std::min(plan.batch, count - sent);
+    if (rate > 0) {
+      // Due times come from the start, not from the previous send, so
+      // pacing does not drift (and catches up after a stall).
+      const Clock::time_point due = start + Seconds(static_cast<double>(sent + books - 1) / rate);
+      if (due > now) {
+        std::this_thread::sleep_until(std::min({due, now + kMaxSleep, next_report, end}));
+        continue;
+      }
+    }
+    // When the next message is already due too (unlimited rate, or catching
+    // up), let gRPC batch this one with it: one flush per batch instead of
+    // one per message. The last write of a burst goes out unhinted.
+    const bool next_due =
+        rate == 0 || start + Seconds(static_cast<double>(sent + books + books - 1) / rate) <= now;
+    const bool last = count != 0 && sent + books == count;
+    grpc::WriteOptions options;
+    if (next_due && !last) options.set_buffer_hint();
+    Fill(generator, sent, books, message);
+    if (!writer->Write(message, options)) {
+      stream_broken = true;  // Finish below says why.
+      break;
+    }
+    sent += books;
+  }
+  if (!stream_broken) writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  stop.Finished();
+  const double elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+
+  if (!status.ok()) {
+    if (stop.timed_out()) {
+      spdlog::error("stopped after {} updates; the server did not confirm them", sent);
+    } else {
+      spdlog::error("{} to {} failed after {} updates: {} (code {})",
+                    plan.batch > 1 ? "PublishBatch" : "Publish", plan.target, sent,
+                    status.error_message(), static_cast<int>(status.error_code()));
+    }
+    return 1;
+  }
+  spdlog::info("sent {} updates in {:.1f} s ({:.0f}/s); server accepted {}, rejected {}", sent,
+               elapsed_s, elapsed_s > 0 ? static_cast<double>(sent) / elapsed_s : 0.0,
+               summary.accepted(), summary.rejected());
+  for (const std::string& error : summary.errors()) spdlog::warn("rejected: {}", error);
+  return 0;
 }
 
 int Run(StopSignals& stop) {
@@ -186,80 +321,24 @@ int Run(StopSignals& stop) {
                   absl::GetFlag(FLAGS_wait_for_server_s));
     return 1;
   }
-  spdlog::info("connected to {}: {} symbols, {} levels, rate {}", target, symbols, levels,
-               rate > 0 ? fmt::format("{:g}/s", rate) : std::string("unlimited"));
+  spdlog::info("connected to {}: {} symbols, {} levels, rate {}, {}", target, symbols, levels,
+               rate > 0 ? fmt::format("{:g}/s", rate) : std::string("unlimited"),
+               absl::GetFlag(FLAGS_batch) > 1
+                   ? fmt::format("PublishBatch of {} books", absl::GetFlag(FLAGS_batch))
+                   : std::string("Publish"));
 
+  FeedPlan plan{.target = target,
+                .symbols = symbols,
+                .levels = levels,
+                .rate = rate,
+                .count = count,
+                .duration_s = duration_s,
+                .report_every_s = report_every_s,
+                .seed = absl::GetFlag(FLAGS_seed),
+                .batch = std::max<std::uint64_t>(1, absl::GetFlag(FLAGS_batch))};
   auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
-  grpc::ClientContext context;
-  orderbook::v1::PublishSummary summary;
-  stop.AttachCall(&context);
-  std::unique_ptr<grpc::ClientWriter<orderbook::v1::OrderBookUpdate>> writer =
-      stub->Publish(&context, &summary);
-
-  obgw::ingest::BookGenerator generator(symbols, levels, absl::GetFlag(FLAGS_seed));
-  const Clock::time_point start = Clock::now();
-  const Clock::time_point end =
-      duration_s > 0 ? start + Seconds(duration_s) : Clock::time_point::max();
-  const Clock::duration report_every = Seconds(report_every_s);
-  Clock::time_point next_report =
-      report_every_s > 0 ? start + report_every : Clock::time_point::max();
-  std::uint64_t sent = 0;
-  std::uint64_t sent_at_last_report = 0;
-  Clock::time_point last_report = start;
-  bool stream_broken = false;
-
-  while (!stop.stop_requested() && (count == 0 || sent < count)) {
-    const Clock::time_point now = Clock::now();
-    if (now >= end) break;
-    if (now >= next_report) {
-      const double interval_s = std::chrono::duration<double>(now - last_report).count();
-      spdlog::info("sent {} updates, {:.0f}/s", sent,
-                   static_cast<double>(sent - sent_at_last_report) / interval_s);
-      sent_at_last_report = sent;
-      last_report = now;
-      next_report += report_every;
-    }
-    if (rate > 0) {
-      // Due times come from the start, not from the previous send, so
-      // pacing does not drift (and catches up after a stall).
-      const Clock::time_point due = start + Seconds(static_cast<double>(sent) / rate);
-      if (due > now) {
-        std::this_thread::sleep_until(std::min({due, now + kMaxSleep, next_report, end}));
-        continue;
-      }
-    }
-    // When the next update is already due too (unlimited rate, or catching
-    // up), let gRPC batch this one with it: one flush per batch instead of
-    // one per update. The last write of a burst goes out unhinted.
-    const bool next_due = rate == 0 || start + Seconds(static_cast<double>(sent + 1) / rate) <= now;
-    const bool last = count != 0 && sent + 1 == count;
-    grpc::WriteOptions options;
-    if (next_due && !last) options.set_buffer_hint();
-    if (!writer->Write(generator.Next(sent % symbols), options)) {
-      stream_broken = true;  // Finish below says why.
-      break;
-    }
-    ++sent;
-  }
-  if (!stream_broken) writer->WritesDone();
-  const grpc::Status status = writer->Finish();
-  stop.Finished();
-  const double elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
-
-  if (!status.ok()) {
-    if (stop.timed_out()) {
-      spdlog::error("stopped after {} updates; the server did not confirm them", sent);
-    } else {
-      spdlog::error("Publish to {} failed after {} updates: {} (code {})", target, sent,
-                    status.error_message(), static_cast<int>(status.error_code()));
-    }
-    return 1;
-  }
-  spdlog::info("sent {} updates in {:.1f} s ({:.0f}/s); server accepted {}, rejected {}", sent,
-               elapsed_s, elapsed_s > 0 ? static_cast<double>(sent) / elapsed_s : 0.0,
-               summary.accepted(), summary.rejected());
-  for (const std::string& error : summary.errors()) spdlog::warn("rejected: {}", error);
-  return 0;
+  if (plan.batch > 1) return Stream<orderbook::v1::OrderBookBatch>(*stub, stop, plan);
+  return Stream<orderbook::v1::OrderBookUpdate>(*stub, stop, plan);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the load generator against the gateway (CTest: loadgen_smoke,
-# label bench). Starts the gateway on free ports, runs three tiny loadgen
-# runs (HTTP publishing, gRPC publishing, idle clients) and checks that each
+# label bench). Starts the gateway on free ports, runs four tiny loadgen
+# runs (HTTP publishing, gRPC Publish, gRPC PublishBatch, idle clients) and checks that each
 # printed its JSON line, exited 0 and (when publishing) delivered every
 # expected message. It never asserts speed.
 #
@@ -87,6 +87,8 @@ run http delivery --publish=http --clients=20 --symbols=4 --subs_per_client=2 \
   --duration_s=1 --publishers=2 --rate=2000
 run grpc delivery --publish=grpc --clients=20 --symbols=4 --subs_per_client=2 \
   --duration_s=1 --publishers=2 --rate=2000
+run grpc-batch delivery --publish=grpc-batch --batch_size=10 --clients=20 --symbols=4 \
+  --subs_per_client=2 --duration_s=1 --publishers=2 --rate=2000
 run idle connect --publish=none --clients=50 --symbols=4 --subs_per_client=1
 
 if ! kill -0 "$GATEWAY_PID" 2>/dev/null; then

@@ -67,16 +67,23 @@ SCENARIOS = ["fanout-1k", "mixed-200", "sweep", "connections", "ingest", "deflat
              "per-core", "freshness", "memory"]
 # Scenarios measured per core whatever --pinned says: one core per server.
 PINNED_GROUPS = {"per-core", "freshness", "memory"}
+# Books per OrderBookBatch of the PublishBatch ingest runs, and those runs: single runs of
+# a group that is not pinned, measured per core all the same (the issue's ">= 500k
+# books/s on one stream with the publisher on the other core"); their rows are marked ‡.
+INGEST_BATCH_SIZES = [100, 1000]
+PINNED_RUNS = {f"ingest-batch-{n}" for n in INGEST_BATCH_SIZES}
 # Display names: target and publishing path.
 TARGETS = {
     ("gateway", "http"): "gateway (HTTP)",
     ("gateway", "grpc"): "gateway (gRPC)",
+    ("gateway", "grpc-batch"): "gateway (gRPC PublishBatch)",
     ("python-seed", "http"): "python-seed",
     ("node-ws", "http"): "node-ws",
     ("bun-uws", "http"): "bun-uws",
     ("gateway-deflate", "grpc"): "gateway (gRPC, deflate)",
     ("gateway-baseline", "http"): "baseline (HTTP)",
     ("gateway-baseline", "grpc"): "baseline (gRPC)",
+    ("gateway-baseline", "grpc-batch"): "baseline (gRPC PublishBatch)",
     ("gateway-baseline", "none"): "gateway-baseline",
     ("gateway-1cpu", "grpc"): "one node, no Redis (gRPC)",
     ("cluster", "grpc"): "node A → Redis → node B (gRPC)",
@@ -489,7 +496,7 @@ def wait_quiet(limit_pct=25, max_wait_s=60):
 def run_one(env, scenario, group, target, publish, **params):
     """Starts `target`, runs the loadgen once, stops the server; returns the record."""
     label = TARGETS.get((target, publish), f"{target} (idle)")
-    per_core = env.pinned or group in PINNED_GROUPS
+    per_core = env.pinned or group in PINNED_GROUPS or scenario in PINNED_RUNS
     log(f"-- {scenario} / {label}" + (" (pinned)" if per_core else ""))
     busy_before = wait_quiet()
     deployment = env.start(target, per_core)
@@ -619,6 +626,12 @@ def scenario_runs(quick):
     runs["ingest"].append(("ingest", "ingest", "gateway", "grpc", dict(
         clients=0, symbols=10, subs_per_client=0, levels=10, rate=0, publishers=1,
         duration_s=dur, drain_s=0)))
+    # One PublishBatch stream flat out, pinned (PINNED_RUNS): the gateway on SERVER_CPU with
+    # --threads=1, the publisher on LOADGEN_CPU.
+    for batch in INGEST_BATCH_SIZES:
+        runs["ingest"].append((f"ingest-batch-{batch}", "ingest", "gateway", "grpc-batch", dict(
+            clients=0, symbols=10, subs_per_client=0, levels=10, rate=0, publishers=1,
+            batch_size=batch, duration_s=dur, drain_s=0)))
     # permessage-deflate: the same moderate load (1,000 20-level books/s to
     # 50 subscribers each) with plain and compressed clients, then idle
     # connections of each kind for the memory per connection.
@@ -1041,6 +1054,12 @@ def goals(results):
     u = i.get("publish_rate") if ok(i) else None
     rows.append(("ingest: 10-level updates/s accepted on one gRPC stream", fmt_int(u),
                  "≥ 500,000", verdict(u, u is not None and u >= 500000)))
+    for batch in INGEST_BATCH_SIZES:
+        i = find(results, f"ingest-batch-{batch}", "gateway", "grpc-batch")
+        u = i.get("publish_rate") if ok(i) else None
+        rows.append((f"ingest (pinned): 10-level books/s accepted on one PublishBatch stream, "
+                     f"{batch} books a message", fmt_int(u), "≥ 500,000",
+                     verdict(u, u is not None and u >= 500000)))
     # Throughput: the best cluster run that lost at most 1 % of its books (paced at
     # CLUSTER_HIGH_RATE or flat out), else the best of all, with its loss.
     runs = [r for r in results if r.get("group") == "cluster" and r.get("target") == "cluster"
@@ -1263,6 +1282,9 @@ server). Ratio columns: gateway / peer delivered msg/s in the same scenario
   is asked for as many as the fd limit allows (capped at 15,000), the peers for at most 5,000
   to keep the run short; their per-connection RSS is already clear at that size).
 - **ingest**: gRPC only, no subscribers, one stream flat out; "published" = updates accepted/s.
+  `ingest` writes one book per `Publish` message; `ingest-batch-N` writes N books per
+  `PublishBatch` message (`orderbook-loadgen --publish=grpc-batch --batch_size=N`), pinned (‡:
+  the gateway on CPU {SERVER_CPU} with `--threads=1`, the publisher on CPU {LOADGEN_CPU}).
 - **cluster**: two nodes on one Redis, its own section below.
 
 {table_rows(results, in_group("fanout-1k", "mixed-200", "connections", "ingest"))}

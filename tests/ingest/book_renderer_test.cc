@@ -3,9 +3,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -216,6 +218,97 @@ TEST(BookRendererTest, LargestBookFitsAndParses) {
   boost::json::object object = Parse(RenderBookData(update));
   EXPECT_EQ(object.at("bids").as_array().size(), 1000u);
   EXPECT_EQ(object.at("source_time_ns").as_int64(), std::numeric_limits<std::int64_t>::min());
+}
+
+// The fast decimal path must write what std::to_chars writes, character for
+// character: market-like values (the fast path), values near its limits, and
+// arbitrary doubles (the fallback).
+TEST(BookRendererTest, WriteShortestDoubleMatchesToChars) {
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                1.0,
+                                0.5,
+                                0.001,
+                                0.0001,
+                                1e-05,
+                                10000,
+                                100000,
+                                1e6,
+                                1500.5,
+                                101.25,
+                                0.1,
+                                0.3,
+                                1.0 / 3.0,
+                                123456789012345.6,
+                                999999999999999.0,
+                                1e15,
+                                1e15 - 1,
+                                9007199254740993.0,
+                                1e-8,
+                                1.5e-8,
+                                12345678.12345678,
+                                5e-324,
+                                1.7976931348623157e308,
+                                2.2250738585072014e-308};
+  for (int exponent = -12; exponent <= 22; ++exponent) values.push_back(std::pow(10.0, exponent));
+  std::mt19937_64 rng(5);
+  // Prices on tick grids, sizes in lots and with decimals.
+  for (double divisor : {1.0, 10.0, 100.0, 1000.0, 10000.0, 1e6, 1e8, 1e9}) {
+    std::uniform_int_distribution<std::int64_t> units(0, 10'000'000'000);
+    for (int i = 0; i < 20000; ++i) values.push_back(static_cast<double>(units(rng)) / divisor);
+    for (std::int64_t n = 0; n < 2000; ++n) values.push_back(static_cast<double>(n) / divisor);
+  }
+  // Integers with trailing zeros, where scientific notation can be shorter.
+  for (std::int64_t n = 1; n < 1'000'000'000'000'000; n *= 10) {
+    for (std::int64_t k : {1, 2, 12, 15, 100, 105, 999})
+      values.push_back(static_cast<double>(n * k));
+  }
+  // Arbitrary bit patterns (finite ones).
+  std::uniform_int_distribution<std::uint64_t> bits;
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint64_t pattern = bits(rng);
+    double value;
+    std::memcpy(&value, &pattern, sizeof(value));
+    if (std::isfinite(value)) values.push_back(value);
+  }
+  std::uniform_real_distribution<double> anything(0.0, 1e6);
+  for (int i = 0; i < 20000; ++i) values.push_back(anything(rng));
+  const std::size_t count = values.size();
+  for (std::size_t i = 0; i < count; ++i) values.push_back(-values[i]);
+
+  int mismatches = 0;
+  for (double value : values) {
+    char expected[64];
+    char actual[64];
+    const char* expected_end = std::to_chars(expected, expected + sizeof(expected), value).ptr;
+    const char* actual_end = WriteShortestDouble(actual, value);
+    const std::string_view want(expected, static_cast<std::size_t>(expected_end - expected));
+    const std::string_view got(actual, static_cast<std::size_t>(actual_end - actual));
+    ASSERT_LE(got.size(), kMaxDoubleChars);
+    if (want != got && ++mismatches <= 10) {
+      ADD_FAILURE() << "value " << std::hexfloat << value << ": std::to_chars " << want
+                    << ", WriteShortestDouble " << got;
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+}
+
+// One renderer reused across books of different sizes (as a stream's is)
+// writes each exactly as a fresh one would: nothing of a longer book before
+// leaks into a shorter one.
+TEST(BookRendererTest, ReusedRendererMatchesAFreshOne) {
+  OrderBookUpdate big;
+  for (int i = 0; i < 200; ++i) AddLevel(big.mutable_bids(), 100 + i * 0.01, i * 100.5, i);
+  big.set_timestamp("2024-05-01T13:45:07.123Z");
+  OrderBookUpdate small;
+  AddLevel(small.mutable_asks(), 101.26, 7, 1);
+  small.set_source_seq(3);
+  BookRenderer renderer;
+  const std::string big_text = renderer.Render(big);
+  EXPECT_EQ(big_text, BookRenderer().Render(big));
+  EXPECT_EQ(renderer.Render(small), R"({"bids":[],"asks":[[101.26,7,1]],"source_seq":3})");
+  EXPECT_EQ(renderer.Render(big), big_text);
+  Parse(big_text);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
-// gRPC Publish publishers: one stream (and channel, so one HTTP/2
-// connection) per thread, written flat out or at its share of the rate.
+// gRPC publishers: one stream (and channel, so one HTTP/2 connection) per
+// thread, written flat out or at its share of the rate; Publish streams of
+// one book per message, or PublishBatch streams of plan.batch_size books per
+// OrderBookBatch.
 #include <algorithm>
+#include <memory>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -14,7 +17,43 @@ namespace obgw::loadgen {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using orderbook::v1::OrderBookBatch;
+using orderbook::v1::OrderBookUpdate;
 
+// One message of the stream: a book, or a batch of them.
+template <typename Message>
+struct Traits;
+
+template <>
+struct Traits<OrderBookUpdate> {
+  static std::unique_ptr<grpc::ClientWriter<OrderBookUpdate>> Open(
+      orderbook::v1::OrderBookIngest::Stub& stub, grpc::ClientContext* context,
+      orderbook::v1::PublishSummary* summary) {
+    return stub.Publish(context, summary);
+  }
+  static std::size_t BooksPerMessage(const PublishPlan&) { return 1; }
+};
+
+template <>
+struct Traits<OrderBookBatch> {
+  static std::unique_ptr<grpc::ClientWriter<OrderBookBatch>> Open(
+      orderbook::v1::OrderBookIngest::Stub& stub, grpc::ClientContext* context,
+      orderbook::v1::PublishSummary* summary) {
+    return stub.PublishBatch(context, summary);
+  }
+  static std::size_t BooksPerMessage(const PublishPlan& plan) { return plan.batch_size; }
+};
+
+// The books of a message: the message itself, or the batch's first `count`
+// updates (added on first use, reused after: the generator rewrites them in
+// place, so a batch costs no allocation once the stream runs).
+OrderBookUpdate* Book(OrderBookUpdate& message, std::size_t) { return &message; }
+OrderBookUpdate* Book(OrderBookBatch& message, std::size_t i) {
+  while (static_cast<std::size_t>(message.updates_size()) <= i) message.add_updates();
+  return message.mutable_updates(static_cast<int>(i));
+}
+
+template <typename Message>
 void RunStream(const PublishPlan& plan, PublishCounters& counters, std::size_t index,
                Clock::time_point start, Clock::time_point end) {
   grpc::ChannelArguments args;
@@ -26,23 +65,34 @@ void RunStream(const PublishPlan& plan, PublishCounters& counters, std::size_t i
   auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
   grpc::ClientContext context;
   orderbook::v1::PublishSummary summary;
-  auto writer = stub->Publish(&context, &summary);
+  auto writer = Traits<Message>::Open(*stub, &context, &summary);
   ingest::BookGenerator generator(plan.symbols, plan.levels, 2000 + index);
+  const std::size_t per_message = Traits<Message>::BooksPerMessage(plan);
   std::vector<std::uint64_t> written(plan.symbols, 0);
-  auto interval = plan.rate > 0 ? std::chrono::duration<double>(plan.publishers / plan.rate)
-                                : std::chrono::duration<double>(0);
+  std::vector<std::size_t> message_symbols(per_message);
+  // Paced, a message is due every per_message books of this stream's share.
+  auto interval = plan.rate > 0
+                      ? std::chrono::duration<double>(
+                            static_cast<double>(plan.publishers * per_message) / plan.rate)
+                      : std::chrono::duration<double>(0);
   auto next_send = std::max(Clock::now(), start + FirstSendOffset(plan, index));
   if (interval.count() > 0) std::this_thread::sleep_until(next_send);
-  for (std::size_t n = 0; Clock::now() < end; ++n) {
-    std::size_t symbol = (index + n * plan.publishers) % plan.symbols;
-    auto book = generator.Next(symbol);
-    book.set_send_time_ns(NowNs());
+  Message message;
+  for (std::size_t n = 0; Clock::now() < end;) {
+    for (std::size_t i = 0; i < per_message; ++i, ++n) {
+      message_symbols[i] = (index + n * plan.publishers) % plan.symbols;
+      generator.NextInto(message_symbols[i], Book(message, i));
+    }
+    // The send time, as the Publish publisher stamps it: when the message
+    // goes to gRPC (one clock read for the batch's books).
+    const std::int64_t now_ns = NowNs();
+    for (std::size_t i = 0; i < per_message; ++i) Book(message, i)->set_send_time_ns(now_ns);
     // Flat out, gRPC may batch writes (buffer_hint), as a backend streaming
-    // a busy feed would; paced, each book goes out at once.
+    // a busy feed would; paced, each message goes out at once.
     grpc::WriteOptions options;
     if (interval.count() == 0) options.set_buffer_hint();
-    if (!writer->Write(book, options)) break;
-    ++written[symbol];
+    if (!writer->Write(message, options)) break;
+    for (std::size_t i = 0; i < per_message; ++i) ++written[message_symbols[i]];
     if (interval.count() > 0) {
       next_send += std::chrono::duration_cast<Clock::duration>(interval);
       std::this_thread::sleep_until(next_send);
@@ -69,7 +119,13 @@ void PublishGrpc(const PublishPlan& plan, PublishCounters& counters) {
   auto end = start + std::chrono::duration_cast<Clock::duration>(plan.duration);
   std::vector<std::thread> streams;
   for (std::size_t i = 0; i < plan.publishers; ++i) {
-    streams.emplace_back(RunStream, std::cref(plan), std::ref(counters), i, start, end);
+    if (plan.batch_size > 0) {
+      streams.emplace_back(RunStream<OrderBookBatch>, std::cref(plan), std::ref(counters), i, start,
+                           end);
+    } else {
+      streams.emplace_back(RunStream<OrderBookUpdate>, std::cref(plan), std::ref(counters), i,
+                           start, end);
+    }
   }
   for (auto& stream : streams) stream.join();
 }

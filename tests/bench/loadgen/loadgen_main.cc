@@ -26,15 +26,18 @@
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "server address");
 ABSL_FLAG(int32_t, http_port, 8002, "server HTTP + WebSocket port");
-ABSL_FLAG(int32_t, grpc_port, 50051, "server gRPC port (with --publish=grpc)");
+ABSL_FLAG(int32_t, grpc_port, 50051, "server gRPC port (with --publish=grpc or grpc-batch)");
 // Publishing to another node than the clients are on measures a cluster: the
 // books cross the broker (Redis) before any subscriber sees them.
 ABSL_FLAG(std::string, publish_host, "", "address books are published to; empty = --host");
 ABSL_FLAG(int32_t, publish_http_port, 0,
           "HTTP port books are published to (--publish=http); 0 = --http_port");
 ABSL_FLAG(int32_t, publish_grpc_port, 0,
-          "gRPC port books are published to (--publish=grpc); 0 = --grpc_port");
-ABSL_FLAG(std::string, publish, "http", "how to publish: http, grpc, or none (idle clients)");
+          "gRPC port books are published to (--publish=grpc or grpc-batch); 0 = --grpc_port");
+ABSL_FLAG(std::string, publish, "http",
+          "how to publish: http, grpc (Publish streams, one book per message), grpc-batch "
+          "(PublishBatch streams, --batch_size books per message), or none (idle clients)");
+ABSL_FLAG(int32_t, batch_size, 100, "books per OrderBookBatch message (--publish=grpc-batch)");
 ABSL_FLAG(int32_t, clients, 100, "WebSocket clients");
 ABSL_FLAG(int32_t, symbols, 10, "symbols published");
 ABSL_FLAG(int32_t, subs_per_client, 1, "symbols each client subscribes to (<= symbols)");
@@ -88,8 +91,9 @@ obgw::cli::Program CommandLine() {
                Flags(FLAGS_publish_host, FLAGS_publish_http_port, FLAGS_publish_grpc_port)},
               {"Clients", Flags(FLAGS_clients, FLAGS_subs_per_client, FLAGS_connect_timeout_s,
                                 FLAGS_deflate, FLAGS_reader_threads)},
-              {"Publishing", Flags(FLAGS_publish, FLAGS_symbols, FLAGS_rate, FLAGS_publishers,
-                                   FLAGS_duration_s, FLAGS_drain_s, FLAGS_levels)},
+              {"Publishing",
+               Flags(FLAGS_publish, FLAGS_symbols, FLAGS_rate, FLAGS_publishers, FLAGS_batch_size,
+                     FLAGS_duration_s, FLAGS_drain_s, FLAGS_levels)},
               {"Output", Flags(FLAGS_target, FLAGS_scenario)},
           },
   };
@@ -103,7 +107,7 @@ std::string PublishHost() {
 }
 
 std::uint16_t PublishPort(const std::string& publish) {
-  bool grpc = publish == "grpc";
+  bool grpc = publish == "grpc" || publish == "grpc-batch";
   int port = grpc ? absl::GetFlag(FLAGS_publish_grpc_port) : absl::GetFlag(FLAGS_publish_http_port);
   if (port == 0) port = grpc ? absl::GetFlag(FLAGS_grpc_port) : absl::GetFlag(FLAGS_http_port);
   return static_cast<std::uint16_t>(port);
@@ -115,9 +119,10 @@ int main(int argc, char** argv) {
   obgw::cli::ParseCommandLine(CommandLine(), argc, argv);
   RaiseFileLimit();
   const std::string publish = absl::GetFlag(FLAGS_publish);
-  if (publish != "http" && publish != "grpc" && publish != "none") {
-    Die("--publish must be http, grpc or none");
+  if (publish != "http" && publish != "grpc" && publish != "grpc-batch" && publish != "none") {
+    Die("--publish must be http, grpc, grpc-batch or none");
   }
+  if (absl::GetFlag(FLAGS_batch_size) < 1) Die("--batch_size must be >= 1");
   const int clients = absl::GetFlag(FLAGS_clients);
   const int symbols = absl::GetFlag(FLAGS_symbols);
   const int subs = absl::GetFlag(FLAGS_subs_per_client);
@@ -174,6 +179,9 @@ int main(int argc, char** argv) {
   publish_plan.symbols = static_cast<std::size_t>(symbols);
   publish_plan.levels = static_cast<std::size_t>(absl::GetFlag(FLAGS_levels));
   publish_plan.duration = std::chrono::duration<double>(absl::GetFlag(FLAGS_duration_s));
+  if (publish == "grpc-batch") {
+    publish_plan.batch_size = static_cast<std::size_t>(absl::GetFlag(FLAGS_batch_size));
+  }
   PublishCounters counters(publish_plan.symbols);
 
   double cpu_before = server.CpuSeconds();
@@ -184,7 +192,7 @@ int main(int argc, char** argv) {
   double publish_s = 0;
   if (publish != "none") {
     std::thread publisher([&] {
-      if (publish == "grpc") {
+      if (publish == "grpc" || publish == "grpc-batch") {
         PublishGrpc(publish_plan, counters);
       } else {
         PublishHttp(publish_plan, counters);
@@ -237,6 +245,7 @@ int main(int argc, char** argv) {
       {"symbols", symbols},
       {"subs_per_client", subs},
       {"publishers", publish_plan.publishers},
+      {"batch_size", publish_plan.batch_size},
       {"offered_rate", publish_plan.rate},
       {"duration_s", publish_s},
       {"published", counters.accepted.load()},

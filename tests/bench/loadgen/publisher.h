@@ -18,6 +18,9 @@ struct PublishPlan {
   std::size_t symbols = 10;    // publisher p sends symbols p, p+P, p+2P, ... mod S
   std::size_t levels = 10;
   std::chrono::duration<double> duration{10};
+  // gRPC only: 0 writes one book per Publish message; N > 0 opens
+  // PublishBatch streams instead and writes N books per OrderBookBatch.
+  std::size_t batch_size = 0;
 };
 
 struct PublishCounters {
@@ -45,7 +48,8 @@ inline std::chrono::nanoseconds FirstSendOffset(const PublishPlan& plan, std::si
 // the plan's duration has passed; blocks. One thread, async I/O.
 void PublishHttp(const PublishPlan& plan, PublishCounters& counters);
 
-// Same over gRPC Publish streams, one thread per stream.
+// Same over gRPC Publish streams (PublishBatch with plan.batch_size > 0), one
+// thread per stream.
 void PublishGrpc(const PublishPlan& plan, PublishCounters& counters);
 
 }  // namespace obgw::loadgen
