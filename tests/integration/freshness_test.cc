@@ -46,7 +46,8 @@ TEST(FreshnessTest, SlowReaderSeesSeqOnlyMoveForwardAndNewestBooks) {
   ASSERT_NE(confirmed->payload.find("subscription_confirmed"), std::string::npos)
       << confirmed->payload;
 
-  // 4000 books of 20 + 20 levels (about 1 KB each): about 4 MB, over 40
+  // 4000 books of 20 + 20 levels (about 1 KB each; a level is rendered as
+  // [price,volume,orders]): about 4 MB, over 40
   // times what the kernel buffers between gateway and reader can hold. Each
   // book's publish index is its source_seq and the volume of its first bid,
   // so a received book shows which publish it is.
@@ -73,6 +74,7 @@ TEST(FreshnessTest, SlowReaderSeesSeqOnlyMoveForwardAndNewestBooks) {
     ASSERT_TRUE(frame.has_value()) << "after " << indexes.size() << " books: " << reader.error();
     if (frame->opcode == 0x9) continue;  // A ping.
     ASSERT_EQ(frame->opcode, 0x1) << frame->payload;
+    SCOPED_TRACE(frame->payload.substr(0, 300));
     json::value message = json::parse(frame->payload);
     const json::object& object = message.as_object();
     if (object.at("type").as_string() != "orderbook_update") {
@@ -83,7 +85,7 @@ TEST(FreshnessTest, SlowReaderSeesSeqOnlyMoveForwardAndNewestBooks) {
     seqs.push_back(object.at("seq").to_number<std::int64_t>());
     std::int64_t source_seq = data.at("source_seq").to_number<std::int64_t>();
     std::int64_t volume = static_cast<std::int64_t>(
-        data.at("bids").as_array().at(0).as_object().at("volume").to_number<double>());
+        data.at("bids").as_array().at(0).as_array().at(1).to_number<double>());
     // The book is the one its publish index says.
     EXPECT_EQ(source_seq, volume) << frame->payload;
     indexes.push_back(source_seq);
