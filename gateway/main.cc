@@ -61,6 +61,14 @@ ABSL_FLAG(int32_t, slow_consumer_grace_ms, 5000,
 ABSL_FLAG(int32_t, send_timeout_ms, 10000,
           "A WebSocket write that makes no progress for this long closes the connection with "
           "1008 \"slow consumer\".");
+ABSL_FLAG(int32_t, session_queue_max_age_ms, 20,
+          "Once a WebSocket's oldest queued book has waited this long, its queue keeps only "
+          "the newest book of each symbol until it catches up; 0 = no age bound.");
+ABSL_FLAG(int64_t, socket_send_buffer_bytes, 64 << 10,
+          "Kernel send buffer of each WebSocket (SO_SNDBUF), small so that books wait where "
+          "a newer one can replace them; 0 = the kernel's autotuning.");
+ABSL_FLAG(int64_t, socket_notsent_lowat_bytes, 0,
+          "TCP_NOTSENT_LOWAT of each WebSocket: unsent bytes the kernel accepts; 0 = unset.");
 ABSL_FLAG(int32_t, ping_interval_ms, 20000,
           "Ping a WebSocket client silent for this long; 0 = never.");
 ABSL_FLAG(int32_t, idle_timeout_ms, 60000,
@@ -123,6 +131,8 @@ obgw::cli::Program CommandLine() {
                                FLAGS_max_levels, FLAGS_queue_high_water)},
               {"Slow consumers", Flags(FLAGS_session_queue_frames, FLAGS_slow_consumer_bytes,
                                        FLAGS_slow_consumer_grace_ms, FLAGS_send_timeout_ms)},
+              {"Freshness", Flags(FLAGS_session_queue_max_age_ms, FLAGS_socket_send_buffer_bytes,
+                                  FLAGS_socket_notsent_lowat_bytes)},
               {"Heartbeats", Flags(FLAGS_ping_interval_ms, FLAGS_idle_timeout_ms)},
               {"Compression", Flags(FLAGS_ws_deflate, FLAGS_ws_deflate_min_bytes,
                                     FLAGS_ws_deflate_level, FLAGS_ws_deflate_client_window_bits)},
@@ -165,6 +175,12 @@ GatewayConfig ConfigFromFlags() {
   config.slow_consumer_grace =
       millis("slow_consumer_grace_ms", absl::GetFlag(FLAGS_slow_consumer_grace_ms), 0);
   config.send_timeout = millis("send_timeout_ms", absl::GetFlag(FLAGS_send_timeout_ms), 100);
+  config.session_queue_max_age =
+      millis("session_queue_max_age_ms", absl::GetFlag(FLAGS_session_queue_max_age_ms), 0);
+  config.socket_send_buffer_bytes = static_cast<std::size_t>(InRange<int64_t>(
+      "socket_send_buffer_bytes", absl::GetFlag(FLAGS_socket_send_buffer_bytes), 0, 1 << 30));
+  config.socket_notsent_lowat_bytes = static_cast<std::size_t>(InRange<int64_t>(
+      "socket_notsent_lowat_bytes", absl::GetFlag(FLAGS_socket_notsent_lowat_bytes), 0, 1 << 30));
   config.session_ttl = millis("session_ttl_ms", absl::GetFlag(FLAGS_session_ttl_ms), 0);
   config.ping_interval = millis("ping_interval_ms", absl::GetFlag(FLAGS_ping_interval_ms), 0);
   config.idle_timeout = millis("idle_timeout_ms", absl::GetFlag(FLAGS_idle_timeout_ms), 0);

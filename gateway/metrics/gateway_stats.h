@@ -26,8 +26,14 @@
           "Books dropped from full connection queues or discarded with a slow consumer")          \
   COUNTER(messages_conflated, "messages_conflated", "ws_messages_conflated", "",                  \
           "Queued books replaced by a newer book of the same symbol")                             \
+  COUNTER(messages_conflated_age, "session_conflated_age", "ws_session_conflated_age", "",        \
+          "Queued books replaced by a newer book of the same symbol because the connection's "    \
+          "oldest queued book waited longer than --session_queue_max_age_ms")                     \
   COUNTER(socket_writes, "socket_writes", "ws_socket_writes", "",                                 \
           "Gather writes to WebSocket sockets")                                                   \
+  COUNTER(socket_buffer_full, "socket_buffer_full", "ws_socket_buffer_full", "",                  \
+          "WebSocket writes the kernel took only partly (send buffer full): the rest waits in "   \
+          "the connection's queue, where a newer book can still replace it")                      \
   COUNTER(bytes_sent, "bytes_sent", "ws_sent_bytes", "",                                          \
           "Bytes written to WebSocket connections, as sent")                                      \
   COUNTER(ws_errors, "ws_errors", "ws_error_replies", "",                                         \
@@ -107,7 +113,7 @@ namespace obgw::gateway {
 using DeliveryLatencyHistogram = ExponentialHistogram<10'000, 21>;
 // 1 us to 1.05 s (ns).
 using QueueDelayHistogram = ExponentialHistogram<1'000, 21>;
-// 1 to 512 (the Outbox's largest gather write).
+// 1 to 512 (the Outbox's gather writes carry at most 64).
 using FramesPerWriteHistogram = ExponentialHistogram<1, 10>;
 
 // Stats of one I/O shard. Written only by that shard's thread (relaxed,

@@ -37,6 +37,16 @@ struct GatewayConfig {
   std::size_t slow_consumer_bytes = 4 << 20;
   std::chrono::milliseconds slow_consumer_grace{5000};
   std::chrono::milliseconds send_timeout{10000};
+  // Freshness: once a connection's oldest queued book has waited this long
+  // (from when it was queued), its queue keeps only the newest book of each
+  // symbol until it catches up. Zero disables.
+  std::chrono::milliseconds session_queue_max_age{20};
+  // The kernel's send buffer of each WebSocket (SO_SNDBUF), kept small so
+  // that books wait in the Outbox, where conflation reaches them, not in the
+  // kernel; 0 leaves the kernel's autotuning. TCP_NOTSENT_LOWAT likewise
+  // bounds the bytes the kernel holds not yet sent; 0 leaves it unset.
+  std::size_t socket_send_buffer_bytes = 64 << 10;
+  std::size_t socket_notsent_lowat_bytes = 0;
   // Heartbeats: a ping to a client silent for ping_interval; a client silent
   // (no message, pong or ping) for idle_timeout is closed. Zero disables.
   std::chrono::milliseconds ping_interval{20000};

@@ -1,5 +1,8 @@
 #include "gateway/ws/websocket_session.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <algorithm>
 #include <cassert>
 
@@ -31,7 +34,7 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::str
       handshake_(
           std::make_unique<websocket::stream<OutboxStream<Stream>>>(OutboxStream<Stream>(socket_))),
       outbox_(socket_, shard.config().session_queue_frames, shard.config().slow_consumer_bytes,
-              shard.stats(), shard.clock(), shard.affinity()),
+              shard.stats(), shard.clock(), shard.affinity(), shard.config().session_queue_max_age),
       reader_(shard.config().max_frame_bytes),
       rate_limit_(shard.config().max_message_burst, shard.config().max_messages_per_second,
                   shard.clock().Now()),
@@ -42,7 +45,29 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::str
   // DoRead reads what is there without blocking, then waits.
   beast::error_code ignored;
   socket_.non_blocking(true, ignored);
+  BoundKernelSendBuffer();
   if (throttle.count() > 0) throttle_ = std::make_unique<SymbolThrottle>(throttle);
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::BoundKernelSendBuffer() {
+  const GatewayConfig& config = shard_.config();
+  auto& socket = beast::get_lowest_layer(socket_);
+  beast::error_code ec;
+  if (config.socket_send_buffer_bytes > 0) {
+    // Fixes the buffer (no autotuning); Linux doubles the value for its
+    // bookkeeping.
+    socket.set_option(boost::asio::socket_base::send_buffer_size(
+                          static_cast<int>(config.socket_send_buffer_bytes)),
+                      ec);
+    if (ec) spdlog::debug("ws {}: SO_SNDBUF: {}", client_id_, ec.message());
+  }
+  if (config.socket_notsent_lowat_bytes > 0) {
+    using NotSentLowat =
+        boost::asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>;
+    socket.set_option(NotSentLowat(static_cast<int>(config.socket_notsent_lowat_bytes)), ec);
+    if (ec) spdlog::debug("ws {}: TCP_NOTSENT_LOWAT: {}", client_id_, ec.message());
+  }
 }
 
 template <class Stream>

@@ -106,6 +106,9 @@ class WebSocketSession final : public ShardSession,
                         const std::string& symbol, const boost::json::value& req_id,
                         FramePtr snapshot, std::uint64_t change);
 
+  // --socket_send_buffer_bytes, --socket_notsent_lowat_bytes: little waits
+  // in the kernel, where a newer book cannot replace it.
+  void BoundKernelSendBuffer();
   void OnAccept(boost::beast::error_code ec);
   // The session store's answer to Open (on this shard).
   void OnOpened(SessionStore::Opened opened);

@@ -98,8 +98,8 @@ TEST(CliTest, HelpListsEachFlagOnceAndExitsZero) {
 TEST(CliTest, GatewayHelpGroupsFlagsAndNamesTheirEnvironmentVariables) {
   ProgramRun run = RunProgram("orderbook-gateway", {"--helpfull"});
   ASSERT_EQ(run.status, 0) << run.output;
-  for (const char* heading : {"Listeners:", "Limits:", "Slow consumers:", "Heartbeats:",
-                              "Compression:", "Shutdown:", "Logging:"}) {
+  for (const char* heading : {"Listeners:", "Limits:", "Slow consumers:", "Freshness:",
+                              "Heartbeats:", "Compression:", "Shutdown:", "Logging:"}) {
     EXPECT_EQ(Count(run.output, std::string("\n") + heading + "\n"), 1u) << heading << run.output;
   }
   for (const auto& [name, lines] : FlagLines(run.output)) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,8 +42,9 @@ class OutboxTest : public ::testing::Test {
     acceptor.accept(server_);
   }
 
-  PlainOutbox& MakeOutbox(std::size_t max_frames, std::size_t max_bytes = SIZE_MAX) {
-    outbox_.emplace(server_, max_frames, max_bytes, stats_, clock_, thread_);
+  PlainOutbox& MakeOutbox(std::size_t max_frames, std::size_t max_bytes = SIZE_MAX,
+                          Clock::duration max_age = Clock::duration::zero()) {
+    outbox_.emplace(server_, max_frames, max_bytes, stats_, clock_, thread_, max_age);
     outbox_->SetOwner(owner_);
     return *outbox_;
   }
@@ -58,6 +60,68 @@ class OutboxTest : public ::testing::Test {
     std::string bytes(size, '\0');
     asio::read(client_, asio::buffer(bytes));
     return bytes;
+  }
+
+  // A new pair whose buffers hold little (the kernel rounds them up), so that
+  // the Outbox's writes come back short while the test does not read.
+  void SmallBuffers() {
+    server_.close();
+    client_.close();
+    tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    client_.open(tcp::v4());
+    client_.set_option(asio::socket_base::receive_buffer_size(4096));
+    client_.connect(acceptor.local_endpoint());
+    acceptor.accept(server_);
+    server_.set_option(asio::socket_base::send_buffer_size(4096));
+  }
+
+  // Runs the Outbox's handlers until it waits for the peer to read.
+  void RunUntilBlocked() {
+    io_.restart();
+    io_.poll();
+  }
+
+  // Reads whole frames (the Outbox sends unmasked text frames) until nothing
+  // more arrives within a moment of the Outbox having nothing left to send:
+  // each payload, in order. Fails the test on a malformed frame.
+  std::vector<std::string> ReadFrames(PlainOutbox& outbox) {
+    std::vector<std::string> payloads;
+    std::string bytes;
+    std::vector<char> chunk(1 << 16);
+    for (;;) {
+      io_.restart();
+      io_.poll();
+      boost::system::error_code ec;
+      std::size_t n = client_.available(ec) > 0 ? client_.read_some(asio::buffer(chunk), ec) : 0;
+      EXPECT_FALSE(ec) << ec.message();
+      if (ec) return payloads;
+      bytes.append(chunk.data(), n);
+      for (;;) {  // Whole frames only: a frame split across writes waits.
+        if (bytes.size() < 2) break;
+        EXPECT_EQ(static_cast<unsigned char>(bytes[0]), 0x81) << "frame " << payloads.size();
+        std::size_t length = static_cast<unsigned char>(bytes[1]) & 0x7F;
+        std::size_t header = 2;
+        if (length == 126) {
+          if (bytes.size() < 4) break;
+          length =
+              (static_cast<unsigned char>(bytes[2]) << 8) | static_cast<unsigned char>(bytes[3]);
+          header = 4;
+        } else if (length == 127) {
+          ADD_FAILURE() << "no test frame is that large";
+          return payloads;
+        }
+        if (bytes.size() < header + length) break;
+        payloads.push_back(bytes.substr(header, length));
+        bytes.erase(0, header + length);
+      }
+      if (n == 0 && outbox.pending() == 0 && outbox.StalledFor(clock_.Now()) == Clock::duration{} &&
+          client_.available() == 0) {
+        // Nothing queued, nothing in flight, nothing unread: done.
+        EXPECT_TRUE(bytes.empty()) << bytes.size() << " bytes of an unfinished frame";
+        return payloads;
+      }
+      if (n == 0) std::this_thread::yield();
+    }
   }
 
   // True when nothing more has arrived (the Outbox's writes are complete).
@@ -114,7 +178,7 @@ TEST_F(OutboxTest, NothingIsWrittenBeforeFlush) {
 TEST_F(OutboxTest, CoalescesPendingFramesIntoOneWrite) {
   PlainOutbox& outbox = MakeOutbox(1000);
   std::string expected;
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 64; ++i) {
     FramePtr frame = Frame::Text(Book("S" + std::to_string(i), i), "S" + std::to_string(i));
     expected += frame->wire();
     outbox.Push(frame);
@@ -123,7 +187,7 @@ TEST_F(OutboxTest, CoalescesPendingFramesIntoOneWrite) {
   outbox.Flush();  // A second Flush while writing adds no write.
   RunIo();
   EXPECT_EQ(stats_.socket_writes.load(), 1u);
-  EXPECT_EQ(stats_.messages_sent.load(), 100u);
+  EXPECT_EQ(stats_.messages_sent.load(), 64u);
   EXPECT_EQ(Read(expected.size()), expected);
   EXPECT_TRUE(NothingMore());
 }
@@ -148,7 +212,7 @@ TEST_F(OutboxTest, TimesStampedBooksWhenTheirWriteCompletes) {
   EXPECT_EQ(stats_.frames_per_write.Sum(), 4u);
 }
 
-TEST_F(OutboxTest, OneWriteCarriesAtMost512Frames) {
+TEST_F(OutboxTest, OneWriteCarriesAtMost64Frames) {
   PlainOutbox& outbox = MakeOutbox(2000);
   std::string expected;
   for (int i = 0; i < 1000; ++i) {
@@ -158,8 +222,10 @@ TEST_F(OutboxTest, OneWriteCarriesAtMost512Frames) {
   }
   outbox.Flush();
   RunIo();
-  // Stays below IOV_MAX; the rest goes in the next write, automatically.
-  EXPECT_EQ(stats_.socket_writes.load(), 2u);
+  // What one sendmsg takes from Asio; the rest goes in the next writes,
+  // automatically.
+  EXPECT_EQ(stats_.socket_writes.load(), (1000u + 63) / 64);
+  EXPECT_EQ(stats_.socket_buffer_full.load(), 0u);
   EXPECT_EQ(stats_.messages_sent.load(), 1000u);
   EXPECT_EQ(Read(expected.size()), expected);
 }
@@ -288,6 +354,148 @@ TEST_F(OutboxTest, DropsTheOldestBookWhenSymbolsAreDistinct) {
   std::string expected = std::string(b->wire()) + std::string(c->wire());
   EXPECT_EQ(Read(expected.size()), expected);
   EXPECT_TRUE(NothingMore());
+}
+
+// A book of `symbol` whose payload says its version and is `size` bytes.
+FramePtr SizedBook(const std::string& symbol, int version, std::size_t size) {
+  std::string payload = Book(symbol, version);
+  payload.resize(std::max(size, payload.size() + 1), ' ');
+  return Frame::Text(payload, symbol);
+}
+
+// "A:3" for {"symbol":"A","n":3}.
+std::string Key(const std::string& payload) {
+  std::size_t s = payload.find(R"("symbol":")") + 10;
+  std::size_t e = payload.find('"', s);
+  std::size_t n = payload.find(R"("n":)") + 4;
+  return payload.substr(s, e - s) + ":" + std::to_string(std::stoi(payload.substr(n)));
+}
+
+// The age bound: once the oldest queued book has waited longer than max_age
+// (from the Flush that stamped it), the queue keeps only the newest book per
+// symbol, and later books replace their symbol's queued one in place.
+TEST_F(OutboxTest, AgeBoundKeepsTheNewestBookPerSymbolOnceTheOldestIsTooOld) {
+  SmallBuffers();
+  PlainOutbox& outbox = MakeOutbox(1000, SIZE_MAX, std::chrono::milliseconds(20));
+  // Fill the socket: a write that cannot complete unread.
+  outbox.Push(SizedBook("Z", 1, 60000));
+  outbox.Flush();
+  RunUntilBlocked();
+  ASSERT_GT(outbox.StalledFor(clock_.Now() + std::chrono::seconds(1)), Clock::duration{});
+
+  outbox.Push(Frame::Text(Book("A", 1), "A"));
+  outbox.Flush();  // Stamped now.
+  clock_.Advance(std::chrono::milliseconds(10));
+  outbox.Push(Frame::Text(Book("B", 1), "B"));
+  outbox.Push(Frame::Text(R"({"type":"pong"})"));
+  outbox.Push(Frame::Text(Book("A", 2), "A"));
+  outbox.Flush();
+  EXPECT_FALSE(outbox.aged());  // The oldest waited 10 ms.
+  EXPECT_EQ(stats_.messages_conflated_age.load(), 0u);
+  clock_.Advance(std::chrono::milliseconds(11));
+  outbox.Push(Frame::Text(Book("A", 3), "A"));
+  outbox.Flush();  // A:1 waited 21 ms: A:1 and A:2 go, A:3 stays.
+  EXPECT_TRUE(outbox.aged());
+  EXPECT_EQ(stats_.messages_conflated_age.load(), 2u);
+  outbox.Push(Frame::Text(Book("A", 4), "A"));  // Takes A:3's place.
+  outbox.Push(Frame::Text(Book("C", 1), "C"));  // A new symbol queues.
+  outbox.Push(Frame::Text(Book("B", 2), "B"));  // Takes B:1's place.
+  EXPECT_EQ(stats_.messages_conflated_age.load(), 4u);
+  EXPECT_EQ(stats_.messages_conflated.load(), 0u);  // The other bounds were not reached.
+
+  std::vector<std::string> keys;
+  for (const std::string& payload : ReadFrames(outbox)) {
+    keys.push_back(payload.starts_with(R"({"type")") ? "pong" : Key(payload));
+  }
+  // Each symbol's newest, in the order of the slots, the reply kept.
+  EXPECT_EQ(keys, (std::vector<std::string>{"Z:1", "B:2", "pong", "A:4", "C:1"}));
+  EXPECT_FALSE(outbox.aged());  // Caught up.
+  EXPECT_EQ(stats_.messages_dropped.load(), 0u);
+}
+
+TEST_F(OutboxTest, NoAgeBoundWhileTheQueueKeepsUp) {
+  PlainOutbox& outbox = MakeOutbox(1000, SIZE_MAX, std::chrono::milliseconds(20));
+  for (int i = 1; i <= 5; ++i) {
+    outbox.Push(Frame::Text(Book("A", i), "A"));
+    outbox.Flush();
+    RunIo();
+    clock_.Advance(std::chrono::milliseconds(30));  // Idle time is not age.
+  }
+  EXPECT_EQ(stats_.messages_sent.load(), 5u);
+  EXPECT_EQ(stats_.messages_conflated_age.load(), 0u);
+  EXPECT_FALSE(outbox.aged());
+}
+
+// A write the kernel takes only part of: the frame it cut is completed first,
+// the frames it did not start go back to the queue, where newer books of
+// their symbols still replace them; every symbol's seq only moves forward and
+// the newest of each arrives.
+TEST_F(OutboxTest, ShortWriteHandsUnstartedFramesBackForConflation) {
+  SmallBuffers();
+  PlainOutbox& outbox = MakeOutbox(1000, SIZE_MAX, std::chrono::milliseconds(20));
+  constexpr int kSymbols = 40;
+  // 40 books of 1.5 KB: one write offers them all (under 64 frames, 64 KiB).
+  for (int i = 0; i < kSymbols; ++i) outbox.Push(SizedBook("S" + std::to_string(i), 1, 1500));
+  outbox.Flush();
+  RunUntilBlocked();
+  EXPECT_GE(stats_.socket_buffer_full.load(), 1u);
+  // Back in the queue, not held by the wait for room.
+  const std::size_t handed_back = outbox.pending();
+  ASSERT_GT(handed_back, 0u);
+  ASSERT_LT(stats_.messages_sent.load() + handed_back, static_cast<std::size_t>(kSymbols + 1));
+  clock_.Advance(std::chrono::milliseconds(25));
+  for (int i = 0; i < kSymbols; ++i) outbox.Push(SizedBook("S" + std::to_string(i), 2, 1500));
+  outbox.Flush();  // The handed-back books are too old: their version 2 replaces them.
+  EXPECT_TRUE(outbox.aged());
+  // Only version 2 of every symbol is queued; the cut frame is in flight.
+  EXPECT_EQ(outbox.pending(), static_cast<std::size_t>(kSymbols));
+  EXPECT_EQ(stats_.messages_conflated_age.load(), handed_back);
+
+  std::vector<std::string> payloads = ReadFrames(outbox);
+  std::map<std::string, int> last;
+  for (const std::string& payload : payloads) {
+    std::string key = Key(payload);
+    std::string symbol = key.substr(0, key.find(':'));
+    int version = std::stoi(key.substr(key.find(':') + 1));
+    EXPECT_GT(version, last[symbol]) << symbol << " went back";
+    last[symbol] = version;
+  }
+  ASSERT_EQ(last.size(), static_cast<std::size_t>(kSymbols));
+  for (const auto& [symbol, version] : last) EXPECT_EQ(version, 2) << symbol;
+  // Fewer than both versions of every symbol: the handed-back ones were
+  // replaced, not sent.
+  EXPECT_EQ(payloads.size(), 2u * kSymbols - handed_back);
+  EXPECT_EQ(stats_.messages_sent.load(), payloads.size());
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+}
+
+// A frame cut by a short write is completed before anything else, even a
+// reply or raw bytes queued after the cut: the byte stream stays whole frames.
+TEST_F(OutboxTest, CutFrameIsCompletedBeforeAnyOtherBytes) {
+  SmallBuffers();
+  PlainOutbox& outbox = MakeOutbox(1000);
+  FramePtr big = SizedBook("A", 1, 60000);
+  outbox.Push(big);
+  outbox.Flush();
+  RunUntilBlocked();
+  EXPECT_GE(stats_.socket_buffer_full.load(), 1u);
+  EXPECT_EQ(outbox.pending(), 0u);  // The cut frame stays in flight.
+  FramePtr pong = Frame::Text(R"({"type":"pong"})");
+  outbox.Push(pong);
+  bool raw_done = false;
+  const std::string ping("\x89\x00", 2);
+  outbox.PushRaw(ping, [&](boost::system::error_code ec, std::size_t) { raw_done = !ec; });
+  outbox.Push(Frame::Text(Book("B", 1), "B"));
+  outbox.DiscardBooks();  // A slow consumer's books go; the cut one must still end.
+  std::string expected = std::string(big->wire()) + std::string(pong->wire()) + ping;
+  std::string received;
+  std::thread reader([&] { received = Read(expected.size()); });
+  RunIo();
+  reader.join();
+  EXPECT_EQ(received, expected);
+  EXPECT_TRUE(raw_done);
+  EXPECT_TRUE(NothingMore());
+  EXPECT_EQ(stats_.messages_dropped.load(), 1u);
 }
 
 TEST_F(OutboxTest, StopFramesIgnoresLaterFrames) {
