@@ -262,7 +262,8 @@ class Deployment:
     # The /stats counters (gateway/metrics/gateway_stats.h) that say where a single
     # gateway's books went: routed by the hub, replaced in the hub (hub_conflated) or in a
     # connection's queue (messages_conflated), dropped from a full queue.
-    GATEWAY_STATS = ["updates_routed", "hub_conflated", "hub_superseded", "messages_conflated",
+    GATEWAY_STATS = ["updates_routed", "hub_conflated", "hub_conflated_in_batch", "hub_superseded",
+                     "messages_conflated", "session_conflated_age", "socket_buffer_full",
                      "messages_throttled", "messages_dropped", "ws_closed_slow_consumer",
                      "messages_sent", "queue_delay_ns_total"]
 
@@ -885,7 +886,8 @@ def freshness_rows(results):
     lines = ["| offered books/s | target | published books/s | delivered msg/s "
              "| books/s per subscriber | age p50 ms | age p99 ms | age max ms "
              "| loss (conflated) % | server CPU % "
-             "| gateway: hub_conflated, messages_conflated, messages_dropped |",
+             "| gateway: hub_conflated, hub_conflated_in_batch, messages_conflated, "
+             "session_conflated_age, messages_dropped |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         if r.get("group") != "freshness":
@@ -906,8 +908,9 @@ def freshness_rows(results):
             fmt_ms(lat.get("p50")), fmt_ms(lat.get("p99")), fmt_ms(lat.get("max")),
             f"{r.get('loss_pct', 0):.2f}", f"{r.get('server_cpu_pct', 0):.0f}",
             "—" if not gs else
-            f"{gs.get('hub_conflated', 0):,}, {gs.get('messages_conflated', 0):,}, "
-            f"{gs.get('messages_dropped', 0):,}"]) + " |")
+            ", ".join(f"{gs.get(k, 0):,}" for k in (
+                "hub_conflated", "hub_conflated_in_batch", "messages_conflated",
+                "session_conflated_age", "messages_dropped"))]) + " |")
     return "\n".join(lines)
 
 
@@ -1362,9 +1365,12 @@ overload but each is the newest, so its age stays bounded; a server that queues 
 delivers all of them, ever later. **loss (conflated) %** = books the clients never got (for the
 gateway: conflated away, the newest always kept). For the gateway, the last column reads its
 `/stats` at the end of each run (gateway/metrics/gateway_stats.h): `hub_conflated` = books
-replaced in the hub while an I/O thread was backlogged, `messages_conflated` = books replaced in a
-connection's queue by a newer book of the symbol, `messages_dropped` = dropped from a full queue
-(none expected: conflation keeps queues bounded).
+replaced in the hub while an I/O thread was backlogged, `hub_conflated_in_batch` = books the hub
+never rendered because a newer book of the symbol came in the same batch while it was behind,
+`messages_conflated` = books replaced in a connection's full queue by a newer book of the symbol,
+`session_conflated_age` = replaced because the queue's oldest book was older than
+`--session_queue_max_age_ms`, `messages_dropped` = dropped from a full queue (none expected:
+conflation keeps queues bounded).
 
 {freshness_rows(results)}
 
