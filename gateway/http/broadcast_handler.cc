@@ -27,6 +27,14 @@ void QueueFull(Shard& shard, HttpResponder& responder) {
   responder.Respond(std::move(reply));
 }
 
+// The documented success body (docs/protocol.md 3.1), whoever answers.
+void Accepted(Shard& shard, HttpResponder& responder, std::string symbol, std::size_t subscribers) {
+  shard.stats().rest_accepted.fetch_add(1, std::memory_order_relaxed);
+  boost::json::object body{
+      {"status", "success"}, {"symbol", std::move(symbol)}, {"subscribers", subscribers}};
+  responder.Respond(OkReply(boost::json::serialize(body)));
+}
+
 }  // namespace
 
 void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpResponder> responder) {
@@ -55,10 +63,7 @@ void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpRes
     // reply goes back to the shard's.
     update.on_routed = [&shard, responder, symbol](std::size_t subscribers) {
       boost::asio::post(shard.io_context(), [&shard, responder, symbol, subscribers] {
-        shard.stats().rest_accepted.fetch_add(1, std::memory_order_relaxed);
-        boost::json::object body{
-            {"status", "success"}, {"symbol", symbol}, {"subscribers", subscribers}};
-        responder->Respond(OkReply(boost::json::serialize(body)));
+        Accepted(shard, *responder, symbol, subscribers);
       });
     };
     if (!shard.state().queue.TryPushUpdate(shard.token(), update)) QueueFull(shard, *responder);
@@ -76,10 +81,7 @@ void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpRes
   if (!shard.state().queue.TryPushUpdate(shard.token(), update)) {
     return QueueFull(shard, *responder);
   }
-  shard.stats().rest_accepted.fetch_add(1, std::memory_order_relaxed);
-  boost::json::object body{
-      {"status", "success"}, {"symbol", std::move(symbol)}, {"subscribers", subscribers}};
-  responder->Respond(OkReply(boost::json::serialize(body)));
+  Accepted(shard, *responder, std::move(symbol), subscribers);
 }
 
 }  // namespace obgw::gateway

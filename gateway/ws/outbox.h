@@ -49,7 +49,7 @@ namespace obgw::gateway {
 // zero for none): once the oldest queued book has waited longer than that
 // since it was queued (stamped at the first Flush after its Push), the queue
 // keeps only the newest book of each symbol until it catches up (counted:
-// messages_conflated_age). A replacement takes the place of the older book,
+// session_conflated_age). A replacement takes the place of the older book,
 // so each symbol's books still go out in the order queued (seq only moves
 // forward). Control replies (empty symbol) are not counted against the frame
 // bound and never dropped: a client gets at most one per request. The owner
