@@ -131,6 +131,18 @@ class HubTest : public ::testing::Test {
     return total;
   }
 
+  // 64 subscribers of "A" on shard 0, which then stops reporting delivered
+  // batches and gets books of "A" until it is kMaxDeliveriesInFlight behind.
+  void BacklogShardZeroWithSymbolA() {
+    for (int i = 0; i < 64; ++i) PushChange(0, "A", +1);
+    Run();
+    stall_shards_ = true;
+    for (std::size_t i = 0; i <= Hub::kMaxDeliveriesInFlight / 64; ++i) {
+      PushBook("A");
+      hub_.RunOnce(microseconds(0));
+    }
+  }
+
   // Frames dispatched to `shard`, in order.
   std::vector<FramePtr> FramesFor(std::uint32_t shard) const {
     std::vector<FramePtr> frames;
@@ -542,13 +554,7 @@ TEST_F(HubTest, BackloggedShardGetsOnlyTheNewestBookOfEachSymbol) {
 }
 
 TEST_F(HubTest, SubscriptionChangeFlushesABackloggedShardFirst) {
-  for (int i = 0; i < 64; ++i) PushChange(0, "A", +1);
-  Run();
-  stall_shards_ = true;
-  for (std::size_t i = 0; i <= Hub::kMaxDeliveriesInFlight / 64; ++i) {
-    PushBook("A");
-    hub_.RunOnce(microseconds(0));
-  }
+  BacklogShardZeroWithSymbolA();
   const std::size_t handed_over = dispatched_.size();
   // A new subscriber must not get a book routed before its subscription.
   PushChange(0, "A", +1);
@@ -936,13 +942,7 @@ TEST_F(HubTest, SnapshotAfterABatchBehindIsTheNewestBook) {
 }
 
 TEST_F(HubTest, BackloggedShardMakesABatchRenderOnlyTheNewestBook) {
-  for (int i = 0; i < 64; ++i) PushChange(0, "A", +1);
-  Run();
-  stall_shards_ = true;
-  for (std::size_t i = 0; i <= Hub::kMaxDeliveriesInFlight / 64; ++i) {
-    PushBook("A");
-    hub_.RunOnce(microseconds(0));
-  }
+  BacklogShardZeroWithSymbolA();
   const std::uint64_t before = stats_.updates_routed.load();
   // The shard is backlogged: a batch of 10 books renders one frame.
   for (int i = 0; i < 10; ++i) PushBook("A", R"({"n":)" + std::to_string(i) + "}");
