@@ -1038,6 +1038,16 @@ def goals(results):
                      fmt_ratio(rb)
                      + (f" ({fmt_int(g['delivered_per_s'])} msg/s)" if ok(g) else ""),
                      "≥ 2×", verdict(rb, rb is not None and rb >= 2)))
+    # Freshness (issue 10): the age of delivered books, flooded and at 100k deliveries/s.
+    for scenario, label, limit_ms in (("freshness-flood", "flooded", 100),
+                                      ("freshness-1000", "paced at 100k deliveries/s", 20)):
+        for publish in ("grpc", "http"):
+            g = find(results, scenario, "gateway", publish)
+            p99 = g["latency_us"]["p99"] if ok(g) else None
+            path = "HTTP" if publish == "http" else "gRPC"
+            rows.append((f"freshness (pinned): age p99 of delivered books, {label}, gateway over "
+                         f"{path}", f"{fmt_ms(p99)} ms", f"≤ {limit_ms} ms",
+                         verdict(p99, p99 is not None and p99 <= limit_ms * 1000)))
     m = find(results, "memory-15k", "gateway", "none")
     b = m.get("rss_bytes_per_connection") if ok(m) else None
     n = m.get("connected") if ok(m) else None
