@@ -8,8 +8,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include <absl/strings/str_cat.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/http/origin_policy.h"
 #include "gateway/metrics/stat_registry.h"
 #include "gateway/node/gateway.h"
 #include "gateway/redis/redis_cluster.h"
@@ -69,6 +72,12 @@ ABSL_FLAG(int64_t, socket_send_buffer_bytes, 64 << 10,
           "a newer one can replace them; 0 = the kernel's autotuning.");
 ABSL_FLAG(int64_t, socket_notsent_lowat_bytes, 0,
           "TCP_NOTSENT_LOWAT of each WebSocket: unsent bytes the kernel accepts; 0 = unset.");
+ABSL_FLAG(std::vector<std::string>, allowed_origins, {},
+          "Comma-separated origins (scheme://host[:port]) whose pages may open a WebSocket; "
+          "others get 403 origin_forbidden. Empty = any origin.");
+ABSL_FLAG(bool, allow_missing_origin, true,
+          "Whether a WebSocket upgrade without an Origin header (not from a browser) is "
+          "allowed.");
 ABSL_FLAG(int32_t, ping_interval_ms, 20000,
           "Ping a WebSocket client silent for this long; 0 = never.");
 ABSL_FLAG(int32_t, idle_timeout_ms, 60000,
@@ -133,6 +142,7 @@ obgw::cli::Program CommandLine() {
                                        FLAGS_slow_consumer_grace_ms, FLAGS_send_timeout_ms)},
               {"Freshness", Flags(FLAGS_session_queue_max_age_ms, FLAGS_socket_send_buffer_bytes,
                                   FLAGS_socket_notsent_lowat_bytes)},
+              {"Access", Flags(FLAGS_allowed_origins, FLAGS_allow_missing_origin)},
               {"Heartbeats", Flags(FLAGS_ping_interval_ms, FLAGS_idle_timeout_ms)},
               {"Compression", Flags(FLAGS_ws_deflate, FLAGS_ws_deflate_min_bytes,
                                     FLAGS_ws_deflate_level, FLAGS_ws_deflate_client_window_bits)},
@@ -181,6 +191,14 @@ GatewayConfig ConfigFromFlags() {
       "socket_send_buffer_bytes", absl::GetFlag(FLAGS_socket_send_buffer_bytes), 0, 1 << 30));
   config.socket_notsent_lowat_bytes = static_cast<std::size_t>(InRange<int64_t>(
       "socket_notsent_lowat_bytes", absl::GetFlag(FLAGS_socket_notsent_lowat_bytes), 0, 1 << 30));
+  for (const std::string& origin : absl::GetFlag(FLAGS_allowed_origins)) {
+    std::optional<std::string> normalized = obgw::gateway::NormalizeOrigin(origin);
+    if (!normalized) {
+      Die("--allowed_origins: '" + origin + "' is not an origin (scheme://host[:port], no path)");
+    }
+    config.allowed_origins.push_back(*std::move(normalized));
+  }
+  config.allow_missing_origin = absl::GetFlag(FLAGS_allow_missing_origin);
   config.session_ttl = millis("session_ttl_ms", absl::GetFlag(FLAGS_session_ttl_ms), 0);
   config.ping_interval = millis("ping_interval_ms", absl::GetFlag(FLAGS_ping_interval_ms), 0);
   config.idle_timeout = millis("idle_timeout_ms", absl::GetFlag(FLAGS_idle_timeout_ms), 0);

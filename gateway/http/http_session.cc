@@ -10,6 +10,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "gateway/http/origin_policy.h"
 #include "gateway/server/shard.h"
 #include "gateway/ws/websocket_session.h"
 
@@ -89,7 +90,17 @@ void HttpSession<Stream>::Handle(HttpRequest request) {
   keep_alive_ = request.keep_alive();
   head_ = request.method() == http::verb::head;
   RouteDecision decision = RouteRequest(request);
-  if (decision.upgrade) return UpgradeToWebSocket(std::move(request), *std::move(decision.upgrade));
+  if (decision.upgrade) {
+    const GatewayConfig& config = shard_.config();
+    if (!OriginAllowed(config.allowed_origins, config.allow_missing_origin, request)) {
+      shard_.stats().ws_refused_origin.fetch_add(1, std::memory_order_relaxed);
+      HttpReply reply = ErrorReply(http::status::forbidden, "origin_forbidden",
+                                   "this page's Origin may not open a WebSocket here");
+      reply.close = true;
+      return Respond(std::move(reply));
+    }
+    return UpgradeToWebSocket(std::move(request), *std::move(decision.upgrade));
+  }
   if (decision.route != nullptr) {
     return decision.route->handler(shard_, request, this->shared_from_this());
   }

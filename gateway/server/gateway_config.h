@@ -47,6 +47,13 @@ struct GatewayConfig {
   // bounds the bytes the kernel holds not yet sent; 0 leaves it unset.
   std::size_t socket_send_buffer_bytes = 64 << 10;
   std::size_t socket_notsent_lowat_bytes = 0;
+  // Which web pages may open a WebSocket (--allowed_origins, checked by
+  // gateway/http/origin_policy): the Origin of an upgrade must be one of
+  // `allowed_origins` (normalised: lower case "scheme://host[:port]"); empty
+  // allows every Origin. An upgrade without Origin (not a browser) passes
+  // when `allow_missing_origin`.
+  std::vector<std::string> allowed_origins;
+  bool allow_missing_origin = true;
   // Heartbeats: a ping to a client silent for ping_interval; a client silent
   // (no message, pong or ping) for idle_timeout is closed. Zero disables.
   std::chrono::milliseconds ping_interval{20000};

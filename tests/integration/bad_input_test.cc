@@ -319,8 +319,13 @@ TEST(StartupTest, SecondGatewayOnABusyPortExitsNonZero) {
 
 TEST(StartupTest, BadFlagValuesExitNonZero) {
   const std::vector<std::vector<std::string>> bad = {
-      {"--threads=0"},     {"--http_port=70000"},    {"--grpc_port=-1"},
-      {"--http_port=abc"}, {"--max_frame_bytes=-5"}, {"--max_subscriptions=x"}};
+      {"--threads=0"},
+      {"--http_port=70000"},
+      {"--grpc_port=-1"},
+      {"--http_port=abc"},
+      {"--max_frame_bytes=-5"},
+      {"--max_subscriptions=x"},
+      {"--allowed_origins=https://app.example.com/"}};
   for (const auto& extra : bad) {
     std::vector<std::string> args = {"--bind=127.0.0.1", "--http_port=0", "--grpc_port=0",
                                      "--threads=1"};

@@ -65,7 +65,8 @@ bool RawWsClient::Connect(int port, std::string_view target, int receive_buffer,
                         "Upgrade: websocket\r\n"
                         "Connection: Upgrade\r\n"
                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                        "Sec-WebSocket-Version: 13\r\n\r\n";
+                        "Sec-WebSocket-Version: 13\r\n" +
+                        extra_headers_ + "\r\n";
   if (send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     error_ = std::string("send: ") + std::strerror(errno);

@@ -41,6 +41,8 @@ class RawWsClient {
   // status() holds the HTTP status, if any.
   bool Connect(int port, std::string_view target, int receive_buffer = 0,
                Duration timeout = std::chrono::seconds(5));
+  // Headers sent with the next Connect's upgrade request, each "Name: value\r\n".
+  void SetExtraHeaders(std::string headers) { extra_headers_ = std::move(headers); }
 
   // Sends one masked text frame.
   bool SendText(std::string_view text, Duration timeout = std::chrono::seconds(5));
@@ -68,6 +70,7 @@ class RawWsClient {
   // or error.
   bool ReadMore(std::chrono::steady_clock::time_point deadline);
 
+  std::string extra_headers_;
   int fd_ = -1;
   std::string buffer_;
   bool ended_ = false;

@@ -151,11 +151,12 @@ TEST_F(StatRegistryTest, KeepsTheStatsNamesClientsDependOn) {
           "connections_total", "messages_dropped", "messages_conflated", "session_conflated_age",
           "socket_writes", "socket_buffer_full", "bytes_sent", "ws_errors", "ws_closed_too_big",
           "ws_closed_slow_consumer", "ws_closed_idle", "ws_refused_connection_limit",
-          "ws_closed_rate_limit", "ws_closed_unread_replies", "ws_rate_limited", "ws_pings_sent",
-          "snapshots_sent", "sessions_restored", "symbols_restored", "messages_throttled",
-          "frames_deflated", "deflate_bytes_in", "deflate_bytes_out", "http_requests",
-          "updates_routed", "hub_batches", "hub_conflated", "hub_conflated_in_batch",
-          "hub_snapshots_rendered", "hub_stale_dropped", "hub_superseded", "queue_delay_ns_total"));
+          "ws_refused_origin", "ws_closed_rate_limit", "ws_closed_unread_replies",
+          "ws_rate_limited", "ws_pings_sent", "snapshots_sent", "sessions_restored",
+          "symbols_restored", "messages_throttled", "frames_deflated", "deflate_bytes_in",
+          "deflate_bytes_out", "http_requests", "updates_routed", "hub_batches", "hub_conflated",
+          "hub_conflated_in_batch", "hub_snapshots_rendered", "hub_stale_dropped", "hub_superseded",
+          "queue_delay_ns_total"));
   ASSERT_TRUE(json.contains("ingest") && json.at("ingest").is_object());
   std::vector<std::string> ingest;
   for (const auto& [key, value] : json.at("ingest").as_object()) ingest.emplace_back(key);
