@@ -148,12 +148,10 @@ char* WriteShortestDouble(char* out, double value) {
       if (decimals == 0 && digits != 0) {
         for (std::uint64_t n = digits; n % 10 == 0; n /= 10) --significant;
       }
-      const int exponent = length - 1 - decimals;
       const int fixed_chars =
           decimals == 0 ? length : (length > decimals ? length : decimals + 1) + 1;
       // d[.ddd]e±XX: the exponent here is within ±99.
       const int scientific_chars = significant + (significant > 1 ? 1 : 0) + 4;
-      (void)exponent;
       if (digits != 0 && scientific_chars < fixed_chars) break;
       if (std::signbit(value)) *out++ = '-';
       if (decimals == 0) return std::to_chars(out, out + kMaxDoubleChars, digits).ptr;

@@ -24,9 +24,9 @@ namespace obgw::ingest {
 //
 // Owns a scratch buffer sized for the largest book seen so far, reused from
 // one book to the next: a book costs one allocation, its exact-size result.
-// Not thread-safe: one renderer per thread (the gateway has one per gRPC
-// stream, used on that stream's callback thread for every accepted update,
-// up to ~500k/s).
+// Not thread-safe: one renderer per thread (RenderBookData keeps one per
+// thread; the gateway's gRPC callback threads render every accepted update
+// with it, up to ~600k/s).
 class BookRenderer {
  public:
   std::string Render(const orderbook::v1::OrderBookUpdate& update);
@@ -35,8 +35,8 @@ class BookRenderer {
   std::vector<char> scratch_;
 };
 
-// One-off rendering with a renderer of the calling thread's own (tests,
-// tools); any thread.
+// Renders with the calling thread's own BookRenderer (the ingest reactors,
+// tests, tools); any thread.
 std::string RenderBookData(const orderbook::v1::OrderBookUpdate& update);
 
 // Longest text WriteShortestDouble writes ("-2.2250738585072014e-308").

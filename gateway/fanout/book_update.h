@@ -34,8 +34,10 @@ struct BookUpdate {
   // stamps it on the frame (ws_delivery_latency_seconds).
   std::int64_t received_ns = 0;
   // Runs on the hub thread once the update is routed, with the number of
-  // subscribers it was routed to. Empty for gRPC and REST (the REST shim
-  // answers at enqueue from SubscriberCounts); tests and the benchmarks use it.
+  // subscribers it was routed to. Set by the REST shim of a cluster node (it
+  // answers once the cluster ordered the book) and by tests; empty for gRPC
+  // and for a single node's REST shim (answered at enqueue from
+  // SubscriberCounts).
   std::function<void(std::size_t subscribers)> on_routed;
   // Zero for a book accepted on this node (the hub has the Broker sequence
   // it); set for a book the Broker ordered elsewhere and delivers through the

@@ -47,8 +47,8 @@
   COUNTER(ws_closed_limit, "ws_refused_connection_limit", "ws_closed",                            \
           "reason=\"connection_limit\"",                                                          \
           "Connections refused by a connection limit (1008 per client_id, 1013 per node)")        \
-  COUNTER(ws_refused_origin, "ws_refused_origin", "ws_refused_origin", "",                     \
-          "WebSocket upgrades refused with 403 for their Origin (--allowed_origins)")            \
+  COUNTER(ws_refused_origin, "ws_refused_origin", "ws_refused_origin", "",                        \
+          "WebSocket upgrades refused with 403 for their Origin (--allowed_origins)")             \
   COUNTER(ws_closed_rate, "ws_closed_rate_limit", "ws_closed", "reason=\"rate_limit\"",           \
           "Connections closed with 1008 rate limit exceeded")                                     \
   COUNTER(ws_closed_unread, "ws_closed_unread_replies", "ws_closed", "reason=\"unread_replies\"", \

@@ -229,9 +229,9 @@ void Outbox<Stream>::OnWrite(boost::system::error_code ec, std::size_t bytes) {
   assert(thread_.InThisThread());
   writing_ = false;
   stats_.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
-  if (!ec && bytes < write_bytes_) {
-    stats_.socket_buffer_full.fetch_add(1, std::memory_order_relaxed);
-  }
+  // The kernel took only part of the write: its send buffer is full.
+  const bool short_write = !ec && bytes < write_bytes_;
+  if (short_write) stats_.socket_buffer_full.fetch_add(1, std::memory_order_relaxed);
   // One clock read per write: the latency of what went out, the stamps and
   // the start of the next write.
   const Clock::time_point now = clock_.Now();
@@ -272,7 +272,6 @@ void Outbox<Stream>::OnWrite(boost::system::error_code ec, std::size_t bytes) {
     in_flight_.erase(in_flight_.begin() + done + keep, in_flight_.end());
     in_flight_.erase(in_flight_.begin(), in_flight_.begin() + done);
   }
-  const bool short_write = bytes < write_bytes_;
 
   std::size_t sent = 0;
   for (std::size_t i = 0; i < completed_.size(); ++i) {

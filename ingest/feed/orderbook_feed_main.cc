@@ -27,6 +27,7 @@
 #include "gateway/fanout/mutex.h"
 #include "ingest/cli/command_line.h"
 #include "ingest/feed/book_generator.h"
+#include "ingest/feed/publish_stream.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -177,36 +178,14 @@ struct FeedPlan {
   std::uint64_t batch = 1;
 };
 
-// The stream's message: one book (Publish) or a batch of them (PublishBatch).
-std::unique_ptr<grpc::ClientWriter<orderbook::v1::OrderBookUpdate>> Open(
-    orderbook::v1::OrderBookIngest::Stub& stub, grpc::ClientContext* context,
-    orderbook::v1::PublishSummary* summary, const orderbook::v1::OrderBookUpdate*) {
-  return stub.Publish(context, summary);
-}
-std::unique_ptr<grpc::ClientWriter<orderbook::v1::OrderBookBatch>> Open(
-    orderbook::v1::OrderBookIngest::Stub& stub, grpc::ClientContext* context,
-    orderbook::v1::PublishSummary* summary, const orderbook::v1::OrderBookBatch*) {
-  return stub.PublishBatch(context, summary);
-}
-
-// Writes `books` fresh books into `message` (a batch keeps its updates
-// between messages and the generator rewrites them in place).
+// Writes `books` fresh books into `message` (one for Publish; a batch keeps
+// its updates between messages and the generator rewrites them in place).
+template <typename Message>
 void Fill(obgw::ingest::BookGenerator& generator, std::uint64_t first, std::uint64_t books,
-          orderbook::v1::OrderBookUpdate& message) {
-  (void)books;  // Always 1 for Publish.
-  generator.NextInto(first % generator.symbol_count(), &message);
-}
-void Fill(obgw::ingest::BookGenerator& generator, std::uint64_t first, std::uint64_t books,
-          orderbook::v1::OrderBookBatch& message) {
-  auto& updates = *message.mutable_updates();
-  while (static_cast<std::uint64_t>(updates.size()) < books) updates.Add();
-  // A shorter last batch (--count): drop the extra updates.
-  if (static_cast<std::uint64_t>(updates.size()) > books) {
-    updates.DeleteSubrange(static_cast<int>(books), updates.size() - static_cast<int>(books));
-  }
+          Message& message) {
+  obgw::ingest::KeepBooks(message, books);  // A shorter last batch (--count).
   for (std::uint64_t i = 0; i < books; ++i) {
-    generator.NextInto((first + i) % generator.symbol_count(),
-                       updates.Mutable(static_cast<int>(i)));
+    generator.NextInto((first + i) % generator.symbol_count(), obgw::ingest::BookAt(message, i));
   }
 }
 
@@ -220,7 +199,7 @@ int Stream(orderbook::v1::OrderBookIngest::Stub& stub, StopSignals& stop, const 
   orderbook::v1::PublishSummary summary;
   stop.AttachCall(&context);
   std::unique_ptr<grpc::ClientWriter<Message>> writer =
-      Open(stub, &context, &summary, static_cast<const Message*>(nullptr));
+      obgw::ingest::PublishStream<Message>::Open(stub, &context, &summary);
 
   obgw::ingest::BookGenerator generator(plan.symbols, plan.levels, plan.seed);
   Message message;

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <memory>
 #include <thread>
+#include <type_traits>
 
 #include <grpcpp/grpcpp.h>
 
 #include "ingest/feed/book_generator.h"
+#include "ingest/feed/publish_stream.h"
 #include "latency_recorder.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
 #include "publisher.h"
@@ -19,39 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using orderbook::v1::OrderBookBatch;
 using orderbook::v1::OrderBookUpdate;
-
-// One message of the stream: a book, or a batch of them.
-template <typename Message>
-struct Traits;
-
-template <>
-struct Traits<OrderBookUpdate> {
-  static std::unique_ptr<grpc::ClientWriter<OrderBookUpdate>> Open(
-      orderbook::v1::OrderBookIngest::Stub& stub, grpc::ClientContext* context,
-      orderbook::v1::PublishSummary* summary) {
-    return stub.Publish(context, summary);
-  }
-  static std::size_t BooksPerMessage(const PublishPlan&) { return 1; }
-};
-
-template <>
-struct Traits<OrderBookBatch> {
-  static std::unique_ptr<grpc::ClientWriter<OrderBookBatch>> Open(
-      orderbook::v1::OrderBookIngest::Stub& stub, grpc::ClientContext* context,
-      orderbook::v1::PublishSummary* summary) {
-    return stub.PublishBatch(context, summary);
-  }
-  static std::size_t BooksPerMessage(const PublishPlan& plan) { return plan.batch_size; }
-};
-
-// The books of a message: the message itself, or the batch's first `count`
-// updates (added on first use, reused after: the generator rewrites them in
-// place, so a batch costs no allocation once the stream runs).
-OrderBookUpdate* Book(OrderBookUpdate& message, std::size_t) { return &message; }
-OrderBookUpdate* Book(OrderBookBatch& message, std::size_t i) {
-  while (static_cast<std::size_t>(message.updates_size()) <= i) message.add_updates();
-  return message.mutable_updates(static_cast<int>(i));
-}
 
 template <typename Message>
 void RunStream(const PublishPlan& plan, PublishCounters& counters, std::size_t index,
@@ -65,9 +34,9 @@ void RunStream(const PublishPlan& plan, PublishCounters& counters, std::size_t i
   auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
   grpc::ClientContext context;
   orderbook::v1::PublishSummary summary;
-  auto writer = Traits<Message>::Open(*stub, &context, &summary);
+  auto writer = ingest::PublishStream<Message>::Open(*stub, &context, &summary);
   ingest::BookGenerator generator(plan.symbols, plan.levels, 2000 + index);
-  const std::size_t per_message = Traits<Message>::BooksPerMessage(plan);
+  const std::size_t per_message = std::is_same_v<Message, OrderBookBatch> ? plan.batch_size : 1;
   std::vector<std::uint64_t> written(plan.symbols, 0);
   std::vector<std::size_t> message_symbols(per_message);
   // Paced, a message is due every per_message books of this stream's share.
@@ -81,12 +50,13 @@ void RunStream(const PublishPlan& plan, PublishCounters& counters, std::size_t i
   for (std::size_t n = 0; Clock::now() < end;) {
     for (std::size_t i = 0; i < per_message; ++i, ++n) {
       message_symbols[i] = (index + n * plan.publishers) % plan.symbols;
-      generator.NextInto(message_symbols[i], Book(message, i));
+      generator.NextInto(message_symbols[i], ingest::BookAt(message, i));
     }
     // The send time, as the Publish publisher stamps it: when the message
     // goes to gRPC (one clock read for the batch's books).
     const std::int64_t now_ns = NowNs();
-    for (std::size_t i = 0; i < per_message; ++i) Book(message, i)->set_send_time_ns(now_ns);
+    for (std::size_t i = 0; i < per_message; ++i)
+      ingest::BookAt(message, i)->set_send_time_ns(now_ns);
     // Flat out, gRPC may batch writes (buffer_hint), as a backend streaming
     // a busy feed would; paced, each message goes out at once.
     grpc::WriteOptions options;
