@@ -21,6 +21,9 @@ packages=(
   libabsl-dev libspdlog-dev libfmt-dev libconcurrentqueue-dev libhiredis-dev libssl-dev
   # permessage-deflate (--ws_deflate)
   zlib1g-dev
+  # JWT verification for browser auth (gateway/auth); the openssl CLI makes the tests' certificates;
+  # PyJWT mints tokens in the tests and in docs/security.md's Python example
+  libjwt-dev openssl python3-jwt
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev redis-server curl python3
   # promtool checks the /metrics text (tests/integration/metrics_test)
