@@ -1,9 +1,12 @@
 #include "ingest/cli/command_line.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include <absl/flags/parse.h>
 #include <absl/flags/reflection.h>
@@ -69,20 +72,54 @@ std::string DefaultText(const absl::CommandLineFlag& flag) {
   return flag.DefaultValue();
 }
 
+bool IsSecret(const Program& program, const absl::CommandLineFlag& flag) {
+  return std::find(program.secrets.begin(), program.secrets.end(), &flag) != program.secrets.end();
+}
+
+// A secret's NAME_FILE: the file's content, one trailing newline (\n or
+// \r\n) dropped, as `echo secret > file` leaves one.
+std::string ReadSecretFile(const Program& program, const std::string& env_name, const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream content;
+  if (!in || !(content << in.rdbuf())) {
+    Exit(program, kExitBadEnvironment,
+         absl::StrCat(env_name, "='", path, "': cannot read the file"));
+  }
+  std::string value = std::move(content).str();
+  if (value.ends_with('\n')) value.pop_back();
+  if (value.ends_with('\r')) value.pop_back();
+  return value;
+}
+
 // Environment fallbacks: applied before the command line, which wins.
 void ApplyEnvironment(const Program& program) {
   for (const FlagGroup& group : program.groups) {
     for (const absl::CommandLineFlag* listed : group.flags) {
+      const bool secret = IsSecret(program, *listed);
       std::string env_name = EnvironmentName(listed->Name());
-      const char* value = std::getenv(env_name.c_str());
-      if (value == nullptr) continue;
+      const char* env_value = std::getenv(env_name.c_str());
+      std::string value;
+      if (secret) {
+        std::string file_env = SecretFileEnvironmentName(listed->Name());
+        if (const char* path = std::getenv(file_env.c_str()); path != nullptr) {
+          if (env_value != nullptr) {
+            Exit(program, kExitBadEnvironment,
+                 absl::StrCat("set ", env_name, " or ", file_env, ", not both"));
+          }
+          env_name = file_env;
+          value = ReadSecretFile(program, file_env, path);
+          env_value = value.c_str();
+        }
+      }
+      if (env_value == nullptr) continue;
       // ParseFrom is not const: look the flag up in the registry, as absl's
       // own parser does.
       absl::CommandLineFlag* flag = absl::FindCommandLineFlag(listed->Name());
       std::string error;
-      if (flag == nullptr || !flag->ParseFrom(value, &error)) {
+      if (flag == nullptr || !flag->ParseFrom(env_value, &error)) {
         Exit(program, kExitBadEnvironment,
-             absl::StrCat("invalid ", env_name, "='", value, "': ", error));
+             secret ? absl::StrCat("invalid ", env_name, " (value not shown: a secret): ", error)
+                    : absl::StrCat("invalid ", env_name, "='", env_value, "': ", error));
       }
     }
   }
@@ -96,6 +133,10 @@ std::string EnvironmentName(absl::string_view flag_name) {
   return name;
 }
 
+std::string SecretFileEnvironmentName(absl::string_view flag_name) {
+  return absl::StrCat(EnvironmentName(flag_name), "_FILE");
+}
+
 std::vector<std::string> UnlistedFlags(const Program& program) {
   std::map<std::string, int, std::less<>> listed;
   for (const FlagGroup& group : program.groups) {
@@ -106,6 +147,9 @@ std::vector<std::string> UnlistedFlags(const Program& program) {
     if (IsAbseilFlag(*flag)) continue;
     auto it = listed.find(std::string(name));
     if (it == listed.end() || it->second != 1) wrong.emplace_back(name);
+  }
+  for (const absl::CommandLineFlag* secret : program.secrets) {
+    if (!listed.contains(secret->Name())) wrong.emplace_back(secret->Name());
   }
   return wrong;
 }
@@ -119,6 +163,9 @@ std::string HelpText(const Program& program) {
       absl::StrAppend(&out, "  --", flag->Name(), " (default ", DefaultText(*flag));
       if (program.environment_fallback) {
         absl::StrAppend(&out, "; env ", EnvironmentName(flag->Name()));
+        if (IsSecret(program, *flag)) {
+          absl::StrAppend(&out, " or ", SecretFileEnvironmentName(flag->Name()));
+        }
       }
       out += ")\n";
       AppendWrapped(out, flag->Help(), kFlagHelpIndent);

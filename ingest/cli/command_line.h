@@ -33,12 +33,19 @@ struct Program {
   // Each flag may also be set by the environment variable named like it in
   // upper case (--http_port: HTTP_PORT); the command line wins.
   bool environment_fallback = false;
+  // Flags holding secrets (keys, tokens, passwords), each also listed in a
+  // group. With the environment fallback, each may instead be read from the
+  // file named by NAME_FILE (Docker and Kubernetes secrets; one trailing
+  // newline dropped), so that it appears neither in `ps` nor in the
+  // environment; NAME and NAME_FILE together are refused. A secret's value
+  // is never echoed in an error.
+  std::vector<const absl::CommandLineFlag*> secrets = {};
 };
 
 // Exit status of a binary whose flags are not all listed (a programming
 // error: EX_SOFTWARE of sysexits.h).
 inline constexpr int kExitUnlistedFlag = 70;
-// Exit status for an invalid environment value.
+// Exit status for an invalid environment value (or an unreadable NAME_FILE).
 inline constexpr int kExitBadEnvironment = 2;
 
 // Parses the command line the way every program of the project does, and
@@ -47,7 +54,8 @@ inline constexpr int kExitBadEnvironment = 2;
 //   twice): a one-line reason on stderr, exit kExitUnlistedFlag;
 // - --help (or --helpfull, --helpshort): HelpText on stdout, exit 0;
 // - --version: VersionText on stdout, exit 0;
-// - an environment value a flag cannot parse: a one-line reason, exit
+// - an environment value a flag cannot parse, a secret's NAME_FILE that
+//   cannot be read, or both NAME and NAME_FILE set: a one-line reason, exit
 //   kExitBadEnvironment.
 // Then applies the environment fallbacks and absl::ParseCommandLine (which
 // exits 1 on an unknown flag or a bad value). Returns the positional
@@ -64,6 +72,10 @@ std::string VersionText(absl::string_view program_name);
 
 // The environment variable of a flag: its name in upper case.
 std::string EnvironmentName(absl::string_view flag_name);
+
+// The environment variable naming a file that holds a secret flag's value:
+// EnvironmentName + "_FILE".
+std::string SecretFileEnvironmentName(absl::string_view flag_name);
 
 // Names of the flags the binary defines that `program` does not list, and
 // of those it lists more than once; abseil's own flags (--flagfile, --help,
