@@ -156,9 +156,8 @@ absl::StatusOr<std::unique_ptr<const JwtVerifier>> JwtVerifier::Create(JwtVerifi
   switch (EVP_PKEY_get_base_id(key.get())) {
     case EVP_PKEY_RSA:
       if (EVP_PKEY_get_bits(key.get()) < 2048) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(source, ": RSA key of ", EVP_PKEY_get_bits(key.get()),
-                         " bits; at least 2048 needed"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            source, ": RSA key of ", EVP_PKEY_get_bits(key.get()), " bits; at least 2048 needed"));
       }
       verifier->key_alg_ = "RS256";
       break;
@@ -283,9 +282,11 @@ JwtVerdict JwtVerifier::VerifyFor(std::string_view token, std::string_view clien
   return verdict;
 }
 
-std::chrono::seconds JwtVerifier::ExpiresIn(const JwtClaims& claims,
-                                            std::chrono::system_clock::time_point now) const {
-  return std::chrono::seconds(claims.exp + config_.leeway.count() - UnixSeconds(now));
+std::chrono::system_clock::duration JwtVerifier::ExpiresIn(
+    const JwtClaims& claims, std::chrono::system_clock::time_point now) const {
+  const std::chrono::system_clock::time_point end{std::chrono::seconds(claims.exp) +
+                                                  config_.leeway};
+  return end - now;
 }
 
 std::string JwtVerifier::Describe() const {

@@ -21,20 +21,20 @@ namespace obgw::gateway {
 // and the reason of the 1008 close (docs/protocol.md), and the `reason`
 // label of the ws_auth_rejected counters (gateway_stats.h). No message ever
 // quotes the token, a claim's value or a key.
-#define OBGW_JWT_REJECTIONS(X)                                                              \
-  X(kMalformed, "token_malformed",                                                          \
-    "Not a well-formed JWT: three base64url parts, JSON header and payload, at most "       \
-    "8192 bytes")                                                                           \
-  X(kWrongAlgorithm, "token_wrong_algorithm",                                               \
-    "The token's alg is not the one of the gateway's key")                                  \
-  X(kBadSignature, "token_bad_signature", "The token's signature does not verify")          \
-  X(kExpired, "token_expired", "The token has expired (exp)")                               \
-  X(kNotYetValid, "token_not_yet_valid", "The token is not valid yet (nbf)")                \
-  X(kMissingSub, "token_missing_sub", "The token has no sub claim")                         \
-  X(kBadClaims, "token_bad_claims",                                                         \
-    "The token's claims are invalid: exp is required and, like nbf, a NumericDate; sub a "  \
-    "string of 1-128 bytes; symbols an array of symbols and PREFIX.* patterns; iss and "    \
-    "aud as configured")                                                                    \
+#define OBGW_JWT_REJECTIONS(X)                                                             \
+  X(kMalformed, "token_malformed",                                                         \
+    "Not a well-formed JWT: three base64url parts, JSON header and payload, at most "      \
+    "8192 bytes")                                                                          \
+  X(kWrongAlgorithm, "token_wrong_algorithm",                                              \
+    "The token's alg is not the one of the gateway's key")                                 \
+  X(kBadSignature, "token_bad_signature", "The token's signature does not verify")         \
+  X(kExpired, "token_expired", "The token has expired (exp)")                              \
+  X(kNotYetValid, "token_not_yet_valid", "The token is not valid yet (nbf)")               \
+  X(kMissingSub, "token_missing_sub", "The token has no sub claim")                        \
+  X(kBadClaims, "token_bad_claims",                                                        \
+    "The token's claims are invalid: exp is required and, like nbf, a NumericDate; sub a " \
+    "string of 1-128 bytes; symbols an array of symbols and PREFIX.* patterns; iss and "   \
+    "aud as configured")                                                                   \
   X(kWrongSub, "token_wrong_sub", "The token's sub is not this connection's client_id")
 
 enum class JwtError {
@@ -116,9 +116,9 @@ class JwtVerifier {
                        std::chrono::system_clock::time_point now) const;
 
   // How long from `now` until `claims` expire, leeway included (zero or
-  // less: expired).
-  std::chrono::seconds ExpiresIn(const JwtClaims& claims,
-                                 std::chrono::system_clock::time_point now) const;
+  // less: expired); exact, not rounded to seconds.
+  std::chrono::system_clock::duration ExpiresIn(const JwtClaims& claims,
+                                                std::chrono::system_clock::time_point now) const;
 
   // The accepted algorithms, for the start-up log: "HS256", "RS256",
   // "HS256+ES256". Says nothing about the keys themselves.

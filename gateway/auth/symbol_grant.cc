@@ -19,10 +19,10 @@ std::optional<SymbolGrant> SymbolGrant::FromClaim(const boost::json::array& clai
       continue;
     }
     if (entry.ends_with(".*")) {
-      // "US.*": the part before '*' must itself be a valid symbol, so the
-      // pattern can only ever match valid symbols.
+      // "US.*": the part before '*' must itself be a valid symbol with
+      // something before its dot (".*" would be a roundabout "*").
       std::string_view prefix = entry.substr(0, entry.size() - 1);
-      if (!IsValidSymbol(prefix)) return std::nullopt;
+      if (prefix.size() < 2 || !IsValidSymbol(prefix)) return std::nullopt;
       if (std::find(grant.prefixes_.begin(), grant.prefixes_.end(), prefix) ==
           grant.prefixes_.end()) {
         grant.prefixes_.emplace_back(prefix);

@@ -111,8 +111,7 @@ void HttpSession<Stream>::Handle(HttpRequest request) {
         HttpReply reply = ErrorReply(http::status::unauthorized, JwtErrorCode(verdict.error),
                                      JwtErrorMessage(verdict.error));
         // RFC 6750 3.1.
-        reply.headers.emplace_back(http::field::www_authenticate,
-                                   "Bearer error=\"invalid_token\"");
+        reply.headers.emplace_back(http::field::www_authenticate, "Bearer error=\"invalid_token\"");
         reply.close = true;
         return Respond(std::move(reply));
       }
@@ -135,10 +134,9 @@ void HttpSession<Stream>::UpgradeToWebSocket(HttpRequest request, WebSocketTarge
                                              std::optional<JwtClaims> claims) {
   beast::get_lowest_layer(stream_).expires_never();
   // The WebSocket session takes the connection; this session ends here.
-  std::make_shared<typename WebSocketOver<Stream>::Session>(WebSocketOver<Stream>::Release(stream_),
-                                                            shard_, std::move(target.client_id),
-                                                            target.throttle, target.restore,
-                                                            std::move(claims))
+  std::make_shared<typename WebSocketOver<Stream>::Session>(
+      WebSocketOver<Stream>::Release(stream_), shard_, std::move(target.client_id), target.throttle,
+      target.restore, std::move(claims))
       ->Run(std::move(request));
 }
 

@@ -96,12 +96,13 @@
           "reason=\"token_bad_claims\"", "Browser tokens refused, by reason")                     \
   COUNTER(ws_auth_rejected_wrong_sub, "auth_rejected_wrong_sub", "ws_auth_rejected",              \
           "reason=\"token_wrong_sub\"", "Browser tokens refused, by reason")                      \
-  COUNTER(ws_auth_unauthenticated, "auth_unauthenticated", "ws_auth_unauthenticated_messages", "",\
-          "Client messages answered unauthenticated: sent before a valid auth message")           \
+  COUNTER(ws_auth_unauthenticated, "auth_unauthenticated", "ws_auth_unauthenticated_messages",    \
+          "", "Client messages answered unauthenticated: sent before a valid auth message")       \
   COUNTER(ws_auth_forbidden, "auth_forbidden_symbols", "ws_auth_forbidden_symbols", "",           \
           "Subscribed symbols answered forbidden: outside the token's symbols claim")             \
   COUNTER(ws_closed_auth_rejected, "ws_closed_auth_rejected", "ws_closed",                        \
-          "reason=\"auth_rejected\"", "Connections closed with 1008 after a refused auth message")\
+          "reason=\"auth_rejected\"",                                                             \
+          "Connections closed with 1008 after a refused auth message")                            \
   COUNTER(ws_closed_auth_timeout, "ws_closed_auth_timeout", "ws_closed",                          \
           "reason=\"auth_timeout\"",                                                              \
           "Connections closed with 1008 auth timeout: no valid auth message within "              \

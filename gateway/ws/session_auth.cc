@@ -40,7 +40,8 @@ SessionAuth::SessionAuth(const JwtVerifier* verifier, std::string_view client_id
 
 void SessionAuth::Accept(JwtClaims claims, Clock::time_point now,
                          std::chrono::system_clock::time_point wall) {
-  expires_at_ = now + verifier_->ExpiresIn(claims, wall);
+  expires_at_ =
+      now + std::chrono::duration_cast<Clock::duration>(verifier_->ExpiresIn(claims, wall));
   claims_ = std::move(claims);
   deadline_.reset();
 }

@@ -453,9 +453,8 @@ void WebSocketSession<Stream>::Authenticate(const std::string& token,
     return Close(websocket::close_code::policy_error, JwtErrorCode(verdict.error));
   }
   shard_.stats().ws_auth_accepted.fetch_add(1, std::memory_order_relaxed);
-  boost::json::object reply{{"type", "authenticated"},
-                            {"sub", verdict.claims->sub},
-                            {"exp", verdict.claims->exp}};
+  boost::json::object reply{
+      {"type", "authenticated"}, {"sub", verdict.claims->sub}, {"exp", verdict.claims->exp}};
   if (!req_id.is_null()) reply["req_id"] = req_id;
   Reply(Frame::Text(boost::json::serialize(reply)));
   if (first) {

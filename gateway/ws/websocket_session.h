@@ -225,8 +225,7 @@ class WebSocketSession final : public ShardSession,
   bool cleaned_up_ = false;                // A late store answer must Close at once.
   bool close_sent_ = false;                // Our close frame is queued: no more frames.
   bool reading_stopped_ = false;           // The peer's close, or a violation: no more reads.
-  // From OnOpened to StartWhenReady, or (auth on) to the accepted auth message.
-  SessionStore::Symbols restore_symbols_;
+  SessionStore::Symbols restore_symbols_;  // From OnOpened to StartWhenReady or auth.
   // The close decided by Close() (replies_.close_queued()), sent when the
   // ReplySequencer releases it; the reason is always a string literal. A
   // HangUp queues a close too, so that Tick bounds it the same way.

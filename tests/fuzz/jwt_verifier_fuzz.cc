@@ -60,8 +60,11 @@ std::string SignHs256(std::string_view payload) {
 
 const JwtVerifier& Verifier() {
   static const std::unique_ptr<const JwtVerifier> verifier = [] {
-    auto created = JwtVerifier::Create(
-        {.secret = std::string(kSecret), .issuer = "https://auth.example", .audience = "gw"});
+    obgw::gateway::JwtVerifierConfig config;
+    config.secret = kSecret;
+    config.issuer = "https://auth.example";
+    config.audience = "gw";
+    auto created = JwtVerifier::Create(config);
     if (!created.ok()) Fail("the verifier cannot be built");
     return *std::move(created);
   }();

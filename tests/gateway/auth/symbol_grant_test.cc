@@ -41,8 +41,8 @@ TEST(SymbolGrantTest, StarAloneAllowsAllAndEmptyNothing) {
 
 TEST(SymbolGrantTest, BadEntriesRefuseTheClaim) {
   for (std::string_view json :
-       {R"([1])", R"([null])", R"([""])", R"(["A B"])", R"(["US*"])", R"(["*.US"])",
-        R"(["US.**"])", R"([".*"])", R"(["US.*.X"])", R"([["AAPL"]])",
+       {R"([1])", R"([null])", R"([""])", R"(["A B"])", R"(["US*"])", R"(["*.US"])", R"(["US.**"])",
+        R"([".*"])", R"(["US.*.X"])", R"([["AAPL"]])",
         R"(["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"])"}) {
     EXPECT_FALSE(Grant(json)) << json;
   }
