@@ -111,13 +111,16 @@ ABSL_FLAG(int32_t, shutdown_grace_ms, 5000,
           "WebSocket clients may take to answer the 1001 close.");
 ABSL_FLAG(int32_t, max_levels, 1000, "Most levels per side of a gRPC book.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
-// Browser authentication (issue 11, JWT): on as soon as a secret or a key is set.
+// Browser authentication (issue 11, JWT): on as soon as a secret, a key or a JWKS is set.
 ABSL_FLAG(std::string, jwt_secret, "",
           "HS256 secret (at least 32 bytes) browser tokens are signed with; setting it (or "
           "--jwt_public_key_file) makes every WebSocket authenticate.");
 ABSL_FLAG(std::string, jwt_public_key_file, "",
           "PEM public key (or certificate) browser tokens are signed for: RSA (RS256, >= 2048 "
           "bits) or EC P-256 (ES256), the algorithm taken from the key.");
+ABSL_FLAG(std::string, jwt_jwks_file, "",
+          "JWK Set file (RFC 7517) of RSA and EC P-256 public keys, picked by the token's kid: "
+          "several keys at once, for rotation. Setting it makes every WebSocket authenticate.");
 ABSL_FLAG(int32_t, jwt_leeway_s, 30,
           "Clock difference allowed with the token issuer for exp and nbf, in seconds.");
 ABSL_FLAG(std::string, jwt_issuer, "", "When set, a token's iss must be this.");
@@ -165,9 +168,9 @@ obgw::cli::Program CommandLine() {
                                     FLAGS_ws_deflate_level, FLAGS_ws_deflate_client_window_bits)},
               {"Shutdown", Flags(FLAGS_shutdown_grace_ms)},
               {"Logging", Flags(FLAGS_log_level)},
-              {"Authentication",
-               Flags(FLAGS_jwt_secret, FLAGS_jwt_public_key_file, FLAGS_jwt_leeway_s,
-                     FLAGS_jwt_issuer, FLAGS_jwt_audience, FLAGS_auth_timeout_ms)},
+              {"Authentication", Flags(FLAGS_jwt_secret, FLAGS_jwt_public_key_file,
+                                       FLAGS_jwt_jwks_file, FLAGS_jwt_leeway_s, FLAGS_jwt_issuer,
+                                       FLAGS_jwt_audience, FLAGS_auth_timeout_ms)},
           },
       .environment_fallback = true,
   };
@@ -193,20 +196,27 @@ void ConfigureBrowserAuth(GatewayConfig& config) {
       std::chrono::seconds(InRange("jwt_leeway_s", absl::GetFlag(FLAGS_jwt_leeway_s), 0, 3600));
   jwt.issuer = absl::GetFlag(FLAGS_jwt_issuer);
   jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
-  std::string key_file = absl::GetFlag(FLAGS_jwt_public_key_file);
-  if (!key_file.empty()) {
-    std::ifstream in(key_file, std::ios::binary);
-    std::ostringstream pem;
-    pem << in.rdbuf();
-    if (!in || pem.str().empty()) Die("--jwt_public_key_file: cannot read " + key_file);
-    if (pem.str().size() > (1 << 20)) Die("--jwt_public_key_file: larger than 1 MiB");
-    jwt.public_key_pem = pem.str();
-    jwt.public_key_source = "--jwt_public_key_file " + key_file;
+  // A key file's text (at most 1 MiB), or exit 2.
+  auto read_file = [](const char* flag, const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in || text.str().empty()) Die(absl::StrCat("--", flag, ": cannot read ", path));
+    if (text.str().size() > (1 << 20)) Die(absl::StrCat("--", flag, ": larger than 1 MiB"));
+    return text.str();
+  };
+  if (std::string file = absl::GetFlag(FLAGS_jwt_public_key_file); !file.empty()) {
+    jwt.public_key_pem = read_file("jwt_public_key_file", file);
+    jwt.public_key_source = "--jwt_public_key_file " + file;
   }
-  if (jwt.secret.empty() && jwt.public_key_pem.empty()) {
+  if (std::string file = absl::GetFlag(FLAGS_jwt_jwks_file); !file.empty()) {
+    jwt.jwks_json = read_file("jwt_jwks_file", file);
+    jwt.jwks_source = "--jwt_jwks_file " + file;
+  }
+  if (jwt.secret.empty() && jwt.public_key_pem.empty() && jwt.jwks_json.empty()) {
     spdlog::warn(
-        "browser auth is off (no --jwt_secret or --jwt_public_key_file): any client may open a "
-        "WebSocket for any client_id and read every symbol");
+        "browser auth is off (no --jwt_secret, --jwt_public_key_file or --jwt_jwks_file): any "
+        "client may open a WebSocket for any client_id and read every symbol");
     return;
   }
   std::chrono::seconds leeway = jwt.leeway;

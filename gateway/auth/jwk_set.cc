@@ -129,14 +129,14 @@ absl::StatusOr<JwkKey> ParseKey(const boost::json::object& key) {
     if (!pkey) return absl::InvalidArgumentError("OpenSSL refused the EC key (not on the curve?)");
     out.alg = "ES256";
   } else if (kty == "oct") {
-    return absl::InvalidArgumentError("symmetric key (kty oct): give HS256 secrets as --jwt_secret");
+    return absl::InvalidArgumentError(
+        "symmetric key (kty oct): give HS256 secrets as --jwt_secret");
   } else {
     return absl::InvalidArgumentError("kty is neither RSA nor EC");
   }
   if (std::string_view alg = StringMember(key, "alg"); !alg.empty() && alg != out.alg) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("alg \"", std::string(alg.substr(0, 16)), "\" is not ", out.alg,
-                     ", the key's algorithm"));
+    return absl::InvalidArgumentError(absl::StrCat("alg \"", std::string(alg.substr(0, 16)),
+                                                   "\" is not ", out.alg, ", the key's algorithm"));
   }
   std::optional<std::string> pem = Pem(pkey.get());
   if (!pem) return absl::InternalError("cannot re-encode the key");
@@ -152,7 +152,8 @@ absl::StatusOr<std::vector<JwkKey>> ParseJwks(std::string_view json) {
   const boost::json::object* object = ec ? nullptr : document.if_object();
   const boost::json::value* keys = object ? object->if_contains("keys") : nullptr;
   if (keys == nullptr || !keys->is_array()) {
-    return absl::InvalidArgumentError("not a JWK Set: a JSON object with a \"keys\" array expected");
+    return absl::InvalidArgumentError(
+        "not a JWK Set: a JSON object with a \"keys\" array expected");
   }
   const boost::json::array& list = keys->get_array();
   if (list.size() > kMaxJwks) {
@@ -161,7 +162,8 @@ absl::StatusOr<std::vector<JwkKey>> ParseJwks(std::string_view json) {
   std::vector<JwkKey> out;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const boost::json::object* key = list[i].if_object();
-    if (key == nullptr) return absl::InvalidArgumentError(absl::StrCat("key ", i, ": not an object"));
+    if (key == nullptr)
+      return absl::InvalidArgumentError(absl::StrCat("key ", i, ": not an object"));
     // Encryption keys are not for verifying signatures.
     if (std::string_view use = StringMember(*key, "use"); !use.empty() && use != "sig") continue;
     absl::StatusOr<JwkKey> parsed = ParseKey(*key);

@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -132,8 +133,8 @@ std::string_view JwtErrorMessage(JwtError error) {
 }
 
 absl::StatusOr<std::unique_ptr<const JwtVerifier>> JwtVerifier::Create(JwtVerifierConfig config) {
-  if (config.secret.empty() && config.public_key_pem.empty()) {
-    return absl::InvalidArgumentError("JWT: neither a secret nor a public key is set");
+  if (config.secret.empty() && config.public_key_pem.empty() && config.jwks_json.empty()) {
+    return absl::InvalidArgumentError("JWT: neither a secret, a public key nor a JWKS is set");
   }
   if (!config.secret.empty() && config.secret.size() < kMinSecretBytes) {
     return absl::InvalidArgumentError(absl::StrCat("--jwt_secret: shorter than ", kMinSecretBytes,
@@ -142,6 +143,13 @@ absl::StatusOr<std::unique_ptr<const JwtVerifier>> JwtVerifier::Create(JwtVerifi
   if (config.leeway.count() < 0) return absl::InvalidArgumentError("JWT: negative leeway");
   std::unique_ptr<JwtVerifier> verifier(new JwtVerifier(std::move(config)));
   const JwtVerifierConfig& c = verifier->config_;
+  if (!c.jwks_json.empty()) {
+    absl::StatusOr<std::vector<JwkKey>> keys = ParseJwks(c.jwks_json);
+    if (!keys.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(c.jwks_source, ": ", keys.status().message()));
+    }
+    verifier->jwks_ = *std::move(keys);
+  }
   if (c.public_key_pem.empty()) return verifier;
   const std::string& source = c.public_key_source;
   if (c.public_key_pem.find("PRIVATE KEY") != std::string::npos) {
@@ -202,7 +210,18 @@ JwtVerdict JwtVerifier::Verify(std::string_view token,
   if (jws->header.contains("crit")) return Refuse(JwtError::kMalformed);
   std::string_view key;
   jwt_alg_t expected = JWT_ALG_INVAL;
-  if (!config_.secret.empty() && *alg == kHs256) {
+  const boost::json::value* kid_value = jws->header.if_contains("kid");
+  if (kid_value != nullptr && !jwks_.empty()) {
+    // A JWKS key, by kid; its algorithm is the key's, as for the key file.
+    const boost::json::string* kid = kid_value->if_string();
+    if (kid == nullptr) return Refuse(JwtError::kMalformed);
+    auto it = std::find_if(jwks_.begin(), jwks_.end(),
+                           [kid](const JwkKey& jwk) { return jwk.kid == *kid; });
+    if (it == jwks_.end()) return Refuse(JwtError::kUnknownKey);
+    if (*alg != it->alg) return Refuse(JwtError::kWrongAlgorithm);
+    key = it->pem;
+    expected = it->alg == "RS256" ? JWT_ALG_RS256 : JWT_ALG_ES256;
+  } else if (!config_.secret.empty() && *alg == kHs256) {
     key = config_.secret;
     expected = JWT_ALG_HS256;
   } else if (!key_alg_.empty() && *alg == key_alg_) {
@@ -293,6 +312,10 @@ std::string JwtVerifier::Describe() const {
   std::string algorithms;
   if (!config_.secret.empty()) algorithms = kHs256;
   if (!key_alg_.empty()) absl::StrAppend(&algorithms, algorithms.empty() ? "" : "+", key_alg_);
+  if (!jwks_.empty()) {
+    absl::StrAppend(&algorithms, algorithms.empty() ? "" : "+", "JWKS (", jwks_.size(),
+                    jwks_.size() == 1 ? " key)" : " keys)");
+  }
   return algorithms;
 }
 

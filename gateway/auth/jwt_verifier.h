@@ -8,9 +8,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <absl/status/statusor.h>
 
+#include "gateway/auth/jwk_set.h"
 #include "gateway/auth/symbol_grant.h"
 
 namespace obgw::gateway {
@@ -35,7 +37,8 @@ namespace obgw::gateway {
     "The token's claims are invalid: exp is required and, like nbf, a NumericDate; sub a " \
     "string of 1-128 bytes; symbols an array of symbols and PREFIX.* patterns; iss and "   \
     "aud as configured")                                                                   \
-  X(kWrongSub, "token_wrong_sub", "The token's sub is not this connection's client_id")
+  X(kWrongSub, "token_wrong_sub", "The token's sub is not this connection's client_id")    \
+  X(kUnknownKey, "token_unknown_key", "The token's kid names none of the gateway's keys")
 
 enum class JwtError {
 #define OBGW_JWT_ENUMERATOR_(name, code, message) name,
@@ -73,6 +76,12 @@ struct JwtVerifierConfig {
   // from a token. Empty: none. `public_key_source` names it in errors.
   std::string public_key_pem;
   std::string public_key_source = "public key";
+  // A JWK Set (RFC 7517) document, or empty: RSA and EC P-256 public keys
+  // picked by the token header's kid (several keys of one algorithm at once,
+  // for rotation); a token with a kid that names none is token_unknown_key.
+  // `jwks_source` names it in errors.
+  std::string jwks_json;
+  std::string jwks_source = "JWKS";
   // Allowed clock difference with the token's issuer, for exp and nbf.
   std::chrono::seconds leeway{30};
   // When not empty, the token's iss must equal `issuer`, and its aud (a
@@ -102,7 +111,8 @@ class JwtVerifier {
 
   // Fails with a one-line reason (never quoting the secret or key) for a
   // short secret, an unreadable key, a private key, an RSA key under 2048
-  // bits, an EC key not on P-256, another key type, or neither set.
+  // bits, an EC key not on P-256, another key type, a bad JWKS (ParseJwks),
+  // or none of the three set.
   static absl::StatusOr<std::unique_ptr<const JwtVerifier>> Create(JwtVerifierConfig config);
 
   JwtVerifier(const JwtVerifier&) = delete;
@@ -121,7 +131,7 @@ class JwtVerifier {
                                                 std::chrono::system_clock::time_point now) const;
 
   // The accepted algorithms, for the start-up log: "HS256", "RS256",
-  // "HS256+ES256". Says nothing about the keys themselves.
+  // "HS256+ES256", "JWKS (3 keys)". Says nothing about the keys themselves.
   std::string Describe() const;
 
  private:
@@ -132,6 +142,8 @@ class JwtVerifier {
   // (a certificate's key, normalised), as libjwt reads it.
   std::string key_alg_;  // "RS256" or "ES256"
   std::string key_pem_;
+  // From config_.jwks_json, by kid.
+  std::vector<JwkKey> jwks_;
 };
 
 }  // namespace obgw::gateway

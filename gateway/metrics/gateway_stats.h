@@ -96,6 +96,8 @@
           "reason=\"token_bad_claims\"", "Browser tokens refused, by reason")                     \
   COUNTER(ws_auth_rejected_wrong_sub, "auth_rejected_wrong_sub", "ws_auth_rejected",              \
           "reason=\"token_wrong_sub\"", "Browser tokens refused, by reason")                      \
+  COUNTER(ws_auth_rejected_unknown_key, "auth_rejected_unknown_key", "ws_auth_rejected",          \
+          "reason=\"token_unknown_key\"", "Browser tokens refused, by reason")                    \
   COUNTER(ws_auth_unauthenticated, "auth_unauthenticated", "ws_auth_unauthenticated_messages",    \
           "", "Client messages answered unauthenticated: sent before a valid auth message")       \
   COUNTER(ws_auth_forbidden, "auth_forbidden_symbols", "ws_auth_forbidden_symbols", "",           \

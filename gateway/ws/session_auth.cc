@@ -31,6 +31,9 @@ void CountRejection(ShardStats& stats, JwtError error) {
     case JwtError::kWrongSub:
       counter = &stats.ws_auth_rejected_wrong_sub;
       break;
+    case JwtError::kUnknownKey:
+      counter = &stats.ws_auth_rejected_unknown_key;
+      break;
   }
   if (counter != nullptr) counter->fetch_add(1, std::memory_order_relaxed);
 }

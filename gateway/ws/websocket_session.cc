@@ -196,9 +196,6 @@ void WebSocketSession<Stream>::StartWhenReady() {
 template <class Stream>
 void WebSocketSession<Stream>::RestoreSession(SessionStore::Symbols symbols) {
   assert(shard_.InThisThread());
-  // Only what the token allows; the rest stays in the store, untouched, for
-  // a connection whose token allows it.
-  std::erase_if(symbols, [this](const std::string& symbol) { return !auth_.Allows(symbol); });
   if (symbols.empty()) return;
   if (!restore_) {
     // ?restore=0 on the id's only connection here: the session starts
@@ -206,6 +203,10 @@ void WebSocketSession<Stream>::RestoreSession(SessionStore::Symbols symbols) {
     for (const std::string& symbol : symbols) sessions().RemoveSymbol(client_id_, symbol);
     return;
   }
+  // Only what the token allows; the rest stays in the store, untouched, for
+  // a connection whose token allows it.
+  std::erase_if(symbols, [this](const std::string& symbol) { return !auth_.Allows(symbol); });
+  if (symbols.empty()) return;
   // Capped like subscribes; what does not fit leaves the session, so that
   // the session stays what the client's connections follow.
   const std::size_t cap = shard_.config().max_subscriptions;

@@ -3,7 +3,7 @@
 // auth message before anything else about the client is known. The first
 // input byte picks the mode:
 //   even: the rest is a token, verified as is (framing, base64url, header,
-//         algorithm choice, libjwt's decoding);
+//         algorithm and JWKS key choice, libjwt's decoding);
 //   odd:  the rest is a claims payload, signed here with the verifier's
 //         HS256 secret (OpenSSL HMAC), so the claim checks behind the
 //         signature (sub, exp, nbf, symbols, iss, aud) are reached too.
@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "gateway/auth/jwt_verifier.h"
+#include "jwt_minter.h"
 
 namespace {
 
@@ -64,6 +65,9 @@ const JwtVerifier& Verifier() {
     config.secret = kSecret;
     config.issuer = "https://auth.example";
     config.audience = "gw";
+    // A JWKS too, so that tokens with a kid reach the key lookup.
+    config.jwks_json = "{\"keys\":[" +
+                       obgw::testing::PublicJwk(obgw::testing::GenerateEcKey(), "k1") + "]}";
     auto created = JwtVerifier::Create(config);
     if (!created.ok()) Fail("the verifier cannot be built");
     return *std::move(created);

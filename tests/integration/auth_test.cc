@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -212,12 +213,42 @@ TEST(AuthTest, ValidTokensOfEachAlgorithmReceiveBooks) {
   }
 }
 
+TEST(AuthTest, JwksPicksTheKeyByKid) {
+  static const TestKeyPair second_rsa = GenerateRsaKey();
+  TempFile jwks("{\"keys\":[" + PublicJwk(Rsa(), "2026-01") + "," +
+                PublicJwk(second_rsa, "2026-02") + "," + PublicJwk(Ec(), "ec-1") + "]}");
+  OBGW_START_GATEWAY(gw, {"--jwt_jwks_file=" + jwks.path()});
+  const int port = gw->http_port();
+  // Rotation: tokens of the old and the new key are both accepted.
+  for (auto [key, kid, alg] :
+       {std::tuple{&Rsa(), "2026-01", "RS256"}, std::tuple{&second_rsa, "2026-02", "RS256"},
+        std::tuple{&Ec(), "ec-1", "ES256"}}) {
+    WsTestClient client;
+    ASSERT_TRUE(client.ConnectTarget(
+        port, "/ws/alice?token=" + MintToken(alg, key->private_pem, ClaimsJson("alice", 600), kid)))
+        << kid << ": " << client.error();
+    ExpectReceivesBook(port, client, "AAPL");
+    ASSERT_TRUE(client.Close());
+    EXPECT_EQ(FindInt(WaitForStat(port, "active_connections", 0), "active_connections"), 0);
+  }
+  ExpectRefusedBothWays(port, "alice",
+                        MintToken("RS256", Rsa().private_pem, ClaimsJson("alice", 600), "2025-12"),
+                        "token_unknown_key");
+  ExpectRefusedBothWays(port, "alice",
+                        MintToken("RS256", Rsa().private_pem, ClaimsJson("alice", 600), "2026-02"),
+                        "token_bad_signature");
+  ExpectRefusedBothWays(port, "alice",
+                        MintToken("HS256", Rsa().public_pem, ClaimsJson("alice", 600), "2026-01"),
+                        "token_wrong_algorithm");
+}
+
 TEST(AuthTest, BadKeyConfigurationFailsAtStart) {
   TempFile private_key(Rsa().private_pem);
   for (std::vector<std::string> args :
        {std::vector<std::string>{"--jwt_secret=short"},
         std::vector<std::string>{"--jwt_public_key_file=" + private_key.path()},
-        std::vector<std::string>{"--jwt_public_key_file=/nonexistent/key.pem"}}) {
+        std::vector<std::string>{"--jwt_public_key_file=/nonexistent/key.pem"},
+        std::vector<std::string>{"--jwt_jwks_file=" + private_key.path()}}) {
     std::string error;
     auto gw = StartGateway(args, &error);
     EXPECT_EQ(gw, nullptr) << args[0];

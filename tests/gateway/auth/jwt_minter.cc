@@ -2,6 +2,8 @@
 
 #include <jwt.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -47,9 +49,13 @@ TestKeyPair GenerateEcKey(std::string_view curve) {
   return Pair(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", name.c_str()));
 }
 
-std::string MintToken(std::string_view alg, std::string_view key, std::string_view claims_json) {
+std::string MintToken(std::string_view alg, std::string_view key, std::string_view claims_json,
+                      std::string_view kid) {
   jwt_t* jwt = nullptr;
   if (jwt_new(&jwt) != 0) Abort("jwt_new");
+  if (!kid.empty() && jwt_add_header(jwt, "kid", std::string(kid).c_str()) != 0) {
+    Abort("jwt_add_header");
+  }
   std::string claims(claims_json);
   if (jwt_add_grants_json(jwt, claims.c_str()) != 0) Abort("jwt_add_grants_json");
   std::string alg_name(alg);
@@ -66,6 +72,50 @@ std::string MintToken(std::string_view alg, std::string_view key, std::string_vi
   std::free(token);  // libjwt 1.10 allocates with malloc.
   jwt_free(jwt);
   return out;
+}
+
+namespace {
+
+std::string Base64Url(const unsigned char* data, std::size_t size) {
+  std::string out(4 * ((size + 2) / 3) + 1, '\0');
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  out.resize(static_cast<std::size_t>(n));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return out;
+}
+
+// A BIGNUM parameter of `key`, big-endian, left-padded to `width` bytes
+// (0: its own length), base64url.
+std::string BnParam(EVP_PKEY* key, const char* name, int width) {
+  BIGNUM* bn = nullptr;
+  if (EVP_PKEY_get_bn_param(key, name, &bn) != 1) Abort("EVP_PKEY_get_bn_param");
+  int size = width > 0 ? width : BN_num_bytes(bn);
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(bytes.data()), size);
+  BN_free(bn);
+  return Base64Url(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+}  // namespace
+
+std::string PublicJwk(const TestKeyPair& pair, std::string_view kid) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pair.public_pem.data(), static_cast<int>(pair.public_pem.size())), &BIO_free);
+  EVP_PKEY* key = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
+  if (key == nullptr) Abort("PEM_read_bio_PUBKEY");
+  std::string jwk = "{\"kid\":\"" + std::string(kid) + "\",";
+  if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+    jwk += "\"kty\":\"RSA\",\"n\":\"" + BnParam(key, OSSL_PKEY_PARAM_RSA_N, 0) + "\",\"e\":\"" +
+           BnParam(key, OSSL_PKEY_PARAM_RSA_E, 0) + "\"}";
+  } else {
+    jwk += "\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" +
+           BnParam(key, OSSL_PKEY_PARAM_EC_PUB_X, 32) + "\",\"y\":\"" +
+           BnParam(key, OSSL_PKEY_PARAM_EC_PUB_Y, 32) + "\"}";
+  }
+  EVP_PKEY_free(key);
+  return jwk;
 }
 
 long long UnixNow() {

@@ -22,8 +22,13 @@ TestKeyPair GenerateEcKey(std::string_view curve = "P-256");
 
 // A token with `alg` ("HS256", "RS256", "ES256", "none", ...), signed with
 // `key` (the HMAC secret or the private key's PEM; ignored for "none"), and
-// the claims of the JSON object `claims_json`.
-std::string MintToken(std::string_view alg, std::string_view key, std::string_view claims_json);
+// the claims of the JSON object `claims_json`; with `kid`, a kid header.
+std::string MintToken(std::string_view alg, std::string_view key, std::string_view claims_json,
+                      std::string_view kid = {});
+
+// `key`'s public half as a JWK (RFC 7517 object) with `kid`: RSA (n, e) or
+// EC (crv P-256, x, y).
+std::string PublicJwk(const TestKeyPair& key, std::string_view kid);
 
 // `{"sub":<sub>,"exp":<now + ttl_s>}` plus `extra` (",\"nbf\":1" style, may be empty).
 std::string ClaimsJson(std::string_view sub, long long ttl_s, std::string_view extra = "");
