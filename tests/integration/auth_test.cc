@@ -223,13 +223,17 @@ TEST(AuthTest, JwksPicksTheKeyByKid) {
   for (auto [key, kid, alg] :
        {std::tuple{&Rsa(), "2026-01", "RS256"}, std::tuple{&second_rsa, "2026-02", "RS256"},
         std::tuple{&Ec(), "ec-1", "ES256"}}) {
+    // A client_id per key: the same one would get its session back.
+    const std::string id = std::string("user-") + kid;
     WsTestClient client;
     ASSERT_TRUE(client.ConnectTarget(
-        port, "/ws/alice?token=" + MintToken(alg, key->private_pem, ClaimsJson("alice", 600), kid)))
+        port, "/ws/" + id + "?token=" + MintToken(alg, key->private_pem, ClaimsJson(id, 600), kid)))
         << kid << ": " << client.error();
     ExpectReceivesBook(port, client, "AAPL");
     ASSERT_TRUE(client.Close());
     EXPECT_EQ(FindInt(WaitForStat(port, "active_connections", 0), "active_connections"), 0);
+    // The hub has counted the unsubscription too: the next book has one subscriber.
+    EXPECT_EQ(FindInt(WaitForStat(port, "symbols", 0), "symbols"), 0);
   }
   ExpectRefusedBothWays(port, "alice",
                         MintToken("RS256", Rsa().private_pem, ClaimsJson("alice", 600), "2025-12"),
