@@ -303,9 +303,15 @@ JwtVerdict JwtVerifier::VerifyFor(std::string_view token, std::string_view clien
 
 std::chrono::system_clock::duration JwtVerifier::ExpiresIn(
     const JwtClaims& claims, std::chrono::system_clock::time_point now) const {
-  const std::chrono::system_clock::time_point end{std::chrono::seconds(claims.exp) +
-                                                  config_.leeway};
-  return end - now;
+  // In seconds first: exp may be as late as year 9999, past what a
+  // nanosecond duration holds (about 292 years). Longer than a century is,
+  // for a connection, for ever.
+  constexpr std::int64_t kCentury = 100LL * 365 * 24 * 3600;
+  const auto since_epoch = now.time_since_epoch();
+  const auto whole = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  const std::int64_t remaining =
+      std::clamp(claims.exp + config_.leeway.count() - whole.count(), -kCentury, kCentury);
+  return std::chrono::seconds(remaining) - (since_epoch - whole);
 }
 
 std::string JwtVerifier::Describe() const {

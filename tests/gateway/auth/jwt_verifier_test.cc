@@ -178,6 +178,18 @@ TEST(JwtVerifierTest, ExpiryHonoursTheLeeway) {
   EXPECT_TRUE(Refused(strict->Verify(token, at(0)), JwtError::kExpired));
 }
 
+TEST(JwtVerifierTest, FarFutureExpiryIsBoundedNotOverflowed) {
+  // Year 9999 is a valid NumericDate, but not a nanosecond duration from now
+  // (found by jwt_verifier_fuzz under UBSan).
+  auto verifier = Hs256();
+  JwtVerdict verdict = verifier->Verify(
+      MintToken("HS256", kSecret, "{\"sub\":\"alice\",\"exp\":253402300799}"), kNowTime);
+  ASSERT_TRUE(verdict.ok());
+  auto remaining = verifier->ExpiresIn(*verdict.claims, kNowTime);
+  EXPECT_GT(remaining, std::chrono::hours(24 * 365 * 99));
+  EXPECT_LE(remaining, std::chrono::hours(24 * 365 * 100));
+}
+
 TEST(JwtVerifierTest, NotBeforeHonoursTheLeeway) {
   auto verifier = Hs256(std::chrono::seconds(30));
   std::string token =
