@@ -281,6 +281,16 @@ TEST(AuthTest, ForbiddenSymbolKeepsTheConnection) {
   // The connection still works.
   ExpectReceivesBook(port, client, "AAPL");
   EXPECT_EQ(FindInt(GetStats(port), "auth_forbidden_symbols"), 1);
+  // A refresh with a narrower claim unsubscribes what it no longer allows.
+  ASSERT_TRUE(Authenticate(client, Hs256("alice", 600, ",\"symbols\":[\"AAPL\"]")));
+  std::optional<boost::json::object> revoked = ReadReply(client);
+  ASSERT_TRUE(revoked) << client.error();
+  EXPECT_EQ(TypeOf(*revoked), "unsubscription_confirmed") << Str(*revoked);
+  EXPECT_EQ(Field(*revoked, "symbol"), boost::json::value("US.IBM")) << Str(*revoked);
+  ASSERT_TRUE(client.SendText(R"({"action":"list_subscriptions"})"));
+  std::optional<boost::json::object> list = ReadReply(client);
+  ASSERT_TRUE(list) << client.error();
+  EXPECT_EQ(Field(*list, "symbols"), boost::json::parse(R"(["AAPL"])")) << Str(*list);
 }
 
 TEST(AuthTest, AuthDeadlineClosesWith1008) {
