@@ -8,7 +8,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +21,7 @@
 #include <absl/strings/str_cat.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/auth/jwt_verifier.h"
 #include "gateway/http/origin_policy.h"
 #include "gateway/metrics/stat_registry.h"
 #include "gateway/node/gateway.h"
@@ -108,6 +111,23 @@ ABSL_FLAG(int32_t, shutdown_grace_ms, 5000,
           "WebSocket clients may take to answer the 1001 close.");
 ABSL_FLAG(int32_t, max_levels, 1000, "Most levels per side of a gRPC book.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
+// Browser authentication (issue 11, JWT): on as soon as a secret, a key or a JWKS is set.
+ABSL_FLAG(std::string, jwt_secret, "",
+          "HS256 secret (at least 32 bytes) browser tokens are signed with; setting it (or "
+          "--jwt_public_key_file) makes every WebSocket authenticate.");
+ABSL_FLAG(std::string, jwt_public_key_file, "",
+          "PEM public key (or certificate) browser tokens are signed for: RSA (RS256, >= 2048 "
+          "bits) or EC P-256 (ES256), the algorithm taken from the key.");
+ABSL_FLAG(std::string, jwt_jwks_file, "",
+          "JWK Set file (RFC 7517) of RSA and EC P-256 public keys, picked by the token's kid: "
+          "several keys at once, for rotation. Setting it makes every WebSocket authenticate.");
+ABSL_FLAG(int32_t, jwt_leeway_s, 30,
+          "Clock difference allowed with the token issuer for exp and nbf, in seconds.");
+ABSL_FLAG(std::string, jwt_issuer, "", "When set, a token's iss must be this.");
+ABSL_FLAG(std::string, jwt_audience, "", "When set, a token's aud must name this.");
+ABSL_FLAG(int32_t, auth_timeout_ms, 5000,
+          "With auth on, how long a WebSocket opened without ?token= has to send "
+          "{\"action\":\"auth\"} before it is closed with 1008 \"auth timeout\".");
 
 namespace {
 
@@ -148,6 +168,9 @@ obgw::cli::Program CommandLine() {
                                     FLAGS_ws_deflate_level, FLAGS_ws_deflate_client_window_bits)},
               {"Shutdown", Flags(FLAGS_shutdown_grace_ms)},
               {"Logging", Flags(FLAGS_log_level)},
+              {"Authentication", Flags(FLAGS_jwt_secret, FLAGS_jwt_public_key_file,
+                                       FLAGS_jwt_jwks_file, FLAGS_jwt_leeway_s, FLAGS_jwt_issuer,
+                                       FLAGS_jwt_audience, FLAGS_auth_timeout_ms)},
           },
       .environment_fallback = true,
   };
@@ -159,6 +182,49 @@ T InRange(const char* flag, T value, T low, T high) {
     Die(absl::StrCat("--", flag, "=", value, " is out of range [", low, ", ", high, "]"));
   }
   return value;
+}
+
+// Browser authentication (issue 11): --jwt_* flags into config.jwt_verifier
+// (left null, auth off, when neither a secret nor a key is set). A bad
+// secret or key exits 2 with a reason that never quotes them.
+void ConfigureBrowserAuth(GatewayConfig& config) {
+  config.auth_timeout = std::chrono::milliseconds(
+      InRange("auth_timeout_ms", absl::GetFlag(FLAGS_auth_timeout_ms), 100, 600000));
+  obgw::gateway::JwtVerifierConfig jwt;
+  jwt.secret = absl::GetFlag(FLAGS_jwt_secret);
+  jwt.leeway =
+      std::chrono::seconds(InRange("jwt_leeway_s", absl::GetFlag(FLAGS_jwt_leeway_s), 0, 3600));
+  jwt.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
+  // A key file's text (at most 1 MiB), or exit 2.
+  auto read_file = [](const char* flag, const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in || text.str().empty()) Die(absl::StrCat("--", flag, ": cannot read ", path));
+    if (text.str().size() > (1 << 20)) Die(absl::StrCat("--", flag, ": larger than 1 MiB"));
+    return text.str();
+  };
+  if (std::string file = absl::GetFlag(FLAGS_jwt_public_key_file); !file.empty()) {
+    jwt.public_key_pem = read_file("jwt_public_key_file", file);
+    jwt.public_key_source = "--jwt_public_key_file " + file;
+  }
+  if (std::string file = absl::GetFlag(FLAGS_jwt_jwks_file); !file.empty()) {
+    jwt.jwks_json = read_file("jwt_jwks_file", file);
+    jwt.jwks_source = "--jwt_jwks_file " + file;
+  }
+  if (jwt.secret.empty() && jwt.public_key_pem.empty() && jwt.jwks_json.empty()) {
+    spdlog::warn(
+        "browser auth is off (no --jwt_secret, --jwt_public_key_file or --jwt_jwks_file): any "
+        "client may open a WebSocket for any client_id and read every symbol");
+    return;
+  }
+  std::chrono::seconds leeway = jwt.leeway;
+  auto verifier = obgw::gateway::JwtVerifier::Create(std::move(jwt));
+  if (!verifier.ok()) Die(std::string(verifier.status().message()));
+  spdlog::info("browser auth: tokens required ({}), leeway {} s, auth message within {} ms",
+               (*verifier)->Describe(), leeway.count(), config.auth_timeout.count());
+  config.jwt_verifier = *std::move(verifier);
 }
 
 GatewayConfig ConfigFromFlags() {
@@ -223,6 +289,7 @@ GatewayConfig ConfigFromFlags() {
       "ws_deflate_client_window_bits", absl::GetFlag(FLAGS_ws_deflate_client_window_bits), 9, 15);
   config.queue_high_water = static_cast<std::size_t>(
       InRange<int64_t>("queue_high_water", absl::GetFlag(FLAGS_queue_high_water), 1, 1LL << 26));
+  ConfigureBrowserAuth(config);
   return config;
 }
 

@@ -10,8 +10,10 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "gateway/auth/jwt_verifier.h"
 #include "gateway/http/origin_policy.h"
 #include "gateway/server/shard.h"
+#include "gateway/ws/session_auth.h"
 #include "gateway/ws/websocket_session.h"
 
 namespace obgw::gateway {
@@ -99,7 +101,24 @@ void HttpSession<Stream>::Handle(HttpRequest request) {
       reply.close = true;
       return Respond(std::move(reply));
     }
-    return UpgradeToWebSocket(std::move(request), *std::move(decision.upgrade));
+    std::optional<JwtClaims> claims;
+    if (config.jwt_verifier != nullptr && decision.upgrade->token) {
+      // Checked before the upgrade: a bad token costs no WebSocket.
+      JwtVerdict verdict = config.jwt_verifier->VerifyFor(
+          *decision.upgrade->token, decision.upgrade->client_id, std::chrono::system_clock::now());
+      if (!verdict.ok()) {
+        CountRejection(shard_.stats(), verdict.error);
+        HttpReply reply = ErrorReply(http::status::unauthorized, JwtErrorCode(verdict.error),
+                                     JwtErrorMessage(verdict.error));
+        // RFC 6750 3.1.
+        reply.headers.emplace_back(http::field::www_authenticate, "Bearer error=\"invalid_token\"");
+        reply.close = true;
+        return Respond(std::move(reply));
+      }
+      shard_.stats().ws_auth_accepted.fetch_add(1, std::memory_order_relaxed);
+      claims = std::move(verdict.claims);
+    }
+    return UpgradeToWebSocket(std::move(request), *std::move(decision.upgrade), std::move(claims));
   }
   if (decision.route != nullptr) {
     return decision.route->handler(shard_, request, this->shared_from_this());
@@ -111,12 +130,13 @@ void HttpSession<Stream>::Handle(HttpRequest request) {
 }
 
 template <class Stream>
-void HttpSession<Stream>::UpgradeToWebSocket(HttpRequest request, WebSocketTarget target) {
+void HttpSession<Stream>::UpgradeToWebSocket(HttpRequest request, WebSocketTarget target,
+                                             std::optional<JwtClaims> claims) {
   beast::get_lowest_layer(stream_).expires_never();
   // The WebSocket session takes the connection; this session ends here.
-  std::make_shared<typename WebSocketOver<Stream>::Session>(WebSocketOver<Stream>::Release(stream_),
-                                                            shard_, std::move(target.client_id),
-                                                            target.throttle, target.restore)
+  std::make_shared<typename WebSocketOver<Stream>::Session>(
+      WebSocketOver<Stream>::Release(stream_), shard_, std::move(target.client_id), target.throttle,
+      target.restore, std::move(claims))
       ->Run(std::move(request));
 }
 

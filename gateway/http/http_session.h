@@ -12,6 +12,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "gateway/auth/jwt_verifier.h"
 #include "gateway/http/http_reply.h"
 #include "gateway/http/router.h"
 
@@ -41,7 +42,9 @@ class HttpSession final : public HttpResponder,
   void DoRead();
   void OnRead(boost::beast::error_code ec, std::size_t bytes);
   void Handle(HttpRequest request);
-  void UpgradeToWebSocket(HttpRequest request, WebSocketTarget target);
+  // `claims`: the verified ?token=, if any.
+  void UpgradeToWebSocket(HttpRequest request, WebSocketTarget target,
+                          std::optional<JwtClaims> claims);
   void OnWrite(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
   void LingeringClose();
   void Discard();

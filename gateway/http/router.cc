@@ -91,7 +91,13 @@ RouteDecision RouteUpgrade(std::string_view path, boost::urls::params_view param
     return Refuse(std::move(reply));
   }
   RouteDecision decision;
-  decision.upgrade = WebSocketTarget{std::move(client_id), *throttle, *restore};
+  WebSocketTarget& target = decision.upgrade.emplace();
+  target.client_id = std::move(client_id);
+  target.throttle = *throttle;
+  target.restore = *restore;
+  if (auto token = params.find("token"); token != params.end()) {
+    target.token = std::string((*token).value);
+  }
   return decision;
 }
 

@@ -24,13 +24,16 @@ struct Route {
   Counter ShardStats::*refused = nullptr;
 };
 
-// A WebSocket upgrade of /ws/{client_id}[?throttle_ms=N][&restore=0|1],
-// validated.
+// A WebSocket upgrade of /ws/{client_id}[?throttle_ms=N][&restore=0|1]
+// [&token=JWT], validated.
 struct WebSocketTarget {
   std::string client_id;
   std::chrono::milliseconds throttle{0};
   // Whether the client_id's session is restored (session_restored).
   bool restore = true;
+  // ?token=<JWT> (browser authentication), as given; checked by the HTTP
+  // session, and ignored when auth is off.
+  std::optional<std::string> token;
 };
 
 // Where one request goes: exactly one of the three is set.

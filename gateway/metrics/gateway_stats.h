@@ -75,7 +75,43 @@
   COUNTER(rest_accepted, "ingest.rest_accepted", "ingest_books_accepted", "source=\"rest\"",      \
           "Books accepted by the ingest, by source")                                              \
   COUNTER(rest_rejected, "ingest.rest_rejected", "ingest_books_rejected", "source=\"rest\"",      \
-          "Books rejected by the ingest, by source")
+          "Books rejected by the ingest, by source")                                              \
+  /* Browser authentication (issue 11, JWT: gateway/auth, gateway/ws/session_auth.h). */          \
+  COUNTER(ws_auth_accepted, "auth_accepted", "ws_auth_accepted", "",                              \
+          "Browser tokens accepted (?token= upgrades, auth messages and refreshes)")              \
+  COUNTER(ws_auth_rejected_malformed, "auth_rejected_malformed", "ws_auth_rejected",              \
+          "reason=\"token_malformed\"",                                                           \
+          "Browser tokens refused (HTTP 401 or an auth message answered and closed), by reason")  \
+  COUNTER(ws_auth_rejected_wrong_algorithm, "auth_rejected_wrong_algorithm", "ws_auth_rejected",  \
+          "reason=\"token_wrong_algorithm\"", "Browser tokens refused, by reason")                \
+  COUNTER(ws_auth_rejected_bad_signature, "auth_rejected_bad_signature", "ws_auth_rejected",      \
+          "reason=\"token_bad_signature\"", "Browser tokens refused, by reason")                  \
+  COUNTER(ws_auth_rejected_expired, "auth_rejected_expired", "ws_auth_rejected",                  \
+          "reason=\"token_expired\"", "Browser tokens refused, by reason")                        \
+  COUNTER(ws_auth_rejected_not_yet_valid, "auth_rejected_not_yet_valid", "ws_auth_rejected",      \
+          "reason=\"token_not_yet_valid\"", "Browser tokens refused, by reason")                  \
+  COUNTER(ws_auth_rejected_missing_sub, "auth_rejected_missing_sub", "ws_auth_rejected",          \
+          "reason=\"token_missing_sub\"", "Browser tokens refused, by reason")                    \
+  COUNTER(ws_auth_rejected_bad_claims, "auth_rejected_bad_claims", "ws_auth_rejected",            \
+          "reason=\"token_bad_claims\"", "Browser tokens refused, by reason")                     \
+  COUNTER(ws_auth_rejected_wrong_sub, "auth_rejected_wrong_sub", "ws_auth_rejected",              \
+          "reason=\"token_wrong_sub\"", "Browser tokens refused, by reason")                      \
+  COUNTER(ws_auth_rejected_unknown_key, "auth_rejected_unknown_key", "ws_auth_rejected",          \
+          "reason=\"token_unknown_key\"", "Browser tokens refused, by reason")                    \
+  COUNTER(ws_auth_unauthenticated, "auth_unauthenticated", "ws_auth_unauthenticated_messages",    \
+          "", "Client messages answered unauthenticated: sent before a valid auth message")       \
+  COUNTER(ws_auth_forbidden, "auth_forbidden_symbols", "ws_auth_forbidden_symbols", "",           \
+          "Subscribed symbols answered forbidden: outside the token's symbols claim")             \
+  COUNTER(ws_closed_auth_rejected, "ws_closed_auth_rejected", "ws_closed",                        \
+          "reason=\"auth_rejected\"",                                                             \
+          "Connections closed with 1008 after a refused auth message")                            \
+  COUNTER(ws_closed_auth_timeout, "ws_closed_auth_timeout", "ws_closed",                          \
+          "reason=\"auth_timeout\"",                                                              \
+          "Connections closed with 1008 auth timeout: no valid auth message within "              \
+          "--auth_timeout_ms")                                                                    \
+  COUNTER(ws_closed_token_expired, "ws_closed_token_expired", "ws_closed",                        \
+          "reason=\"token_expired\"",                                                             \
+          "Connections closed with 1008 token expired: exp plus leeway passed, no refresh")
 
 // HISTOGRAM(member, type, unit, /stats name of the sum or "", family, help)
 #define OBGW_SHARD_HISTOGRAMS(HISTOGRAM)                                                   \

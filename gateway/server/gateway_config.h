@@ -4,12 +4,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gateway/metrics/stat_registry.h"
 
 namespace obgw::gateway {
+
+class JwtVerifier;  // gateway/auth/jwt_verifier.h
 
 // Settings of the HTTP/WebSocket side, filled from flags by main.cc. Read-only
 // once the gateway starts, so every thread may read it.
@@ -87,6 +90,13 @@ struct GatewayConfig {
   // and GET /metrics after the gateway's own; their counters must outlive
   // the gateway.
   std::vector<RegisteredStat> extra_stats;
+
+  // Browser authentication (issue 11, JWT; gateway/auth). Null when auth is
+  // off (neither --jwt_secret nor --jwt_public_key_file): every client is
+  // served as before. Otherwise a WebSocket must show a valid token, on the
+  // upgrade (?token=) or in its first message within `auth_timeout`.
+  std::shared_ptr<const JwtVerifier> jwt_verifier;
+  std::chrono::milliseconds auth_timeout{5000};
 };
 
 }  // namespace obgw::gateway

@@ -78,6 +78,10 @@ void Shard::Sweep() {
   for (auto deadline : {c.ping_interval, c.idle_timeout, c.send_timeout, c.slow_consumer_grace}) {
     if (deadline.count() > 0) period = std::min(period, deadline / 4);
   }
+  // Browser authentication: the first message's deadline.
+  if (c.jwt_verifier != nullptr && c.auth_timeout.count() > 0) {
+    period = std::min(period, c.auth_timeout / 4);
+  }
   sweep_timer_.expires_after(std::max(period, std::chrono::milliseconds(20)));
   sweep_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) Sweep();

@@ -13,6 +13,7 @@ namespace {
 ClientRequest Invalid(ClientRequest request, std::string code, std::string message) {
   request.action = ClientRequest::Action::kInvalid;
   request.symbols.clear();
+  request.token.clear();
   request.error_code = std::move(code);
   request.error_message = std::move(message);
   return request;
@@ -112,6 +113,16 @@ ClientRequest ParseClientMessage(std::string_view text) {
   }
   if (*action == "list_subscriptions") {
     request.action = ClientRequest::Action::kListSubscriptions;
+    return request;
+  }
+  if (*action == "auth") {
+    const boost::json::value* token = object->if_contains("token");
+    const boost::json::string* text = token ? token->if_string() : nullptr;
+    if (text == nullptr || text->empty()) {
+      return Invalid(std::move(request), "invalid_token", "auth needs a token: a non-empty string");
+    }
+    request.action = ClientRequest::Action::kAuth;
+    request.token = *text;
     return request;
   }
   if (*action == "subscribe") {

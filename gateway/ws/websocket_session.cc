@@ -27,7 +27,8 @@ namespace websocket = boost::beast::websocket;
 
 template <class Stream>
 WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::string client_id,
-                                           std::chrono::milliseconds throttle, bool restore)
+                                           std::chrono::milliseconds throttle, bool restore,
+                                           std::optional<JwtClaims> claims)
     : shard_(shard),
       client_id_(std::move(client_id)),
       socket_(std::move(stream)),
@@ -38,6 +39,7 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::str
       reader_(shard.config().max_frame_bytes),
       rate_limit_(shard.config().max_message_burst, shard.config().max_messages_per_second,
                   shard.clock().Now()),
+      auth_(shard.config().jwt_verifier.get(), client_id_),
       heartbeat_(shard.config().ping_interval, shard.config().idle_timeout, shard.now()),
       throttle_timer_(socket_.get_executor(), shard.clock(), shard.affinity()),
       restore_(restore) {
@@ -47,6 +49,9 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::str
   socket_.non_blocking(true, ignored);
   BoundKernelSendBuffer();
   if (throttle.count() > 0) throttle_ = std::make_unique<SymbolThrottle>(throttle);
+  if (claims && auth_.required()) {
+    auth_.Accept(*std::move(claims), shard.clock().Now(), std::chrono::system_clock::now());
+  }
 }
 
 template <class Stream>
@@ -175,7 +180,12 @@ void WebSocketSession<Stream>::StartWhenReady() {
     shard_.stats().ws_closed_limit.fetch_add(1, std::memory_order_relaxed);
     Close(websocket::close_code::policy_error, "Connection limit exceeded");
   } else if (!replies_.close_queued()) {  // Not shut down while waiting.
-    RestoreSession(std::exchange(restore_symbols_, {}));
+    if (auth_.authenticated()) {
+      RestoreSession(std::exchange(restore_symbols_, {}));
+    } else {
+      // The session waits for the auth message (Authenticate).
+      auth_.Arm(shard_.clock().Now() + shard_.config().auth_timeout);
+    }
   }
   // Refused (or shut down meanwhile): no reply is owed, so the close frame
   // is out; reading goes on only for the peer's close (messages are
@@ -193,6 +203,10 @@ void WebSocketSession<Stream>::RestoreSession(SessionStore::Symbols symbols) {
     for (const std::string& symbol : symbols) sessions().RemoveSymbol(client_id_, symbol);
     return;
   }
+  // Only what the token allows; the rest stays in the store, untouched, for
+  // a connection whose token allows it.
+  std::erase_if(symbols, [this](const std::string& symbol) { return !auth_.Allows(symbol); });
+  if (symbols.empty()) return;
   // Capped like subscribes; what does not fit leaves the session, so that
   // the session stays what the client's connections follow.
   const std::size_t cap = shard_.config().max_subscriptions;
@@ -397,6 +411,18 @@ template <class Stream>
 void WebSocketSession<Stream>::HandleText(std::string_view text) {
   assert(shard_.InThisThread());
   ClientRequest request = ParseClientMessage(text);
+  if (!auth_.required() &&
+      (request.action == ClientRequest::Action::kAuth || request.error_code == "invalid_token")) {
+    // Auth off: the answer any unknown action gets, as before auth existed.
+    return SendError("unknown_action", "Unknown action: auth", request.req_id);
+  }
+  if (!auth_.authenticated() && request.action != ClientRequest::Action::kAuth &&
+      request.action != ClientRequest::Action::kInvalid) {
+    shard_.stats().ws_auth_unauthenticated.fetch_add(1, std::memory_order_relaxed);
+    return SendError("unauthenticated",
+                     "Authenticate first: {\"action\":\"auth\",\"token\":\"<JWT>\"}",
+                     request.req_id);
+  }
   switch (request.action) {
     case ClientRequest::Action::kSubscribe:
       return Subscribe(request.symbols, request.req_id);
@@ -406,15 +432,61 @@ void WebSocketSession<Stream>::HandleText(std::string_view text) {
       return Reply(RenderReply("pong", {}, request.req_id));
     case ClientRequest::Action::kListSubscriptions:
       return ListSubscriptions(request.req_id);
+    case ClientRequest::Action::kAuth:
+      return Authenticate(request.token, request.req_id);
     case ClientRequest::Action::kInvalid:
       return SendError(request.error_code, request.error_message, request.req_id);
   }
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::Subscribe(const std::vector<std::string>& symbols,
+void WebSocketSession<Stream>::Authenticate(const std::string& token,
+                                            const boost::json::value& req_id) {
+  assert(shard_.InThisThread());
+  const bool first = !auth_.authenticated();
+  JwtVerdict verdict =
+      auth_.Authenticate(token, shard_.clock().Now(), std::chrono::system_clock::now());
+  if (!verdict.ok()) {
+    CountRejection(shard_.stats(), verdict.error);
+    shard_.stats().ws_closed_auth_rejected.fetch_add(1, std::memory_order_relaxed);
+    SendError(JwtErrorCode(verdict.error), JwtErrorMessage(verdict.error), req_id);
+    // The code is a static string, as Close's reason must be.
+    return Close(websocket::close_code::policy_error, JwtErrorCode(verdict.error));
+  }
+  shard_.stats().ws_auth_accepted.fetch_add(1, std::memory_order_relaxed);
+  boost::json::object reply{
+      {"type", "authenticated"}, {"sub", verdict.claims->sub}, {"exp", verdict.claims->exp}};
+  if (!req_id.is_null()) reply["req_id"] = req_id;
+  Reply(Frame::Text(boost::json::serialize(reply)));
+  if (first) {
+    // The session the client_id left behind is its owner's only now.
+    return RestoreSession(std::exchange(restore_symbols_, {}));
+  }
+  // A refresh with a narrower symbols claim: what it no longer allows is
+  // unsubscribed (answered unsubscription_confirmed, after authenticated).
+  std::vector<std::string> revoked;
+  for (const auto& [symbol, subscription] : subscriptions_) {
+    if (!auth_.Allows(symbol)) revoked.push_back(symbol);
+  }
+  std::sort(revoked.begin(), revoked.end());
+  if (!revoked.empty()) Unsubscribe(revoked, req_id);
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::Subscribe(const std::vector<std::string>& requested,
                                          const boost::json::value& req_id) {
   assert(shard_.InThisThread());
+  // Symbols outside the token's claim get forbidden, each in its place
+  // among the answers; the others subscribe as usual.
+  std::vector<std::string> allowed_symbols;
+  const std::vector<std::string>* allowed = &requested;
+  if (auth_.required()) {
+    for (const std::string& symbol : requested) {
+      if (auth_.Allows(symbol)) allowed_symbols.push_back(symbol);
+    }
+    allowed = &allowed_symbols;
+  }
+  const std::vector<std::string>& symbols = *allowed;
   std::size_t added = 0;
   for (const std::string& symbol : symbols) added += subscriptions_.contains(symbol) ? 0 : 1;
   // All or nothing: a list that does not fit subscribes none of its symbols.
@@ -424,7 +496,12 @@ void WebSocketSession<Stream>::Subscribe(const std::vector<std::string>& symbols
                          std::to_string(shard_.config().max_subscriptions) + " per connection",
                      req_id);
   }
-  for (const std::string& symbol : symbols) {
+  for (const std::string& symbol : requested) {
+    if (!auth_.Allows(symbol)) {
+      shard_.stats().ws_auth_forbidden.fetch_add(1, std::memory_order_relaxed);
+      SendError("forbidden", "Your token does not allow this symbol", req_id, symbol);
+      continue;
+    }
     auto [it, inserted] = subscriptions_.try_emplace(symbol);
     if (inserted) sessions().AddSymbol(client_id_, symbol);
     // A repeated subscribe (a restored symbol too) changes no count but is
@@ -567,10 +644,12 @@ FramePtr WebSocketSession<Stream>::RenderReply(std::string_view type, std::strin
 
 template <class Stream>
 void WebSocketSession<Stream>::SendError(std::string_view code, std::string_view message,
-                                         const boost::json::value& req_id) {
+                                         const boost::json::value& req_id,
+                                         std::string_view symbol) {
   assert(shard_.InThisThread());
   shard_.stats().ws_errors.fetch_add(1, std::memory_order_relaxed);
   boost::json::object reply{{"type", "error"}, {"code", code}, {"message", message}};
+  if (!symbol.empty()) reply["symbol"] = symbol;
   if (!req_id.is_null()) reply["req_id"] = req_id;
   Reply(Frame::Text(boost::json::serialize(reply)));
 }
@@ -645,6 +724,16 @@ void WebSocketSession<Stream>::Tick(Clock::time_point now) {
     // The replies before the close, or the close handshake, did not finish.
     if (now - closing_since_ >= kCloseTimeout) CloseSocket();
     return;
+  }
+  switch (auth_.Check(now)) {
+    case SessionAuth::Verdict::kNothing:
+      break;
+    case SessionAuth::Verdict::kAuthTimeout:
+      shard_.stats().ws_closed_auth_timeout.fetch_add(1, std::memory_order_relaxed);
+      return Close(websocket::close_code::policy_error, "auth timeout");
+    case SessionAuth::Verdict::kExpired:
+      shard_.stats().ws_closed_token_expired.fetch_add(1, std::memory_order_relaxed);
+      return Close(websocket::close_code::policy_error, "token expired");
   }
   const GatewayConfig& config = shard_.config();
   std::optional<Clock::time_point> over_budget = outbox_.over_budget_since();

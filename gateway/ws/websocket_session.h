@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "gateway/ws/outbox.h"
 #include "gateway/ws/outbox_stream.h"
 #include "gateway/ws/reply_sequencer.h"
+#include "gateway/ws/session_auth.h"
 #include "gateway/ws/symbol_throttle.h"
 #include "gateway/ws/throttle_timer.h"
 #include "gateway/ws/token_bucket.h"
@@ -57,6 +59,14 @@ class Shard;
 // session is then sent (session_restored) and its symbols subscribed before
 // any client request. Subscribing and unsubscribing tell the store; Cleanup
 // closes the store's count once per admitted Open.
+//
+// Authentication (GatewayConfig::jwt_verifier set; SessionAuth): a client
+// whose upgrade carried no valid ?token= reads as usual but may only send
+// {"action":"auth"} until one is accepted (anything else: error
+// unauthenticated); its stored session is restored only then, filtered by
+// the token's symbols claim, so nothing of the client_id reaches a stranger.
+// The deadline of that message and the token's expiry are the sweep's
+// (Tick), each a close 1008.
 template <class Stream>
 class WebSocketSession final : public ShardSession,
                                public std::enable_shared_from_this<WebSocketSession<Stream>> {
@@ -72,8 +82,12 @@ class WebSocketSession final : public ShardSession,
   // `throttle`: the client's minimum interval per symbol; zero for none.
   // `restore`: whether the client_id's stored session is restored
   // (?restore=1, the default) or cleared (?restore=0).
+  // `claims`: the token of the upgrade (?token=), verified for client_id
+  // already; none with auth off, or when the client is to send an auth
+  // message.
   WebSocketSession(Stream stream, Shard& shard, std::string client_id,
-                   std::chrono::milliseconds throttle, bool restore);
+                   std::chrono::milliseconds throttle, bool restore,
+                   std::optional<JwtClaims> claims = std::nullopt);
   ~WebSocketSession();
 
   // Completes the upgrade of `request` and starts reading.
@@ -138,7 +152,10 @@ class WebSocketSession final : public ShardSession,
   // once it is written.
   void SendCloseFrame(std::uint16_t code, std::string_view reason, bool then_close);
   void HandleText(std::string_view text);
-  void Subscribe(const std::vector<std::string>& symbols, const boost::json::value& req_id);
+  // {"action":"auth"}: verifies the token (first auth or refresh); a refused
+  // one is answered, then the connection closed with 1008.
+  void Authenticate(const std::string& token, const boost::json::value& req_id);
+  void Subscribe(const std::vector<std::string>& requested, const boost::json::value& req_id);
   void Unsubscribe(const std::vector<std::string>& symbols, const boost::json::value& req_id);
   void ListSubscriptions(const boost::json::value& req_id);
   void OnSubscribeApplied(ReplySequencer::Ticket ticket, const std::string& symbol,
@@ -153,8 +170,9 @@ class WebSocketSession final : public ShardSession,
   SessionStore& sessions() const;
   FramePtr RenderReply(std::string_view type, std::string_view symbol,
                        const boost::json::value& req_id) const;
+  // `symbol`, when not empty, is named in the error (forbidden).
   void SendError(std::string_view code, std::string_view message,
-                 const boost::json::value& req_id = nullptr);
+                 const boost::json::value& req_id = nullptr, std::string_view symbol = {});
   // A reply ready now, in its request's place.
   void Reply(FramePtr frame);
   // Sends what the ReplySequencer releases (and starts the close when its
@@ -188,6 +206,8 @@ class WebSocketSession final : public ShardSession,
   ReplySequencer replies_;
   std::uint64_t changes_pushed_ = 0;
   TokenBucket rate_limit_;
+  // Who the client is (auth on), on the shard's clock.
+  SessionAuth auth_;
   // On the shard's coarse clock (the sweep time).
   Heartbeat heartbeat_;
   // Throttle (?throttle_ms), only when asked for.
@@ -205,7 +225,7 @@ class WebSocketSession final : public ShardSession,
   bool cleaned_up_ = false;                // A late store answer must Close at once.
   bool close_sent_ = false;                // Our close frame is queued: no more frames.
   bool reading_stopped_ = false;           // The peer's close, or a violation: no more reads.
-  SessionStore::Symbols restore_symbols_;  // From OnOpened to StartWhenReady.
+  SessionStore::Symbols restore_symbols_;  // From OnOpened to StartWhenReady or auth.
   // The close decided by Close() (replies_.close_queued()), sent when the
   // ReplySequencer releases it; the reason is always a string literal. A
   // HangUp queues a close too, so that Tick bounds it the same way.

@@ -3,9 +3,10 @@
 // checks that the parser returns (no crash, hang, exception or sanitizer
 // report) and that:
 //   - action is kInvalid exactly when error_code is non-empty;
+//   - an auth request carries a non-empty token;
 //   - error_message is valid UTF-8 (it is echoed to the browser in a text
 //     frame, and browsers drop the connection on invalid UTF-8).
-// Only action / error_code / error_message are used, so the target keeps
+// Only action / error_code / error_message / token are used, so the target keeps
 // building while the rest of ClientRequest evolves.
 //
 //   build-asan/bin/client_message_fuzz -dict=tests/fuzz/json.dict tests/fuzz/corpus/client_message
@@ -35,6 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool invalid = request.action == ClientRequest::Action::kInvalid;
   if (invalid && request.error_code.empty()) Fail("kInvalid without an error_code", request);
   if (!invalid && !request.error_code.empty()) Fail("error_code on a valid request", request);
+  if (request.action == ClientRequest::Action::kAuth && request.token.empty()) {
+    Fail("auth without a token", request);
+  }
   if (!obgw::gateway::IsValidUtf8(request.error_message)) {
     Fail("error_message is not valid UTF-8", request);
   }

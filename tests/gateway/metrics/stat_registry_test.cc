@@ -156,7 +156,13 @@ TEST_F(StatRegistryTest, KeepsTheStatsNamesClientsDependOn) {
           "symbols_restored", "messages_throttled", "frames_deflated", "deflate_bytes_in",
           "deflate_bytes_out", "http_requests", "updates_routed", "hub_batches", "hub_conflated",
           "hub_conflated_in_batch", "hub_snapshots_rendered", "hub_stale_dropped", "hub_superseded",
-          "queue_delay_ns_total"));
+          "queue_delay_ns_total",
+          // Browser authentication (issue 11, JWT).
+          "auth_accepted", "auth_rejected_malformed", "auth_rejected_wrong_algorithm",
+          "auth_rejected_bad_signature", "auth_rejected_expired", "auth_rejected_not_yet_valid",
+          "auth_rejected_missing_sub", "auth_rejected_bad_claims", "auth_rejected_wrong_sub",
+          "auth_rejected_unknown_key", "auth_unauthenticated", "auth_forbidden_symbols",
+          "ws_closed_auth_rejected", "ws_closed_auth_timeout", "ws_closed_token_expired"));
   ASSERT_TRUE(json.contains("ingest") && json.at("ingest").is_object());
   std::vector<std::string> ingest;
   for (const auto& [key, value] : json.at("ingest").as_object()) ingest.emplace_back(key);
@@ -214,8 +220,9 @@ TEST_F(StatRegistryTest, CloseReasonsAndSourcesAreLabelsOfOneFamily) {
       sources.insert(sample.labels.at("source"));
     }
   }
-  EXPECT_THAT(reasons, ::testing::ElementsAre("connection_limit", "idle_timeout", "message_too_big",
-                                              "rate_limit", "slow_consumer", "unread_replies"));
+  EXPECT_THAT(reasons, ::testing::ElementsAre("auth_rejected", "auth_timeout", "connection_limit",
+                                              "idle_timeout", "message_too_big", "rate_limit",
+                                              "slow_consumer", "token_expired", "unread_replies"));
   EXPECT_THAT(sources, ::testing::ElementsAre("grpc", "rest"));
 }
 

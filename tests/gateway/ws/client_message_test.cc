@@ -246,5 +246,19 @@ TEST(ClientMessageTest, ListSubscriptionsNeedsNoSymbol) {
   EXPECT_EQ(request.req_id, boost::json::value("l"));
 }
 
+TEST(ClientMessageTest, AuthCarriesItsToken) {
+  ClientRequest request = ParseClientMessage(R"({"action":"auth","token":"a.b.c","req_id":3})");
+  EXPECT_EQ(request.action, Action::kAuth);
+  EXPECT_EQ(request.token, "a.b.c");
+  EXPECT_EQ(request.req_id, boost::json::value(3));
+  for (std::string_view text : {R"({"action":"auth"})", R"({"action":"auth","token":""})",
+                                R"({"action":"auth","token":["a.b.c"]})"}) {
+    request = ParseClientMessage(text);
+    EXPECT_EQ(request.action, Action::kInvalid) << text;
+    EXPECT_EQ(request.error_code, "invalid_token") << text;
+    EXPECT_TRUE(request.token.empty()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace obgw::gateway
