@@ -173,6 +173,9 @@ obgw::cli::Program CommandLine() {
                                        FLAGS_jwt_audience, FLAGS_auth_timeout_ms)},
           },
       .environment_fallback = true,
+      // Secrets may come from NAME_FILE (Docker/Kubernetes secrets), and
+      // are never echoed in an error.
+      .secrets = Flags(FLAGS_jwt_secret),
   };
 }
 

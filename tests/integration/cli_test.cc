@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -103,8 +104,15 @@ TEST(CliTest, GatewayHelpGroupsFlagsAndNamesTheirEnvironmentVariables) {
     EXPECT_EQ(Count(run.output, std::string("\n") + heading + "\n"), 1u) << heading << run.output;
   }
   for (const auto& [name, lines] : FlagLines(run.output)) {
-    EXPECT_NE(lines.front().find("env " + Upper(name) + ")"), std::string::npos) << lines.front();
+    const std::string env = "env " + Upper(name);
+    EXPECT_TRUE(lines.front().find(env + ")") != std::string::npos ||
+                lines.front().find(env + " or " + Upper(name) + "_FILE)") != std::string::npos)
+        << lines.front();
   }
+  // Secrets may come from a file instead.
+  EXPECT_NE(run.output.find("  --jwt_secret (default \"\"; env JWT_SECRET or JWT_SECRET_FILE)\n"),
+            std::string::npos)
+      << run.output;
   EXPECT_NE(run.output.find("  --max_subscriptions (default 50; env MAX_SUBSCRIPTIONS)\n"),
             std::string::npos)
       << run.output;
@@ -161,6 +169,30 @@ TEST(CliTest, InvalidEnvironmentValueExitsTwoWithOneLine) {
   EXPECT_EQ(run.status, 2) << run.output;
   EXPECT_EQ(Count(run.output, "\n"), 1u) << run.output;
   EXPECT_TRUE(run.output.starts_with("orderbook-gateway: invalid HTTP_PORT='notanumber'"))
+      << run.output;
+}
+
+TEST(CliTest, SecretFromItsFileVariableTurnsAuthOn) {
+  std::string path = ::testing::TempDir() + "cli_test_jwt_secret";
+  std::ofstream(path) << "a-secret-of-at-least-thirty-two-bytes\n";
+  std::string error;
+  std::unique_ptr<GatewayProcess> gw = StartGateway({}, {"JWT_SECRET_FILE=" + path}, &error);
+  ASSERT_NE(gw, nullptr) << error;
+  WsTestClient client;
+  ASSERT_TRUE(client.Connect(gw->http_port(), "no-token")) << client.error();
+  ASSERT_TRUE(client.SendText(R"({"action":"subscribe","symbol":"AAPL"})"));
+  std::optional<boost::json::object> reply = client.ReadJson();
+  ASSERT_TRUE(reply) << client.error();
+  EXPECT_EQ(Field(*reply, "code"), boost::json::value("unauthenticated")) << Str(*reply);
+}
+
+TEST(CliTest, UnreadableSecretFileExitsTwoWithOneLineNamingTheVariable) {
+  ProgramRun run = RunProgram("orderbook-gateway", {"--http_port=0", "--grpc_port=0"},
+                              {"JWT_SECRET_FILE=/nonexistent/jwt.secret"});
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_EQ(Count(run.output, "\n"), 1u) << run.output;
+  EXPECT_TRUE(run.output.starts_with(
+      "orderbook-gateway: JWT_SECRET_FILE='/nonexistent/jwt.secret': cannot read the file"))
       << run.output;
 }
 
