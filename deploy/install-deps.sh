@@ -23,7 +23,7 @@ packages=(
   zlib1g-dev
   # JWT verification for browser auth (gateway/auth); the openssl CLI makes the tests' certificates;
   # PyJWT mints tokens in the tests and in docs/security.md's Python example
-  libjwt-dev openssl python3-jwt
+  libjwt-dev openssl python3-jwt python3-cryptography
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev redis-server curl python3
   # promtool checks the /metrics text (tests/integration/metrics_test)

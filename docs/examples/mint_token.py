@@ -55,7 +55,10 @@ def main():
     else:
         if args.secret_file:
             with open(args.secret_file, "rb") as f:
-                key = f.read().rstrip(b"\r\n")
+                key = f.read()
+            # As the gateway reads JWT_SECRET_FILE: one trailing newline dropped.
+            key = key[:-1] if key.endswith(b"\n") else key
+            key = key[:-1] if key.endswith(b"\r") else key
         else:
             key = os.environ.get("JWT_SECRET", "").encode()
         if len(key) < 32:

@@ -52,7 +52,7 @@ std::string BookBody(int n) {
 
 // The next two messages are live book `n` of AAPL and of MSFT, in either
 // order: books of different symbols published over different connections are
-// ordered per producer only (docs/protocol.md 2.3).
+// ordered per producer only (docs/protocol.md 2.4).
 ::testing::AssertionResult NextAreLiveBooksOfAaplAndMsft(WsTestClient& client, int n) {
   std::vector<std::string> seen;
   for (int i = 0; i < 2; ++i) {
