@@ -132,5 +132,19 @@ TEST(RouterTest, WebSocketUpgradeRestoresTheSessionUnlessRestoreIsZero) {
   }
 }
 
+TEST(RouterTest, WebSocketUpgradeCarriesTheTokenAsGiven) {
+  RouteDecision decision = RouteRequest(Upgrade("/ws/alice"));
+  ASSERT_TRUE(decision.upgrade);
+  EXPECT_FALSE(decision.upgrade->token);
+  decision = RouteRequest(Upgrade("/ws/alice?throttle_ms=5&token=eyJh.eyJz.c2ln"));
+  ASSERT_TRUE(decision.upgrade);
+  EXPECT_EQ(decision.upgrade->token, "eyJh.eyJz.c2ln");
+  EXPECT_EQ(decision.upgrade->throttle, std::chrono::milliseconds(5));
+  // Present but empty: HttpSession's token check refuses it (token_malformed).
+  decision = RouteRequest(Upgrade("/ws/alice?token="));
+  ASSERT_TRUE(decision.upgrade);
+  EXPECT_EQ(decision.upgrade->token, "");
+}
+
 }  // namespace
 }  // namespace obgw::gateway
