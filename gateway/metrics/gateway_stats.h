@@ -75,7 +75,15 @@
   COUNTER(rest_accepted, "ingest.rest_accepted", "ingest_books_accepted", "source=\"rest\"",      \
           "Books accepted by the ingest, by source")                                              \
   COUNTER(rest_rejected, "ingest.rest_rejected", "ingest_books_rejected", "source=\"rest\"",      \
-          "Books rejected by the ingest, by source")
+          "Books rejected by the ingest, by source")                                              \
+  /* Publisher auth and per-IP connection rate limit (issue 11, pubauth). */                      \
+  COUNTER(rest_unauthorized, "ingest.rest_unauthorized", "ingest_publish_unauthorized",           \
+          "source=\"rest\"",                                                                      \
+          "Publishes refused for a missing or wrong publish token (--publish_tokens; REST 401, "  \
+          "gRPC UNAUTHENTICATED), by source")                                                     \
+  COUNTER(connections_refused_rate, "connections_refused_rate", "connections_refused_rate", "",   \
+          "TCP connections closed at accept, before any HTTP or TLS work, because their peer "    \
+          "IP opened more than --connection_rate_per_ip")
 
 // HISTOGRAM(member, type, unit, /stats name of the sum or "", family, help)
 #define OBGW_SHARD_HISTOGRAMS(HISTOGRAM)                                                   \
