@@ -7,7 +7,6 @@
 #include <utility>
 
 #include <absl/strings/ascii.h>
-#include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 
 namespace obgw::gateway {
@@ -63,12 +62,18 @@ bool PublishTokens::Matches(std::string_view presented) const {
 
 std::optional<std::string_view> BearerToken(std::string_view authorization) {
   constexpr std::string_view kScheme = "bearer";
-  if (authorization.size() <= kScheme.size() ||
-      !absl::EqualsIgnoreCase(authorization.substr(0, kScheme.size()), kScheme) ||
-      authorization[kScheme.size()] != ' ') {
+  if (authorization.size() <= kScheme.size() || authorization[kScheme.size()] != ' ') {
     return std::nullopt;
   }
-  std::string_view token = absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (absl::ascii_tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) {
+      return std::nullopt;
+    }
+  }
+  std::string_view token = authorization.substr(kScheme.size());
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  while (!token.empty() && blank(token.front())) token.remove_prefix(1);
+  while (!token.empty() && blank(token.back())) token.remove_suffix(1);
   if (token.empty() || token.find_first_of(" \t") != std::string_view::npos) return std::nullopt;
   return token;
 }

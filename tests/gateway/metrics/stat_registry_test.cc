@@ -156,13 +156,14 @@ TEST_F(StatRegistryTest, KeepsTheStatsNamesClientsDependOn) {
           "symbols_restored", "messages_throttled", "frames_deflated", "deflate_bytes_in",
           "deflate_bytes_out", "http_requests", "updates_routed", "hub_batches", "hub_conflated",
           "hub_conflated_in_batch", "hub_snapshots_rendered", "hub_stale_dropped", "hub_superseded",
-          "queue_delay_ns_total"));
+          "queue_delay_ns_total", "connections_refused_rate"));
   ASSERT_TRUE(json.contains("ingest") && json.at("ingest").is_object());
   std::vector<std::string> ingest;
   for (const auto& [key, value] : json.at("ingest").as_object()) ingest.emplace_back(key);
-  EXPECT_THAT(ingest, ::testing::ElementsAre("rest_accepted", "rest_rejected", "grpc_streams_open",
-                                             "grpc_streams_total", "grpc_accepted", "grpc_rejected",
-                                             "grpc_batches", "grpc_paused"));
+  EXPECT_THAT(ingest, ::testing::ElementsAre("rest_accepted", "rest_rejected", "rest_unauthorized",
+                                             "grpc_streams_open", "grpc_streams_total",
+                                             "grpc_accepted", "grpc_rejected", "grpc_batches",
+                                             "grpc_paused", "grpc_unauthenticated"));
 }
 
 TEST_F(StatRegistryTest, EachFamilyIsOneBlockWithHelpAndType) {
