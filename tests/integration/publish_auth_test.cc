@@ -197,5 +197,33 @@ TEST(PublishAuthTest, FeedSendsItsTokenFromTheFlagOrTheEnvironment) {
   EXPECT_EQ(FindInt(stats, "ingest.grpc_unauthenticated"), 1) << Str(stats);
 }
 
+TEST(PublishAuthTest, LoadgenSendsItsTokenOverHttpAndGrpc) {
+  OBGW_START_GATEWAY(gw, {TokensFlag()});
+  for (const char* publish : {"http", "grpc"}) {
+    std::string error;
+    std::unique_ptr<Process> loadgen = Process::Spawn(
+        BinDir() + "/orderbook-loadgen",
+        {"--host=127.0.0.1", "--http_port=" + std::to_string(gw->http_port()),
+         "--grpc_port=" + std::to_string(gw->grpc_port()), std::string("--publish=") + publish,
+         "--publish_token=" + kSecond, "--clients=1", "--publishers=1", "--rate=50",
+         "--duration_s=0.3", "--drain_s=0.5"},
+        &error);
+    ASSERT_NE(loadgen, nullptr) << error;
+    ASSERT_EQ(loadgen->WaitForExit(std::chrono::seconds(30)), 0) << loadgen->Output();
+    // The result is the one JSON line of its output.
+    boost::json::value result;
+    std::istringstream lines(loadgen->Output());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with("{")) result = boost::json::parse(line);
+    }
+    EXPECT_GT(FindInt(result, "published").value_or(0), 0) << publish << ": " << Str(result);
+    EXPECT_EQ(FindInt(result, "publish_rejected"), 0) << publish << ": " << Str(result);
+    ExpectNoToken("the loadgen's output", loadgen->Output());
+  }
+  boost::json::value stats = GetStats(gw->http_port());
+  EXPECT_EQ(FindInt(stats, "ingest.rest_unauthorized"), 0) << Str(stats);
+  EXPECT_EQ(FindInt(stats, "ingest.grpc_unauthenticated"), 0) << Str(stats);
+}
+
 }  // namespace
 }  // namespace obgw::testing
