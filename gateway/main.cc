@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -22,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/auth/jwt_verifier.h"
+#include "gateway/auth/publish_tokens.h"
 #include "gateway/http/origin_policy.h"
 #include "gateway/metrics/stat_registry.h"
 #include "gateway/node/gateway.h"
@@ -129,6 +131,22 @@ ABSL_FLAG(int32_t, auth_timeout_ms, 5000,
           "With auth on, how long a WebSocket opened without ?token= has to send "
           "{\"action\":\"auth\"} before it is closed with 1008 \"auth timeout\".");
 
+// Publisher auth, per-IP connection rate limit, Redis password (issue 11, pubauth).
+ABSL_FLAG(std::vector<std::string>, publish_tokens, {},
+          "Comma-separated secrets (at least 16 visible ASCII characters each; several for "
+          "rotation): POST /broadcast/orderbook needs 'Authorization: Bearer <one>' (else 401) "
+          "and gRPC publishing metadata 'authorization: Bearer <one>' (else UNAUTHENTICATED). "
+          "Empty = anyone may publish.");
+ABSL_FLAG(double, connection_rate_per_ip, 0,
+          "New TCP connections per second one peer IP (IPv6: its /64) may open on the HTTP "
+          "port; more are closed at accept, before any HTTP or TLS work. 0 = no limit.");
+ABSL_FLAG(int32_t, connection_burst_per_ip, 20,
+          "How many connections one peer IP may open at once before --connection_rate_per_ip "
+          "applies.");
+ABSL_FLAG(std::string, redis_password, "",
+          "Password sent with AUTH on every Redis (re)connect (with the user of --redis_url, "
+          "if any); instead of a password in --redis_url, never both.");
+
 namespace {
 
 using obgw::gateway::Gateway;
@@ -171,11 +189,15 @@ obgw::cli::Program CommandLine() {
               {"Authentication", Flags(FLAGS_jwt_secret, FLAGS_jwt_public_key_file,
                                        FLAGS_jwt_jwks_file, FLAGS_jwt_leeway_s, FLAGS_jwt_issuer,
                                        FLAGS_jwt_audience, FLAGS_auth_timeout_ms)},
+              // Publisher auth, per-IP connection rate limit, Redis password (issue 11, pubauth).
+              {"Publishers, connection rate, Redis auth",
+               Flags(FLAGS_publish_tokens, FLAGS_connection_rate_per_ip,
+                     FLAGS_connection_burst_per_ip, FLAGS_redis_password)},
           },
       .environment_fallback = true,
       // Secrets may come from NAME_FILE (Docker/Kubernetes secrets), and
       // are never echoed in an error.
-      .secrets = Flags(FLAGS_jwt_secret),
+      .secrets = Flags(FLAGS_jwt_secret, FLAGS_publish_tokens, FLAGS_redis_password),
   };
 }
 
@@ -228,6 +250,23 @@ void ConfigureBrowserAuth(GatewayConfig& config) {
   spdlog::info("browser auth: tokens required ({}), leeway {} s, auth message within {} ms",
                (*verifier)->Describe(), leeway.count(), config.auth_timeout.count());
   config.jwt_verifier = *std::move(verifier);
+}
+
+// --publish_tokens set: the tokens (exits 2, naming the bad token by
+// position only, when one is unusable); empty: null, anyone may publish,
+// which the log says at start.
+std::shared_ptr<const obgw::gateway::PublishTokens> PublishTokensFromFlags() {
+  std::vector<std::string> flag = absl::GetFlag(FLAGS_publish_tokens);
+  if (flag.empty()) {
+    spdlog::warn(
+        "publisher auth is off: anyone who reaches the HTTP or gRPC port may publish order "
+        "books (set --publish_tokens)");
+    return nullptr;
+  }
+  auto tokens = obgw::gateway::PublishTokens::Create(flag);
+  if (!tokens.ok()) Die(std::string(tokens.status().message()));
+  spdlog::info("publisher auth: {} publish token(s)", tokens->size());
+  return std::make_shared<const obgw::gateway::PublishTokens>(*std::move(tokens));
 }
 
 GatewayConfig ConfigFromFlags() {
@@ -293,6 +332,16 @@ GatewayConfig ConfigFromFlags() {
   config.queue_high_water = static_cast<std::size_t>(
       InRange<int64_t>("queue_high_water", absl::GetFlag(FLAGS_queue_high_water), 1, 1LL << 26));
   ConfigureBrowserAuth(config);
+  // Publisher auth and per-IP connection rate limit (issue 11, pubauth).
+  config.publish_tokens = PublishTokensFromFlags();
+  config.connection_rate_per_ip =
+      InRange("connection_rate_per_ip", absl::GetFlag(FLAGS_connection_rate_per_ip), 0.0, 1e6);
+  config.connection_burst_per_ip = static_cast<std::size_t>(
+      InRange("connection_burst_per_ip", absl::GetFlag(FLAGS_connection_burst_per_ip), 1, 1 << 20));
+  if (config.connection_rate_per_ip > 0) {
+    spdlog::info("connection rate limit: {} new connections/s per peer IP, bursts of {}",
+                 config.connection_rate_per_ip, config.connection_burst_per_ip);
+  }
   return config;
 }
 
@@ -314,6 +363,12 @@ obgw::gateway::ClusterFactory ClusterFromFlags(GatewayConfig& config) {
   if (url.empty()) return {};
   auto endpoint = obgw::gateway::ParseRedisUrl(url);
   if (!endpoint.ok()) Die("--redis_url: " + std::string(endpoint.status().message()));
+  if (std::string password = absl::GetFlag(FLAGS_redis_password); !password.empty()) {
+    if (!endpoint->password.empty()) {
+      Die("the Redis password is set twice: in --redis_url and --redis_password (keep one)");
+    }
+    endpoint->password = std::move(password);
+  }
   std::string node_id = absl::GetFlag(FLAGS_node_id);
   if (node_id.empty()) node_id = DefaultNodeId(config.http_port);
   for (char c : node_id) {
@@ -348,6 +403,12 @@ sigset_t BlockShutdownSignals() {
 
 int main(int argc, char** argv) {
   obgw::cli::ParseCommandLine(CommandLine(), argc, argv);
+  // The level first: reading the flags logs (the publisher-auth warning).
+  auto level = spdlog::level::from_str(absl::GetFlag(FLAGS_log_level));
+  if (level == spdlog::level::off && absl::GetFlag(FLAGS_log_level) != "off") {
+    Die("--log_level='" + absl::GetFlag(FLAGS_log_level) + "' is not a log level");
+  }
+  spdlog::set_level(level);
   GatewayConfig config = ConfigFromFlags();
   int grpc_port = InRange("grpc_port", absl::GetFlag(FLAGS_grpc_port), 0, 65535);
   int max_levels = InRange("max_levels", absl::GetFlag(FLAGS_max_levels), 1, 100000);
@@ -355,11 +416,6 @@ int main(int argc, char** argv) {
                                absl::GetFlag(FLAGS_grpc_receive_window_bytes), 0, 1 << 30);
   auto grace = std::chrono::milliseconds(
       InRange("shutdown_grace_ms", absl::GetFlag(FLAGS_shutdown_grace_ms), 0, 600000));
-  auto level = spdlog::level::from_str(absl::GetFlag(FLAGS_log_level));
-  if (level == spdlog::level::off && absl::GetFlag(FLAGS_log_level) != "off") {
-    Die("--log_level='" + absl::GetFlag(FLAGS_log_level) + "' is not a log level");
-  }
-  spdlog::set_level(level);
   obgw::gateway::ClusterFactory make_cluster = ClusterFromFlags(config);
 
   sigset_t signals = BlockShutdownSignals();
@@ -368,13 +424,16 @@ int main(int argc, char** argv) {
       OBGW_DESCRIBE_STATS(obgw::ingest::IngestStats, OBGW_INGEST_STATS), ingest_stats);
   std::string bind = config.bind;
   std::uint32_t threads = config.threads;
+  // The gRPC ingest checks the same publish tokens as POST /broadcast/orderbook.
+  std::shared_ptr<const obgw::gateway::PublishTokens> publish_tokens = config.publish_tokens;
 
   Gateway gateway(std::move(config), make_cluster);
   if (auto status = gateway.Start(); !status.ok()) Die(std::string(status.message()));
 
   obgw::ingest::ValidationLimits limits;
   limits.max_levels = static_cast<std::size_t>(max_levels);
-  obgw::ingest::IngestServer ingest(gateway.queue(), ingest_stats, limits, receive_window);
+  obgw::ingest::IngestServer ingest(gateway.queue(), ingest_stats, limits, receive_window,
+                                    publish_tokens);
   auto bound_grpc = ingest.Start(bind, grpc_port);
   if (!bound_grpc.ok()) {
     gateway.Stop(std::chrono::milliseconds(0));

@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "gateway/auth/publish_tokens.h"
 #include "gateway/fanout/update_queue.h"
 #include "ingest/ingest_stats.h"
 #include "ingest/update_validator.h"
@@ -38,12 +39,18 @@ std::vector<std::pair<std::string, int>> ReceiveWindowArguments(int bytes);
 
 // The OrderBookIngest service: hands each Publish stream to a new
 // PublishReactor and each PublishBatch stream to a new PublishBatchReactor.
-// Holds only references and the limits; gRPC callback threads call Publish
-// and PublishBatch.
+// With publish tokens, every call (both RPCs: the service has no other)
+// must carry one in its metadata, `authorization: Bearer <token>`; a call
+// without is finished UNAUTHENTICATED before a single message of it is read,
+// and counted (ingest.grpc_unauthenticated).
+// Holds only references, the limits and the (immutable, shared) tokens; gRPC
+// callback threads call Publish and PublishBatch.
 class IngestService final : public orderbook::v1::OrderBookIngest::CallbackService {
  public:
-  // `queue` and `stats` must outlive the service.
-  IngestService(gateway::UpdateQueue& queue, IngestStats& stats, ValidationLimits limits);
+  // `queue` and `stats` must outlive the service; null `publish_tokens`:
+  // anyone may publish.
+  IngestService(gateway::UpdateQueue& queue, IngestStats& stats, ValidationLimits limits,
+                std::shared_ptr<const gateway::PublishTokens> publish_tokens = nullptr);
 
   grpc::ServerReadReactor<orderbook::v1::OrderBookUpdate>* Publish(
       grpc::CallbackServerContext* context, orderbook::v1::PublishSummary* summary) override;
@@ -53,9 +60,14 @@ class IngestService final : public orderbook::v1::OrderBookIngest::CallbackServi
   const gateway::UpdateQueue& queue() const { return queue_; }
 
  private:
+  // OK, or UNAUTHENTICATED (counted) when publish tokens are set and the
+  // call's metadata has none of them.
+  grpc::Status Authenticate(const grpc::CallbackServerContext& context);
+
   gateway::UpdateQueue& queue_;
   IngestStats& stats_;
   const ValidationLimits limits_;
+  const std::shared_ptr<const gateway::PublishTokens> publish_tokens_;
 };
 
 // The gRPC listener: owns the IngestService and the grpc::Server running it
@@ -68,8 +80,10 @@ class IngestServer {
   // `queue` until Shutdown returns, or paused streams only end at the
   // shutdown deadline.
   // `receive_window_bytes`: see kDefaultReceiveWindowBytes (0: gRPC's defaults).
+  // `publish_tokens`: see IngestService (null: no publisher auth).
   IngestServer(gateway::UpdateQueue& queue, IngestStats& stats, ValidationLimits limits,
-               int receive_window_bytes = kDefaultReceiveWindowBytes);
+               int receive_window_bytes = kDefaultReceiveWindowBytes,
+               std::shared_ptr<const gateway::PublishTokens> publish_tokens = nullptr);
   ~IngestServer();
 
   IngestServer(const IngestServer&) = delete;

@@ -23,7 +23,12 @@ namespace obgw::ingest {
   COUNTER(batches, "ingest.grpc_batches", "ingest_grpc_batches", "",                      \
           "gRPC PublishBatch messages received (their books count in accepted/rejected)") \
   COUNTER(paused, "ingest.grpc_paused", "ingest_grpc_pauses", "",                         \
-          "Times a stream stopped reading because the queue reached queue_high_water")
+          "Times a stream stopped reading because the queue reached queue_high_water")    \
+  /* Publisher auth (issue 11, pubauth). */                                               \
+  COUNTER(unauthenticated, "ingest.grpc_unauthenticated", "ingest_publish_unauthorized",  \
+          "source=\"grpc\"",                                                              \
+          "Publishes refused for a missing or wrong publish token (--publish_tokens; "    \
+          "REST 401, gRPC UNAUTHENTICATED), by source")
 
 // Stats of the gRPC ingest, shared by every PublishReactor. Owned by
 // whoever wires the gateway together (main.cc) and outliving the IngestServer;

@@ -1,7 +1,9 @@
 #include "gateway/http/broadcast_handler.h"
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -9,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
+#include "gateway/auth/publish_tokens.h"
 #include "gateway/fanout/book_update.h"
 #include "gateway/http/broadcast_request.h"
 #include "gateway/server/shard.h"
@@ -35,9 +38,37 @@ void Accepted(Shard& shard, HttpResponder& responder, std::string symbol, std::s
   responder.Respond(OkReply(boost::json::serialize(body)));
 }
 
+// With --publish_tokens: whether `request` carries one of the tokens in its
+// one Authorization header; if not, answers 401 (docs/protocol.md 3.1) and
+// counts it. The reply never echoes what was sent.
+bool Authorized(Shard& shard, const HttpRequest& request, HttpResponder& responder) {
+  const PublishTokens* tokens = shard.config().publish_tokens.get();
+  if (tokens == nullptr) return true;
+  std::optional<std::string_view> token;
+  bool presented = request.count(http::field::authorization) > 0;
+  if (request.count(http::field::authorization) == 1) {
+    token = BearerToken(request[http::field::authorization]);
+  }
+  if (token && tokens->Matches(*token)) return true;
+  shard.stats().rest_unauthorized.fetch_add(1, std::memory_order_relaxed);
+  // RFC 6750 section 3: no credentials get the bare challenge, wrong ones
+  // error="invalid_token".
+  HttpReply reply =
+      presented ? ErrorReply(http::status::unauthorized, "unauthorized",
+                             "the publish token is not valid (Authorization: Bearer <token>)")
+                : ErrorReply(http::status::unauthorized, "unauthorized",
+                             "publishing needs a publish token (Authorization: Bearer <token>)");
+  reply.headers.emplace_back(
+      http::field::www_authenticate,
+      presented ? "Bearer realm=\"publish\", error=\"invalid_token\"" : "Bearer realm=\"publish\"");
+  responder.Respond(std::move(reply));
+  return false;
+}
+
 }  // namespace
 
 void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpResponder> responder) {
+  if (!Authorized(shard, request, *responder)) return;
   // The router parsed this target already; it is well-formed.
   auto url = boost::urls::parse_origin_form(request.target());
   auto params = url->params();

@@ -12,7 +12,9 @@ namespace obgw::gateway {
 // at once with the symbol's subscriptions as the hub counts them then
 // (SubscriberCounts); a cluster node once the cluster ordered the book (the
 // hub answers, with the subscribers it went to). A full queue is answered 503
-// with Retry-After.
+// with Retry-After. With --publish_tokens (GatewayConfig::publish_tokens) a
+// request without one of the tokens in `Authorization: Bearer` is answered
+// 401 unauthorized with WWW-Authenticate before its book is even parsed.
 void HandleBroadcast(Shard& shard, HttpRequest& request, std::shared_ptr<HttpResponder> responder);
 
 }  // namespace obgw::gateway

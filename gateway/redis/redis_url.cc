@@ -29,6 +29,13 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view text) {
   // may hold a password, so it is not echoed.
   if (!parsed) return Bad("not a URL of the form redis://[[user]:password@]host[:port][/db]");
   boost::urls::url_view url = *parsed;
+  if (url.scheme() == "rediss") {
+    // hiredis gained TLS (redisInitiateSSL) in 1.0; Debian 12 ships 0.14.
+    return Bad(
+        "rediss:// (TLS) is not supported: this build's hiredis 0.14 (Debian 12) has no TLS; "
+        "point redis:// at a local TLS tunnel to Redis (stunnel, spiped), or build against "
+        "hiredis >= 1.0");
+  }
   if (url.scheme() != "redis") {
     return Bad(absl::StrCat("scheme '", std::string(url.scheme()),
                             "' is not supported (only redis://; no TLS)"));

@@ -25,7 +25,8 @@ struct RedisEndpoint {
 
 // Parses `redis://[[user]:password@]host[:port][/db]`. Errors are one line
 // naming what is wrong ("redis URL: port 99999 is out of range") and never
-// contain the password.
+// contain the password. `rediss://` is refused with what to use instead:
+// Debian 12's hiredis (0.14) has no TLS.
 absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view url);
 
 }  // namespace obgw::gateway

@@ -12,7 +12,8 @@
 
 namespace obgw::gateway {
 
-class JwtVerifier;  // gateway/auth/jwt_verifier.h
+class JwtVerifier;    // gateway/auth/jwt_verifier.h
+class PublishTokens;  // gateway/auth/publish_tokens.h
 
 // Settings of the HTTP/WebSocket side, filled from flags by main.cc. Read-only
 // once the gateway starts, so every thread may read it.
@@ -97,6 +98,18 @@ struct GatewayConfig {
   // upgrade (?token=) or in its first message within `auth_timeout`.
   std::shared_ptr<const JwtVerifier> jwt_verifier;
   std::chrono::milliseconds auth_timeout{5000};
+  // Publisher auth and per-IP connection rate limit (issue 11, pubauth).
+  // POST /broadcast/orderbook needs `Authorization: Bearer` with one of the
+  // publish tokens (--publish_tokens, checked by gateway/http's broadcast
+  // handler; 401 otherwise); null: anyone may publish. Shared with the gRPC
+  // ingest, which checks the same tokens.
+  std::shared_ptr<const PublishTokens> publish_tokens;
+  // New TCP connections per second one peer IP (IPv6: its /64) may open, and
+  // how many at once: a token bucket per IP checked by the Listener when it
+  // accepts, before any HTTP parse or TLS handshake; a connection over it is
+  // closed at once (connections_refused_rate). 0: no limit.
+  double connection_rate_per_ip = 0;
+  std::size_t connection_burst_per_ip = 0;
 };
 
 }  // namespace obgw::gateway

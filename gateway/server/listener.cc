@@ -1,9 +1,13 @@
 #include "gateway/server/listener.h"
 
+#include <algorithm>
+#include <cassert>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "gateway/server/gateway_config.h"
 #include "gateway/server/shard.h"
 
 namespace obgw::gateway {
@@ -36,6 +40,25 @@ Listener::Listener(tcp::acceptor acceptor, std::vector<Shard*> shards, OnConnect
       shards_(std::move(shards)),
       on_connection_(std::move(on_connection)) {
   port_ = acceptor_.local_endpoint().port();
+  const GatewayConfig& config = shards_.front()->config();
+  if (config.connection_rate_per_ip > 0) {
+    rate_limiter_ = std::make_unique<ConnectionRateLimiter>(
+        config.connection_rate_per_ip, std::max<std::size_t>(1, config.connection_burst_per_ip));
+  }
+}
+
+bool Listener::Admit(tcp::socket& socket) {
+  Shard& home = *shards_.front();
+  assert(home.InThisThread());
+  if (rate_limiter_ == nullptr) return true;
+  boost::system::error_code ec;
+  tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return false;  // Gone already (reset before we got to it).
+  if (rate_limiter_->Admit(peer.address(), home.clock().Now())) return true;
+  home.stats().connections_refused_rate.fetch_add(1, std::memory_order_relaxed);
+  // RST, not FIN: no TIME_WAIT left here by a client that loops on connect.
+  socket.set_option(net::socket_base::linger(true, 0), ec);
+  return false;
 }
 
 void Listener::Start() {
@@ -72,7 +95,10 @@ void Listener::OnAccept(Shard* shard, boost::system::error_code ec, tcp::socket 
     });
     return;
   }
-  {
+  if (!Admit(socket)) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  } else {
     socket.set_option(tcp::no_delay(true), ec);
     net::post(shard->io_context(),
               [self = shared_from_this(), socket = std::move(socket), shard]() mutable {

@@ -28,6 +28,7 @@
 #include "ingest/cli/command_line.h"
 #include "ingest/feed/book_generator.h"
 #include "ingest/feed/publish_stream.h"
+#include "ingest/feed/publish_token.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -45,6 +46,9 @@ ABSL_FLAG(double, duration_s, 0, "stop after this many seconds; 0 = unlimited");
 ABSL_FLAG(std::uint64_t, seed, 1, "random seed of the generated books (same seed, same books)");
 ABSL_FLAG(double, report_every_s, 5,
           "print progress (sent, rate) every this many seconds; 0 = never");
+ABSL_FLAG(std::string, publish_token, "",
+          "Publish token the gateway wants (its --publish_tokens), sent as metadata "
+          "'authorization: Bearer <token>'; empty: $PUBLISH_TOKEN if set, else none.");
 ABSL_FLAG(double, wait_for_server_s, 10,
           "keep trying to connect for this many seconds before giving up, so the feed can start "
           "next to the gateway");
@@ -156,7 +160,7 @@ obgw::cli::Program CommandLine() {
       .summary = "Publishes generated order books to orderbook-gateway over gRPC.",
       .groups =
           {
-              {"Server", Flags(FLAGS_target, FLAGS_wait_for_server_s)},
+              {"Server", Flags(FLAGS_target, FLAGS_wait_for_server_s, FLAGS_publish_token)},
               {"Books", Flags(FLAGS_symbols, FLAGS_levels, FLAGS_seed, FLAGS_batch)},
               {"Pace", Flags(FLAGS_rate, FLAGS_count, FLAGS_duration_s)},
               {"Output", Flags(FLAGS_report_every_s)},
@@ -176,6 +180,8 @@ struct FeedPlan {
   std::uint64_t seed = 0;
   // Books per message; 1 for Publish.
   std::uint64_t batch = 1;
+  // Sent with the call when not empty; never logged.
+  std::string publish_token;
 };
 
 // Writes `books` fresh books into `message` (one for Publish; a batch keeps
@@ -196,6 +202,7 @@ void Fill(obgw::ingest::BookGenerator& generator, std::uint64_t first, std::uint
 template <typename Message>
 int Stream(orderbook::v1::OrderBookIngest::Stub& stub, StopSignals& stop, const FeedPlan& plan) {
   grpc::ClientContext context;
+  obgw::ingest::AttachPublishToken(context, plan.publish_token);
   orderbook::v1::PublishSummary summary;
   stop.AttachCall(&context);
   std::unique_ptr<grpc::ClientWriter<Message>> writer =
@@ -314,7 +321,8 @@ int Run(StopSignals& stop) {
                 .duration_s = duration_s,
                 .report_every_s = report_every_s,
                 .seed = absl::GetFlag(FLAGS_seed),
-                .batch = std::max<std::uint64_t>(1, absl::GetFlag(FLAGS_batch))};
+                .batch = std::max<std::uint64_t>(1, absl::GetFlag(FLAGS_batch)),
+                .publish_token = obgw::ingest::PublishTokenOr(absl::GetFlag(FLAGS_publish_token))};
   auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
   if (plan.batch > 1) return Stream<orderbook::v1::OrderBookBatch>(*stub, stop, plan);
   return Stream<orderbook::v1::OrderBookUpdate>(*stub, stop, plan);

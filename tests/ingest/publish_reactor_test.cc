@@ -4,6 +4,7 @@
 
 #include "ingest/publish_reactor.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -61,8 +62,11 @@ OrderBookUpdate ValidUpdate(const std::string& symbol, std::uint64_t seq) {
 class IngestHarness {
  public:
   explicit IngestHarness(std::size_t high_water,
-                         int receive_window_bytes = kDefaultReceiveWindowBytes)
-      : queue_(high_water), server_(queue_, stats_, ValidationLimits{}, receive_window_bytes) {
+                         int receive_window_bytes = kDefaultReceiveWindowBytes,
+                         std::shared_ptr<const gateway::PublishTokens> publish_tokens = nullptr)
+      : queue_(high_water),
+        server_(queue_, stats_, ValidationLimits{}, receive_window_bytes,
+                std::move(publish_tokens)) {
     absl::StatusOr<int> port = server_.Start("127.0.0.1", 0);
     EXPECT_TRUE(port.ok()) << port.status();
     port_ = port.value_or(0);
@@ -395,6 +399,85 @@ TEST(IngestServerTest, InvalidAddressIsAnError) {
   absl::StatusOr<int> port = server.Start("256.1.1.1", 0);
   ASSERT_FALSE(port.ok());
   EXPECT_EQ(port.status().message(), "cannot listen for gRPC on 256.1.1.1:0");
+}
+
+// --publish_tokens on the gRPC side: both RPCs need `authorization: Bearer`
+// with one of the tokens; otherwise UNAUTHENTICATED before any book is read.
+class PublishTokenTest : public ::testing::Test {
+ protected:
+  static constexpr const char* kFirst = "first-token-0123456789";
+  static constexpr const char* kSecond = "second-token-0123456789";
+
+  static std::shared_ptr<const gateway::PublishTokens> Tokens() {
+    auto tokens = gateway::PublishTokens::Create({kFirst, kSecond});
+    EXPECT_TRUE(tokens.ok()) << tokens.status();
+    return std::make_shared<const gateway::PublishTokens>(*std::move(tokens));
+  }
+
+  // One Publish (or PublishBatch) call of one book with these
+  // `authorization` values; its status.
+  grpc::Status Publish(const std::vector<std::string>& authorizations, bool batch,
+                       std::uint64_t seq) {
+    grpc::ClientContext context;
+    for (const std::string& value : authorizations) context.AddMetadata("authorization", value);
+    PublishSummary summary;
+    if (batch) {
+      auto writer = harness_.stub().PublishBatch(&context, &summary);
+      orderbook::v1::OrderBookBatch message;
+      *message.add_updates() = ValidUpdate("AAPL", seq);
+      writer->Write(message);
+      writer->WritesDone();
+      return writer->Finish();
+    }
+    auto writer = harness_.stub().Publish(&context, &summary);
+    writer->Write(ValidUpdate("AAPL", seq));
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  IngestHarness harness_{64, kDefaultReceiveWindowBytes, Tokens()};
+};
+
+TEST_F(PublishTokenTest, NoOrWrongTokenIsUnauthenticatedOnBothRpcs) {
+  const std::vector<std::vector<std::string>> refused = {
+      {},
+      {"Bearer wrong-token-0123456789"},
+      {std::string("Basic ") + kFirst},
+      {std::string("Bearer ") + kFirst, std::string("Bearer ") + kSecond},
+  };
+  std::uint64_t calls = 0;
+  for (bool batch : {false, true}) {
+    for (const auto& authorizations : refused) {
+      grpc::Status status = Publish(authorizations, batch, ++calls);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << batch << " " << status.error_message();
+      EXPECT_NE(status.error_message().find("publish token"), std::string::npos);
+      EXPECT_EQ(status.error_message().find("token-0123456789"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(harness_.stats().unauthenticated.load(), calls);
+  EXPECT_EQ(harness_.stats().accepted.load(), 0u);
+  EXPECT_EQ(harness_.stats().streams_total.load(), 0u) << "no stream was served";
+  EXPECT_EQ(harness_.queue().Depth(), 0u);
+}
+
+TEST_F(PublishTokenTest, EitherTokenPublishesOnBothRpcs) {
+  std::uint64_t seq = 0;
+  for (bool batch : {false, true}) {
+    for (const char* token : {kFirst, kSecond}) {
+      grpc::Status status = Publish({std::string("Bearer ") + token}, batch, ++seq);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+    }
+  }
+  std::vector<gateway::BookUpdate> books;
+  harness_.DrainUntil(books, seq, kTimeout);
+  ASSERT_EQ(books.size(), seq);
+  // Each call is its own producer: the queue keeps no order between them.
+  std::vector<std::uint64_t> seqs;
+  for (const gateway::BookUpdate& book : books) seqs.push_back(SourceSeqOf(book));
+  std::sort(seqs.begin(), seqs.end());
+  for (std::uint64_t i = 0; i < seq; ++i) EXPECT_EQ(seqs[i], i + 1);
+  EXPECT_EQ(harness_.stats().unauthenticated.load(), 0u);
 }
 
 }  // namespace

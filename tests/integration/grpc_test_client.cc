@@ -24,11 +24,12 @@ void WriteAllAndFinish(grpc::ClientWriter<Message>& writer, const std::vector<Me
 // `messages` and finishes: the one body of both Publish and PublishBatch.
 template <typename Message, typename Open>
 PublishResult Publish(const std::string& target, const std::vector<Message>& messages,
-                      std::chrono::milliseconds timeout, Open open) {
+                      std::chrono::milliseconds timeout, const GrpcMetadata& metadata, Open open) {
   auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout);
+  for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
   PublishResult result;
   WriteAllAndFinish(*((*stub).*open)(&context, &result.summary), messages, result);
   return result;
@@ -38,14 +39,16 @@ PublishResult Publish(const std::string& target, const std::vector<Message>& mes
 
 PublishResult PublishStream(const std::string& target,
                             const std::vector<orderbook::v1::OrderBookUpdate>& updates,
-                            std::chrono::milliseconds timeout) {
-  return Publish(target, updates, timeout, &orderbook::v1::OrderBookIngest::Stub::Publish);
+                            std::chrono::milliseconds timeout, const GrpcMetadata& metadata) {
+  return Publish(target, updates, timeout, metadata,
+                 &orderbook::v1::OrderBookIngest::Stub::Publish);
 }
 
 PublishResult PublishBatchStream(const std::string& target,
                                  const std::vector<orderbook::v1::OrderBookBatch>& batches,
-                                 std::chrono::milliseconds timeout) {
-  return Publish(target, batches, timeout, &orderbook::v1::OrderBookIngest::Stub::PublishBatch);
+                                 std::chrono::milliseconds timeout, const GrpcMetadata& metadata) {
+  return Publish(target, batches, timeout, metadata,
+                 &orderbook::v1::OrderBookIngest::Stub::PublishBatch);
 }
 
 std::vector<orderbook::v1::OrderBookBatch> SplitIntoBatches(

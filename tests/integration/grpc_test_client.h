@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -22,16 +23,21 @@ struct PublishResult {
   std::size_t written = 0;
 };
 
-// Opens one Publish stream to `target` ("127.0.0.1:<port>"), writes every
-// update in order, half-closes and returns the summary.
+// Metadata sent with a call: (key, value) pairs, keys in lower case.
+using GrpcMetadata = std::vector<std::pair<std::string, std::string>>;
+
+// Opens one Publish stream to `target` ("127.0.0.1:<port>") with `metadata`,
+// writes every update in order, half-closes and returns the summary.
 PublishResult PublishStream(const std::string& target,
                             const std::vector<orderbook::v1::OrderBookUpdate>& updates,
-                            std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                            std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                            const GrpcMetadata& metadata = {});
 
 // As PublishStream, on a PublishBatch stream: writes every batch in order.
 PublishResult PublishBatchStream(const std::string& target,
                                  const std::vector<orderbook::v1::OrderBookBatch>& batches,
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                                 const GrpcMetadata& metadata = {});
 
 // Cuts `updates` into batches of sizes[0], sizes[1], ... in order (the last
 // size repeats until every update is in a batch; a 0 makes an empty batch).

@@ -29,12 +29,17 @@ int FreeTcpPort() {
 }
 
 std::unique_ptr<RedisServer> RedisServer::Start(std::string* error) {
+  return StartWithPassword("", error);
+}
+
+std::unique_ptr<RedisServer> RedisServer::StartWithPassword(const std::string& password,
+                                                            std::string* error) {
   int port = FreeTcpPort();
   if (port <= 0) {
     if (error) *error = "no free port";
     return nullptr;
   }
-  std::unique_ptr<RedisServer> server(new RedisServer(port));
+  std::unique_ptr<RedisServer> server(new RedisServer(port, password));
   if (!server->Launch(error)) return nullptr;
   return server;
 }
@@ -45,10 +50,15 @@ std::string RedisServer::url() const { return "redis://127.0.0.1:" + std::to_str
 
 bool RedisServer::Launch(std::string* error) {
   std::string spawn_error;
-  process_ = Process::Spawn("/usr/bin/redis-server",
-                            {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--protected-mode", "no"},
-                            &spawn_error);
+  std::vector<std::string> args = {"--port", std::to_string(port_), "--bind", "127.0.0.1"};
+  for (const char* arg : {"--save", "", "--appendonly", "no", "--protected-mode", "no"}) {
+    args.emplace_back(arg);
+  }
+  if (!password_.empty()) {
+    args.push_back("--requirepass");
+    args.push_back(password_);
+  }
+  process_ = Process::Spawn("/usr/bin/redis-server", args, &spawn_error);
   if (!process_) {
     if (error) *error = "cannot start redis-server: " + spawn_error;
     return false;
@@ -94,7 +104,13 @@ std::optional<std::string> RedisServer::Run(const std::vector<std::string>& argv
   redisContext* context = redisConnectWithTimeout("127.0.0.1", port_, tv);
   if (context == nullptr) return std::nullopt;
   std::optional<std::string> result;
-  if (context->err == 0 && redisSetTimeout(context, tv) == REDIS_OK) {
+  bool ready = context->err == 0 && redisSetTimeout(context, tv) == REDIS_OK;
+  if (ready && !password_.empty()) {
+    auto* reply = static_cast<redisReply*>(redisCommand(context, "AUTH %s", password_.c_str()));
+    ready = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    if (reply != nullptr) freeReplyObject(reply);
+  }
+  if (ready) {
     std::vector<const char*> pointers;
     std::vector<size_t> lengths;
     for (const std::string& arg : argv) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gateway_process.h"
@@ -21,6 +22,10 @@ class RedisServer {
   // Starts redis-server on a free port and waits until it answers PING.
   // Null (and why in `error`) when it cannot.
   static std::unique_ptr<RedisServer> Start(std::string* error = nullptr);
+  // As Start, with --requirepass `password` (also after Restart): clients
+  // must AUTH; Run does.
+  static std::unique_ptr<RedisServer> StartWithPassword(const std::string& password,
+                                                        std::string* error = nullptr);
 
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -48,10 +53,11 @@ class RedisServer {
                                  std::chrono::milliseconds timeout = std::chrono::seconds(2)) const;
 
  private:
-  explicit RedisServer(int port) : port_(port) {}
+  RedisServer(int port, std::string password) : port_(port), password_(std::move(password)) {}
   bool Launch(std::string* error);
 
   int port_;
+  std::string password_;  // --requirepass; empty: none.
   std::unique_ptr<Process> process_;
   bool paused_ = false;
 };

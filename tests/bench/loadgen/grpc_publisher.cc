@@ -11,6 +11,7 @@
 
 #include "ingest/feed/book_generator.h"
 #include "ingest/feed/publish_stream.h"
+#include "ingest/feed/publish_token.h"
 #include "latency_recorder.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
 #include "publisher.h"
@@ -33,6 +34,7 @@ void RunStream(const PublishPlan& plan, PublishCounters& counters, std::size_t i
                                            grpc::InsecureChannelCredentials(), args);
   auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
   grpc::ClientContext context;
+  ingest::AttachPublishToken(context, plan.publish_token);
   orderbook::v1::PublishSummary summary;
   auto writer = ingest::PublishStream<Message>::Open(*stub, &context, &summary);
   ingest::BookGenerator generator(plan.symbols, plan.levels, 2000 + index);

@@ -13,6 +13,7 @@
 
 #include "ingest/book_renderer.h"
 #include "ingest/feed/book_generator.h"
+#include "ingest/feed/publish_token.h"
 #include "latency_recorder.h"
 #include "publisher.h"
 
@@ -59,6 +60,9 @@ class HttpPublisher : public std::enable_shared_from_this<HttpPublisher> {
     request_ = {http::verb::post, "/broadcast/orderbook?symbol=" + generator_.symbol(symbol), 11};
     request_.set(http::field::host, plan_.host);
     request_.set(http::field::content_type, "application/json");
+    if (!plan_.publish_token.empty()) {
+      request_.set(http::field::authorization, ingest::BearerAuthorization(plan_.publish_token));
+    }
     request_.keep_alive(true);
     request_.body() = ingest::RenderBookData(book);
     request_.prepare_payload();

@@ -20,6 +20,7 @@
 
 #include "ingest/cli/command_line.h"
 #include "ingest/feed/book_generator.h"
+#include "ingest/feed/publish_token.h"
 #include "process_sampler.h"
 #include "publisher.h"
 #include "subscriber_pool.h"
@@ -37,6 +38,9 @@ ABSL_FLAG(int32_t, publish_grpc_port, 0,
 ABSL_FLAG(std::string, publish, "http",
           "how to publish: http, grpc (Publish streams, one book per message), grpc-batch "
           "(PublishBatch streams, --batch_size books per message), or none (idle clients)");
+ABSL_FLAG(std::string, publish_token, "",
+          "publish token of the server (its --publish_tokens), sent with every publish; empty: "
+          "$PUBLISH_TOKEN if set, else none");
 ABSL_FLAG(int32_t, batch_size, 100, "books per OrderBookBatch message (--publish=grpc-batch)");
 ABSL_FLAG(int32_t, clients, 100, "WebSocket clients");
 ABSL_FLAG(int32_t, symbols, 10, "symbols published");
@@ -87,8 +91,8 @@ obgw::cli::Program CommandLine() {
           {
               {"Server", Flags(FLAGS_host, FLAGS_http_port, FLAGS_grpc_port, FLAGS_server_pid,
                                FLAGS_other_pids)},
-              {"Publish target",
-               Flags(FLAGS_publish_host, FLAGS_publish_http_port, FLAGS_publish_grpc_port)},
+              {"Publish target", Flags(FLAGS_publish_host, FLAGS_publish_http_port,
+                                       FLAGS_publish_grpc_port, FLAGS_publish_token)},
               {"Clients", Flags(FLAGS_clients, FLAGS_subs_per_client, FLAGS_connect_timeout_s,
                                 FLAGS_deflate, FLAGS_reader_threads)},
               {"Publishing",
@@ -179,6 +183,7 @@ int main(int argc, char** argv) {
   publish_plan.symbols = static_cast<std::size_t>(symbols);
   publish_plan.levels = static_cast<std::size_t>(absl::GetFlag(FLAGS_levels));
   publish_plan.duration = std::chrono::duration<double>(absl::GetFlag(FLAGS_duration_s));
+  publish_plan.publish_token = obgw::ingest::PublishTokenOr(absl::GetFlag(FLAGS_publish_token));
   if (publish == "grpc-batch") {
     publish_plan.batch_size = static_cast<std::size_t>(absl::GetFlag(FLAGS_batch_size));
   }

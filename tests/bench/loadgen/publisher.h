@@ -21,6 +21,10 @@ struct PublishPlan {
   // gRPC only: 0 writes one book per Publish message; N > 0 opens
   // PublishBatch streams instead and writes N books per OrderBookBatch.
   std::size_t batch_size = 0;
+  // The gateway's publish token (--publish_token / $PUBLISH_TOKEN): sent as
+  // Authorization: Bearer (HTTP) or authorization metadata (gRPC) when not
+  // empty.
+  std::string publish_token;
 };
 
 struct PublishCounters {

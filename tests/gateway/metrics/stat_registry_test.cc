@@ -162,13 +162,16 @@ TEST_F(StatRegistryTest, KeepsTheStatsNamesClientsDependOn) {
           "auth_rejected_bad_signature", "auth_rejected_expired", "auth_rejected_not_yet_valid",
           "auth_rejected_missing_sub", "auth_rejected_bad_claims", "auth_rejected_wrong_sub",
           "auth_rejected_unknown_key", "auth_unauthenticated", "auth_forbidden_symbols",
-          "ws_closed_auth_rejected", "ws_closed_auth_timeout", "ws_closed_token_expired"));
+          "ws_closed_auth_rejected", "ws_closed_auth_timeout", "ws_closed_token_expired",
+          // Per-IP connection rate limit (issue 11).
+          "connections_refused_rate"));
   ASSERT_TRUE(json.contains("ingest") && json.at("ingest").is_object());
   std::vector<std::string> ingest;
   for (const auto& [key, value] : json.at("ingest").as_object()) ingest.emplace_back(key);
-  EXPECT_THAT(ingest, ::testing::ElementsAre("rest_accepted", "rest_rejected", "grpc_streams_open",
-                                             "grpc_streams_total", "grpc_accepted", "grpc_rejected",
-                                             "grpc_batches", "grpc_paused"));
+  EXPECT_THAT(ingest, ::testing::ElementsAre("rest_accepted", "rest_rejected", "rest_unauthorized",
+                                             "grpc_streams_open", "grpc_streams_total",
+                                             "grpc_accepted", "grpc_rejected", "grpc_batches",
+                                             "grpc_paused", "grpc_unauthenticated"));
 }
 
 TEST_F(StatRegistryTest, EachFamilyIsOneBlockWithHelpAndType) {

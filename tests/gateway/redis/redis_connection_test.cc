@@ -285,5 +285,43 @@ TEST_F(RedisConnectionTest, AuthAndSelectFromTheUrl) {
   for (const std::string& state : states_) EXPECT_EQ(state.find("hunter2"), std::string::npos);
 }
 
+TEST_F(RedisConnectionTest, AuthIsSentAgainOnEveryReconnect) {
+  std::string error;
+  server_ = RedisServer::StartWithPassword("hunter2-right", &error);
+  ASSERT_TRUE(server_) << error;
+  RedisConnection& connection =
+      Connect(Options("redis://:hunter2-right@127.0.0.1:" + std::to_string(server_->port())));
+  ASSERT_TRUE(RunUntil([&] { return connection.up(); }));
+  server_->Kill();
+  ASSERT_TRUE(RunUntil([&] { return !connection.up(); }));
+  // The restarted Redis knows nobody: the new connection must AUTH again.
+  ASSERT_TRUE(server_->Restart(&error)) << error;
+  ASSERT_TRUE(RunUntil([&] { return connection.up(); }));
+  EXPECT_EQ(Call(connection, {"SET", "after-restart", "yes"}), "OK");
+  EXPECT_EQ(server_->Run({"GET", "after-restart"}), "yes");
+  EXPECT_EQ(stats_.connects.load(), 2u);
+  for (const std::string& state : states_) {
+    EXPECT_EQ(state.find("hunter2"), std::string::npos) << state;
+  }
+}
+
+TEST_F(RedisConnectionTest, AclUserAndPasswordFromTheUrl) {
+  ASSERT_EQ(server_->Run({"ACL", "SETUSER", "gateway", "on", ">s3cret-pass", "~*", "&*", "+@all"}),
+            "OK");
+  std::string base = "127.0.0.1:" + std::to_string(server_->port());
+  RedisConnection& wrong = Connect(Options("redis://gateway:not-it@" + base));
+  ASSERT_TRUE(RunUntil([&] { return !states_.empty(); }));
+  EXPECT_EQ(states_[0].rfind("down: AUTH failed: WRONGPASS", 0), 0u) << states_[0];
+  EXPECT_FALSE(wrong.up());
+
+  RedisConnection& right = Connect(Options("redis://gateway:s3cret-pass@" + base));
+  ASSERT_TRUE(RunUntil([&] { return right.up(); }));
+  EXPECT_EQ(Call(right, {"ACL", "WHOAMI"}), "gateway");
+  for (const std::string& state : states_) {
+    EXPECT_EQ(state.find("s3cret"), std::string::npos) << state;
+    EXPECT_EQ(state.find("not-it"), std::string::npos) << state;
+  }
+}
+
 }  // namespace
 }  // namespace obgw::gateway

@@ -50,7 +50,8 @@ TEST(RedisUrlTest, BadUrlsSayWhatIsWrongInOneLine) {
     const char* expected;
   };
   for (const Case& c :
-       {Case{"http://redis:6379", "scheme 'http'"}, Case{"rediss://redis", "scheme 'rediss'"},
+       {Case{"http://redis:6379", "scheme 'http'"},
+        Case{"rediss://redis", "rediss:// (TLS) is not supported"},
         Case{"redis://redis:99999", "port '99999'"}, Case{"redis://redis:0", "port '0'"},
         Case{"redis://redis/abc", "database 'abc' is not a number"},
         Case{"redis://redis/-1", "database '-1'"}, Case{"redis://redis/1/2", "database '1/2'"},
@@ -66,9 +67,29 @@ TEST(RedisUrlTest, BadUrlsSayWhatIsWrongInOneLine) {
   }
 }
 
+TEST(RedisUrlTest, RedissSaysWhyAndWhatToUseInstead) {
+  auto endpoint = ParseRedisUrl("rediss://:hunter2@redis:6380");
+  ASSERT_FALSE(endpoint.ok());
+  std::string message(endpoint.status().message());
+  EXPECT_NE(message.find("hiredis 0.14"), std::string::npos) << message;
+  EXPECT_NE(message.find("stunnel"), std::string::npos) << message;
+  EXPECT_NE(message.find("hiredis >= 1.0"), std::string::npos) << message;
+  EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+}
+
+TEST(RedisUrlTest, UserWithPasswordAndTheRedactedFormNeverShowsIt) {
+  auto endpoint = ParseRedisUrl("redis://gateway:hunter2@redis");
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+  EXPECT_EQ(endpoint->user, "gateway");
+  EXPECT_EQ(endpoint->password, "hunter2");
+  EXPECT_EQ(endpoint->port, 6379);
+  EXPECT_EQ(endpoint->Redacted(), "redis://gateway:***@redis:6379");
+}
+
 TEST(RedisUrlTest, ErrorsNeverShowThePassword) {
-  for (const char* url : {"redis://:hunter2@redis:99999", "redis://u:hunter2@redis/x",
-                          "redis://u:hunter2@redis:bad", "ftp://u:hunter2@redis"}) {
+  for (const char* url :
+       {"redis://:hunter2@redis:99999", "redis://u:hunter2@redis/x", "redis://u:hunter2@redis:bad",
+        "ftp://u:hunter2@redis", "rediss://u:hunter2@redis"}) {
     auto endpoint = ParseRedisUrl(url);
     ASSERT_FALSE(endpoint.ok()) << url;
     EXPECT_EQ(endpoint.status().message().find("hunter2"), std::string::npos) << endpoint.status();
