@@ -2,7 +2,8 @@
 //
 // The one place that wires the ingest (gRPC) and the gateway (HTTP/WebSocket)
 // together: parse flags (each with an environment fallback), start both,
-// print the ready line, wait for SIGINT/SIGTERM, shut down in order.
+// print the ready line, wait for SIGINT/SIGTERM (SIGHUP reloads the TLS
+// certificate), shut down in order.
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -24,10 +25,12 @@
 #include "gateway/node/gateway.h"
 #include "gateway/redis/redis_cluster.h"
 #include "gateway/redis/redis_url.h"
+#include "gateway/tls/tls_context.h"
 #include "ingest/cli/build_info.h"
 #include "ingest/cli/command_line.h"
 #include "ingest/ingest_service.h"
 #include "ingest/ingest_stats.h"
+#include "ingest/tls_credentials.h"
 
 ABSL_FLAG(std::string, bind, "0.0.0.0", "Address of both listeners.");
 ABSL_FLAG(int32_t, http_port, 8002, "HTTP + WebSocket port; 0 picks a free port.");
@@ -108,6 +111,13 @@ ABSL_FLAG(int32_t, shutdown_grace_ms, 5000,
           "WebSocket clients may take to answer the 1001 close.");
 ABSL_FLAG(int32_t, max_levels, 1000, "Most levels per side of a gRPC book.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
+// TLS (issue 11).
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate (the server's first, then its chain); with --tls_key_file the HTTP "
+          "port speaks HTTPS/WSS only and the gRPC port TLS. SIGHUP reloads both files.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
+ABSL_FLAG(int32_t, tls_handshake_timeout_ms, 5000,
+          "A TLS handshake on the HTTP port not done within this long drops the connection.");
 
 namespace {
 
@@ -148,6 +158,8 @@ obgw::cli::Program CommandLine() {
                                     FLAGS_ws_deflate_level, FLAGS_ws_deflate_client_window_bits)},
               {"Shutdown", Flags(FLAGS_shutdown_grace_ms)},
               {"Logging", Flags(FLAGS_log_level)},
+              {"TLS",
+               Flags(FLAGS_tls_cert_file, FLAGS_tls_key_file, FLAGS_tls_handshake_timeout_ms)},
           },
       .environment_fallback = true,
   };
@@ -263,13 +275,52 @@ obgw::gateway::ClusterFactory ClusterFromFlags(GatewayConfig& config) {
        .http_address = absl::StrCat(config.bind, ":", config.http_port)});
 }
 
-// Blocks SIGINT/SIGTERM in every thread (call before starting any), so that
-// the main thread alone receives them through sigwait.
+// TLS (issue 11): --tls_cert_file with --tls_key_file loads the certificate
+// (exits 2 with the reason when half set or unloadable) and sets config.tls;
+// neither set: null, plaintext.
+std::shared_ptr<obgw::gateway::TlsContext> TlsFromFlags(GatewayConfig& config) {
+  config.tls_handshake_timeout = std::chrono::milliseconds(InRange(
+      "tls_handshake_timeout_ms", absl::GetFlag(FLAGS_tls_handshake_timeout_ms), 10, 600000));
+  std::string cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  std::string key_file = absl::GetFlag(FLAGS_tls_key_file);
+  if (cert_file.empty() && key_file.empty()) return nullptr;
+  if (cert_file.empty() || key_file.empty()) {
+    Die(absl::StrCat("--", cert_file.empty() ? "tls_key_file" : "tls_cert_file",
+                     " is set without --", cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+                     ": TLS needs both"));
+  }
+  auto tls = obgw::gateway::TlsContext::Load(cert_file, key_file);
+  if (!tls.ok()) Die(std::string(tls.status().message()));
+  std::shared_ptr<obgw::gateway::TlsContext> context = *std::move(tls);
+  spdlog::info("TLS: HTTPS/WSS and gRPC over TLS with {}", context->Describe());
+  config.tls = context;
+  return context;
+}
+
+// SIGHUP: a new TLS context from the same files for new connections, or the
+// current one kept (one line says which).
+void ReloadTls(obgw::gateway::TlsContext* tls) {
+  if (tls == nullptr) {
+    spdlog::info("SIGHUP: no TLS configured, nothing to reload");
+    return;
+  }
+  if (absl::Status status = tls->Reload(); !status.ok()) {
+    spdlog::warn("SIGHUP: TLS certificate not reloaded, the current one stays: {}",
+                 status.message());
+    return;
+  }
+  spdlog::info("SIGHUP: TLS certificate reloaded: {}", tls->Describe());
+}
+
+// Blocks SIGINT/SIGTERM (and SIGHUP, the TLS reload) in every thread (call
+// before starting any), so that the main thread alone receives them through
+// sigwait.
 sigset_t BlockShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }
@@ -291,6 +342,7 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(level);
   obgw::gateway::ClusterFactory make_cluster = ClusterFromFlags(config);
+  std::shared_ptr<obgw::gateway::TlsContext> tls = TlsFromFlags(config);
 
   sigset_t signals = BlockShutdownSignals();
   obgw::ingest::IngestStats ingest_stats;
@@ -305,7 +357,11 @@ int main(int argc, char** argv) {
   obgw::ingest::ValidationLimits limits;
   limits.max_levels = static_cast<std::size_t>(max_levels);
   obgw::ingest::IngestServer ingest(gateway.queue(), ingest_stats, limits, receive_window);
-  auto bound_grpc = ingest.Start(bind, grpc_port);
+  auto bound_grpc =
+      ingest.Start(bind, grpc_port,
+                   tls ? obgw::ingest::TlsServerCredentialsFromFiles(
+                             absl::GetFlag(FLAGS_tls_cert_file), absl::GetFlag(FLAGS_tls_key_file))
+                       : nullptr);
   if (!bound_grpc.ok()) {
     gateway.Stop(std::chrono::milliseconds(0));
     Die(std::string(bound_grpc.status().message()));
@@ -319,7 +375,11 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   int signal = 0;
-  sigwait(&signals, &signal);
+  for (;;) {
+    sigwait(&signals, &signal);
+    if (signal != SIGHUP) break;
+    ReloadTls(tls.get());
+  }
   spdlog::info("signal {}: shutting down", signal);
   auto started = std::chrono::steady_clock::now();
   // No new connections anywhere (gRPC's Shutdown refuses new streams).

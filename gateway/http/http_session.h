@@ -14,13 +14,17 @@
 
 #include "gateway/http/http_reply.h"
 #include "gateway/http/router.h"
+#include "gateway/tls/tls_stream.h"
 
 namespace obgw::gateway {
 
 class Shard;
 
-// One HTTP/1.1 connection over `Stream` (a beast::tcp_stream today; a TLS
-// stream over it later). Runs on its shard's thread.
+// One HTTP/1.1 connection over `Stream`: a beast::tcp_stream, or a TlsStream
+// over one (HTTPS), whose server handshake Run does first, bounded by
+// --tls_handshake_timeout_ms and counted (tls_handshakes,
+// tls_handshake_failed, tls_handshake_timeout); a failed one just drops the
+// connection. Runs on its shard's thread.
 //
 // Owns the stream until a WebSocket upgrade hands it to a WebSocketSession.
 // Does the connection I/O only: reads one request at a time (keep-alive),
@@ -38,6 +42,7 @@ class HttpSession final : public HttpResponder,
   void Respond(HttpReply reply) override;
 
  private:
+  void OnHandshake(boost::beast::error_code ec);
   void DoRead();
   void OnRead(boost::beast::error_code ec, std::size_t bytes);
   void Handle(HttpRequest request);
@@ -59,6 +64,7 @@ class HttpSession final : public HttpResponder,
 };
 
 using PlainHttpSession = HttpSession<boost::beast::tcp_stream>;
+using TlsHttpSession = HttpSession<TlsStream>;
 
 }  // namespace obgw::gateway
 

@@ -75,7 +75,15 @@
   COUNTER(rest_accepted, "ingest.rest_accepted", "ingest_books_accepted", "source=\"rest\"",      \
           "Books accepted by the ingest, by source")                                              \
   COUNTER(rest_rejected, "ingest.rest_rejected", "ingest_books_rejected", "source=\"rest\"",      \
-          "Books rejected by the ingest, by source")
+          "Books rejected by the ingest, by source")                                              \
+  /* TLS on the HTTP port (issue 11). */                                                          \
+  COUNTER(tls_handshakes, "tls_handshakes", "tls_handshakes", "result=\"ok\"",                    \
+          "TLS handshakes on the HTTP port, by result")                                           \
+  COUNTER(tls_handshake_failed, "tls_handshake_failed", "tls_handshakes", "result=\"failed\"",    \
+          "TLS handshakes that failed: a plaintext client, no shared version or cipher, a bad "   \
+          "record")                                                                               \
+  COUNTER(tls_handshake_timeout, "tls_handshake_timeout", "tls_handshakes", "result=\"timeout\"", \
+          "TLS handshakes not done within --tls_handshake_timeout_ms (silent or slow clients)")
 
 // HISTOGRAM(member, type, unit, /stats name of the sum or "", family, help)
 #define OBGW_SHARD_HISTOGRAMS(HISTOGRAM)                                                   \

@@ -4,12 +4,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gateway/metrics/stat_registry.h"
 
 namespace obgw::gateway {
+
+class TlsContext;
 
 // Settings of the HTTP/WebSocket side, filled from flags by main.cc. Read-only
 // once the gateway starts, so every thread may read it.
@@ -87,6 +90,14 @@ struct GatewayConfig {
   // and GET /metrics after the gateway's own; their counters must outlive
   // the gateway.
   std::vector<RegisteredStat> extra_stats;
+
+  // TLS on the HTTP port (issue 11; --tls_cert_file, --tls_key_file): when
+  // set, every connection speaks HTTPS/WSS with the context current at its
+  // accept (reloaded on SIGHUP by main.cc); null serves plaintext. A TLS
+  // handshake not done within tls_handshake_timeout is dropped (counted:
+  // tls_handshake_timeout).
+  std::shared_ptr<const TlsContext> tls;
+  std::chrono::milliseconds tls_handshake_timeout{5000};
 };
 
 }  // namespace obgw::gateway
