@@ -306,7 +306,7 @@ void ReloadTls(obgw::gateway::TlsContext* tls) {
   }
   if (absl::Status status = tls->Reload(); !status.ok()) {
     spdlog::warn("SIGHUP: TLS certificate not reloaded, the current one stays: {}",
-                 status.message());
+                 std::string(status.message()));
     return;
   }
   spdlog::info("SIGHUP: TLS certificate reloaded: {}", tls->Describe());

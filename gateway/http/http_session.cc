@@ -23,8 +23,7 @@ namespace http = boost::beast::http;
 namespace {
 
 // The WebSocket session that takes over an upgraded connection of each HTTP
-// stream type, and how the HTTP stream hands its transport over. A TLS stream
-// adds its specialization here (and its instantiation below).
+// stream type, and how the HTTP stream hands its transport over.
 template <class Stream>
 struct WebSocketOver;
 
@@ -35,6 +34,22 @@ struct WebSocketOver<beast::tcp_stream> {
     return stream.release_socket();
   }
 };
+
+// The SSL session is bound to its stream: the whole stream moves.
+template <>
+struct WebSocketOver<TlsStream> {
+  using Session = TlsWebSocketSession;
+  static TlsStream Release(TlsStream& stream) { return std::move(stream); }
+};
+
+// The ends of a connection that deserve no reply: the peer left (for TLS,
+// also without close_notify, which HTTP clients routinely do) or was silent
+// too long.
+bool PeerGone(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == beast::error::timeout ||
+         ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
+         ec == boost::asio::ssl::error::stream_truncated;
+}
 
 }  // namespace
 

@@ -10,8 +10,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509err.h>
 
 #include <absl/strings/str_cat.h>
+#include <boost/asio/ssl/error.hpp>
 
 namespace obgw::gateway {
 
@@ -116,11 +118,16 @@ absl::StatusOr<std::shared_ptr<ssl::context>> TlsContext::Build(const std::strin
   context->use_private_key(boost::asio::buffer(*key), ssl::context::pem, ec);
   // The key's bytes are not needed any more (the context holds its own copy).
   OPENSSL_cleanse(key->data(), key->size());
-  if (ec) {
+  // OpenSSL checks the key against the certificate as it loads it.
+  const bool mismatch =
+      ec && ec.category() == boost::asio::error::get_ssl_category() &&
+      ERR_GET_LIB(static_cast<unsigned long>(ec.value())) == ERR_LIB_X509 &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH;
+  if (ec && !mismatch) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--tls_key_file: '", key_file, "' holds no usable PEM private key: ", OpenSslReason(ec)));
   }
-  if (SSL_CTX_check_private_key(native) != 1) {
+  if (mismatch || SSL_CTX_check_private_key(native) != 1) {
     ERR_clear_error();
     return absl::InvalidArgumentError(absl::StrCat(
         "--tls_key_file: '", key_file, "' does not match the certificate in '", cert_file, "'"));
