@@ -156,7 +156,9 @@ TEST_F(StatRegistryTest, KeepsTheStatsNamesClientsDependOn) {
           "symbols_restored", "messages_throttled", "frames_deflated", "deflate_bytes_in",
           "deflate_bytes_out", "http_requests", "updates_routed", "hub_batches", "hub_conflated",
           "hub_conflated_in_batch", "hub_snapshots_rendered", "hub_stale_dropped", "hub_superseded",
-          "queue_delay_ns_total"));
+          "queue_delay_ns_total",
+          // TLS (issue 11).
+          "tls_handshakes", "tls_handshake_failed", "tls_handshake_timeout"));
   ASSERT_TRUE(json.contains("ingest") && json.at("ingest").is_object());
   std::vector<std::string> ingest;
   for (const auto& [key, value] : json.at("ingest").as_object()) ingest.emplace_back(key);
