@@ -118,6 +118,9 @@ ABSL_FLAG(std::string, tls_cert_file, "",
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
 ABSL_FLAG(int32_t, tls_handshake_timeout_ms, 5000,
           "A TLS handshake on the HTTP port not done within this long drops the connection.");
+ABSL_FLAG(bool, tls_allow_plaintext, false,
+          "With TLS: serve plaintext HTTP/WebSocket on the HTTP port too (told apart from TLS "
+          "by the first bytes); default TLS only.");
 
 namespace {
 
@@ -158,8 +161,8 @@ obgw::cli::Program CommandLine() {
                                     FLAGS_ws_deflate_level, FLAGS_ws_deflate_client_window_bits)},
               {"Shutdown", Flags(FLAGS_shutdown_grace_ms)},
               {"Logging", Flags(FLAGS_log_level)},
-              {"TLS",
-               Flags(FLAGS_tls_cert_file, FLAGS_tls_key_file, FLAGS_tls_handshake_timeout_ms)},
+              {"TLS", Flags(FLAGS_tls_cert_file, FLAGS_tls_key_file, FLAGS_tls_handshake_timeout_ms,
+                            FLAGS_tls_allow_plaintext)},
           },
       .environment_fallback = true,
   };
@@ -283,7 +286,12 @@ std::shared_ptr<obgw::gateway::TlsContext> TlsFromFlags(GatewayConfig& config) {
       "tls_handshake_timeout_ms", absl::GetFlag(FLAGS_tls_handshake_timeout_ms), 10, 600000));
   std::string cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   std::string key_file = absl::GetFlag(FLAGS_tls_key_file);
-  if (cert_file.empty() && key_file.empty()) return nullptr;
+  if (cert_file.empty() && key_file.empty()) {
+    if (absl::GetFlag(FLAGS_tls_allow_plaintext)) {
+      Die("--tls_allow_plaintext needs --tls_cert_file and --tls_key_file");
+    }
+    return nullptr;
+  }
   if (cert_file.empty() || key_file.empty()) {
     Die(absl::StrCat("--", cert_file.empty() ? "tls_key_file" : "tls_cert_file",
                      " is set without --", cert_file.empty() ? "tls_cert_file" : "tls_key_file",
@@ -292,7 +300,9 @@ std::shared_ptr<obgw::gateway::TlsContext> TlsFromFlags(GatewayConfig& config) {
   auto tls = obgw::gateway::TlsContext::Load(cert_file, key_file);
   if (!tls.ok()) Die(std::string(tls.status().message()));
   std::shared_ptr<obgw::gateway::TlsContext> context = *std::move(tls);
-  spdlog::info("TLS: HTTPS/WSS and gRPC over TLS with {}", context->Describe());
+  config.tls_allow_plaintext = absl::GetFlag(FLAGS_tls_allow_plaintext);
+  spdlog::info("TLS: HTTPS/WSS{} and gRPC over TLS with {}",
+               config.tls_allow_plaintext ? " (and plaintext HTTP/WS)" : "", context->Describe());
   config.tls = context;
   return context;
 }

@@ -54,8 +54,8 @@ bool PeerGone(const beast::error_code& ec) {
 }  // namespace
 
 template <class Stream>
-HttpSession<Stream>::HttpSession(Stream stream, Shard& shard)
-    : stream_(std::move(stream)), shard_(shard) {}
+HttpSession<Stream>::HttpSession(Stream stream, Shard& shard, beast::flat_buffer read_ahead)
+    : stream_(std::move(stream)), shard_(shard), buffer_(std::move(read_ahead)) {}
 
 template <class Stream>
 void HttpSession<Stream>::Run() {
@@ -64,6 +64,16 @@ void HttpSession<Stream>::Run() {
     // Bounded like the request head (slowloris): a client that sends nothing,
     // or half a ClientHello, holds the connection this long at most.
     beast::get_lowest_layer(stream_).expires_after(shard_.config().tls_handshake_timeout);
+    if (buffer_.size() > 0) {
+      // The start of the ClientHello, read by the TransportDetector.
+      stream_.async_handshake(
+          boost::asio::ssl::stream_base::server, buffer_.data(),
+          [self = this->shared_from_this()](beast::error_code ec, std::size_t used) {
+            self->buffer_.consume(used);
+            self->OnHandshake(ec);
+          });
+      return;
+    }
     stream_.async_handshake(
         boost::asio::ssl::stream_base::server,
         beast::bind_front_handler(&HttpSession::OnHandshake, this->shared_from_this()));

@@ -35,7 +35,9 @@ template <class Stream>
 class HttpSession final : public HttpResponder,
                           public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(Stream stream, Shard& shard);
+  // `read_ahead`: bytes already read from the connection (by a
+  // TransportDetector), consumed before the socket is read.
+  HttpSession(Stream stream, Shard& shard, boost::beast::flat_buffer read_ahead = {});
   void Run();
 
   // HttpResponder: writes `reply`, then reads the next request or hangs up.

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "gateway/http/http_session.h"
+#include "gateway/http/transport_detector.h"
 #include "gateway/tls/tls_context.h"
 
 namespace obgw::gateway {
@@ -30,7 +31,12 @@ absl::Status Gateway::Start() {
   Listener::OnConnection on_connection = [](boost::asio::ip::tcp::socket socket, Shard& shard) {
     std::make_shared<PlainHttpSession>(boost::beast::tcp_stream(std::move(socket)), shard)->Run();
   };
-  if (state_->config.tls) {
+  if (state_->config.tls && state_->config.tls_allow_plaintext) {
+    // Both on one port: the first bytes decide.
+    on_connection = [tls = state_->config.tls](boost::asio::ip::tcp::socket socket, Shard& shard) {
+      std::make_shared<TransportDetector>(std::move(socket), shard, *tls)->Run();
+    };
+  } else if (state_->config.tls) {
     // HTTPS + WSS only: each connection takes the context current at its
     // accept (a reload affects new connections).
     on_connection = [tls = state_->config.tls](boost::asio::ip::tcp::socket socket, Shard& shard) {

@@ -98,6 +98,9 @@ struct GatewayConfig {
   // tls_handshake_timeout).
   std::shared_ptr<const TlsContext> tls;
   std::chrono::milliseconds tls_handshake_timeout{5000};
+  // With tls: plaintext HTTP/WS is served on the same port too, told apart
+  // by the first bytes (--tls_allow_plaintext).
+  bool tls_allow_plaintext = false;
 };
 
 }  // namespace obgw::gateway

@@ -243,6 +243,36 @@ TEST_F(TlsTest, SighupServesTheNewCertificateAndKeepsTheOldOneOnABadFile) {
   EXPECT_EQ(still.peer_serial, "1002");
 }
 
+TEST_F(TlsTest, AllowPlaintextServesBothOnOnePort) {
+  auto gateway = Start({"--tls_allow_plaintext", "--tls_handshake_timeout_ms=300"});
+  ASSERT_NE(gateway, nullptr);
+  const int port = gateway->http_port();
+  HttpResponse plain = HttpGet(port, "/health");
+  EXPECT_EQ(plain.status, 200) << plain.Describe();
+  HttpsResponse secure = HttpsGet(port, "/health", pki_.ca_file());
+  EXPECT_EQ(secure.status, 200) << secure.error;
+  EXPECT_EQ(secure.peer_serial, "1001");
+
+  RawWsClient ws;
+  ASSERT_TRUE(ws.Connect(port, "/ws/plain-side")) << ws.error();
+  ASSERT_TRUE(ws.SendText(R"({"action":"ping"})"));
+  auto pong = ws.ReadFrame(5s);
+  ASSERT_TRUE(pong);
+  EXPECT_NE(pong->payload.find("pong"), std::string::npos) << pong->payload;
+  WssTestClient wss(pki_.ca_file());
+  ASSERT_TRUE(wss.Connect(port, "/ws/tls-side")) << wss.error();
+  ASSERT_TRUE(wss.SendText(R"({"action":"ping"})"));
+  EXPECT_TRUE(wss.ReadUntil("pong")) << wss.error();
+
+  // A connection that says nothing is still dropped at the deadline.
+  int silent = ConnectRaw(port);
+  ASSERT_GE(silent, 0);
+  EXPECT_TRUE(WaitForServerClose(silent, 5s));
+  close(silent);
+  EXPECT_EQ(TlsStat(port, pki_.ca_file(), "tls_handshake_timeout"), 1);
+  EXPECT_GE(TlsStat(port, pki_.ca_file(), "tls_handshakes"), 2);
+}
+
 TEST_F(TlsTest, HalfConfiguredOrUnloadableCertificateFailsAtStart) {
   struct Case {
     std::vector<std::string> args;
@@ -262,6 +292,7 @@ TEST_F(TlsTest, HalfConfiguredOrUnloadableCertificateFailsAtStart) {
        "holds no usable PEM certificate"},
       {{"--tls_cert_file=" + dir + "/gateway.crt", "--tls_key_file=" + dir + "/other.key"},
        "does not match the certificate"},
+      {{"--tls_allow_plaintext"}, "--tls_allow_plaintext needs --tls_cert_file and --tls_key_file"},
   };
   const std::string key_text = ReadAll(dir + "/gateway.key");
   for (const Case& c : cases) {
