@@ -48,6 +48,10 @@ grpc::Status PublishOverTls(const std::string& target, const std::string& ca_fil
   grpc::ChannelArguments arguments;
   // The certificate names localhost (and 127.0.0.1); the target is an IP.
   arguments.SetSslTargetNameOverride("localhost");
+  // A fresh connection per call: gRPC's process-wide subchannel pool could
+  // otherwise hand this channel a connection to an earlier test's gateway
+  // that had the same port.
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   auto channel = grpc::CreateCustomChannel(target, grpc::SslCredentials(options), arguments);
   auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
   grpc::ClientContext context;
@@ -178,7 +182,7 @@ TEST_F(TlsTest, LargeBooksSpanningManyRecordsArriveWholeAndInOrder) {
   for (int seq = 1; seq <= 30; ++seq) updates.push_back(MakeUpdate("BIG", seq, 350));
   orderbook::v1::PublishSummary summary;
   grpc::Status status = PublishOverTls(gateway->grpc_target(), pki_.ca_file(), updates, &summary);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << gateway->Output();
   ASSERT_EQ(summary.accepted(), 30u);
   std::int64_t last_seq = 0;
   while (last_seq < 30) {
