@@ -200,6 +200,20 @@ TEST_F(TlsTest, LargeBooksSpanningManyRecordsArriveWholeAndInOrder) {
   }
 }
 
+TEST_F(TlsTest, OversizedBodyOverHttpsGets413AndTheGatewayKeepsServing) {
+  auto gateway = Start({"--max_body_bytes=1024"});
+  ASSERT_NE(gateway, nullptr);
+  // Answered at the header, while the rest of the body is still coming:
+  // the gateway then sends close_notify and discards what follows.
+  std::string body(256 << 10, ' ');
+  HttpsResponse response = HttpsRequest(gateway->http_port(), "POST",
+                                        "/broadcast/orderbook?symbol=BIG", body, pki_.ca_file());
+  EXPECT_EQ(response.status, 413) << response.error;
+  EXPECT_NE(response.body.find("body_too_large"), std::string::npos) << response.body;
+  HttpsResponse health = HttpsGet(gateway->http_port(), "/health", pki_.ca_file());
+  EXPECT_EQ(health.status, 200) << health.error;
+}
+
 TEST_F(TlsTest, PlaintextGrpcClientIsRefusedOnTlsGrpcPort) {
   auto gateway = Start();
   ASSERT_NE(gateway, nullptr);

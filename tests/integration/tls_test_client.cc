@@ -120,8 +120,9 @@ bool RunIo(net::io_context& ioc, const bool& done, std::chrono::steady_clock::ti
 
 }  // namespace
 
-HttpsResponse HttpsGet(int port, std::string_view target, const std::string& ca_file,
-                       std::chrono::milliseconds timeout) {
+HttpsResponse HttpsRequest(int port, std::string_view method, std::string_view target,
+                           std::string_view body, const std::string& ca_file,
+                           std::chrono::milliseconds timeout) {
   HttpsResponse out;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   auto context = ClientContext(ca_file);
@@ -143,18 +144,19 @@ HttpsResponse HttpsGet(int port, std::string_view target, const std::string& ca_
     return out;
   }
   out.peer_serial = PeerSerial(stream.native_handle());
-  http::request<http::string_body> request(http::verb::get, std::string(target), 11);
+  http::request<http::string_body> request(http::string_to_verb(method), std::string(target), 11);
   request.set(http::field::host, "127.0.0.1");
+  if (!body.empty()) request.set(http::field::content_type, "application/json");
+  request.body() = std::string(body);
+  request.prepare_payload();
   request.keep_alive(false);
-  done = false;
+  // Written and read at once: a server may answer before the body is in.
+  bool written = false;
+  beast::error_code write_ec;
   http::async_write(stream, request, [&](beast::error_code e, std::size_t) {
-    ec = e;
-    done = true;
+    write_ec = e;
+    written = true;
   });
-  if (!RunIo(ioc, done, deadline) || ec) {
-    out.error = "write: " + (done ? ec.message() : std::string("timeout"));
-    return out;
-  }
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
   done = false;
@@ -163,7 +165,8 @@ HttpsResponse HttpsGet(int port, std::string_view target, const std::string& ca_
     done = true;
   });
   if (!RunIo(ioc, done, deadline) || ec) {
-    out.error = "read: " + (done ? ec.message() : std::string("timeout"));
+    out.error = "read: " + (done ? ec.message() : std::string("timeout")) +
+                (written && write_ec ? " (write: " + write_ec.message() + ")" : "");
     return out;
   }
   out.status = static_cast<int>(response.result_int());

@@ -63,9 +63,16 @@ struct HttpsResponse {
 };
 
 // One HTTPS request on a fresh connection to 127.0.0.1:<port>, verified with
-// `ca_file`; bounded by `timeout`.
-HttpsResponse HttpsGet(int port, std::string_view target, const std::string& ca_file,
-                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// `ca_file`; bounded by `timeout`. The body is written while the response is
+// read, so an early answer (413) is seen.
+HttpsResponse HttpsRequest(int port, std::string_view method, std::string_view target,
+                           std::string_view body, const std::string& ca_file,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+inline HttpsResponse HttpsGet(int port, std::string_view target, const std::string& ca_file,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  return HttpsRequest(port, "GET", target, {}, ca_file, timeout);
+}
 
 // A wss:// client (Beast's websocket over an SSL stream, certificate
 // verified with the test CA), every call bounded by a timeout; the
