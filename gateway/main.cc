@@ -2,7 +2,8 @@
 //
 // The one place that wires the ingest (gRPC) and the gateway (HTTP/WebSocket)
 // together: parse flags (each with an environment fallback), start both,
-// print the ready line, wait for SIGINT/SIGTERM, shut down in order.
+// print the ready line, wait for SIGINT/SIGTERM (SIGHUP reloads the TLS
+// certificate), shut down in order.
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -14,12 +15,14 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
 
 #include <absl/flags/flag.h>
 #include <absl/strings/str_cat.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/auth/jwt_verifier.h"
@@ -29,10 +32,12 @@
 #include "gateway/node/gateway.h"
 #include "gateway/redis/redis_cluster.h"
 #include "gateway/redis/redis_url.h"
+#include "gateway/tls/tls_context.h"
 #include "ingest/cli/build_info.h"
 #include "ingest/cli/command_line.h"
 #include "ingest/ingest_service.h"
 #include "ingest/ingest_stats.h"
+#include "ingest/tls_credentials.h"
 
 ABSL_FLAG(std::string, bind, "0.0.0.0", "Address of both listeners.");
 ABSL_FLAG(int32_t, http_port, 8002, "HTTP + WebSocket port; 0 picks a free port.");
@@ -147,10 +152,44 @@ ABSL_FLAG(std::string, redis_password, "",
           "Password sent with AUTH on every Redis (re)connect (with the user of --redis_url, "
           "if any); instead of a password in --redis_url, never both.");
 
+// TLS (issue 11).
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate (the server's first, then its chain); with --tls_key_file the HTTP "
+          "port speaks HTTPS/WSS only and the gRPC port TLS. SIGHUP reloads both files.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
+ABSL_FLAG(int32_t, tls_handshake_timeout_ms, 5000,
+          "A TLS handshake on the HTTP port not done within this long drops the connection.");
+ABSL_FLAG(bool, tls_allow_plaintext, false,
+          "With TLS: serve plaintext HTTP/WebSocket on the HTTP port too (told apart from TLS "
+          "by the first bytes); default TLS only.");
+
 namespace {
 
 using obgw::gateway::Gateway;
 using obgw::gateway::GatewayConfig;
+
+// What the configuration says about itself (auth off, the TLS certificate,
+// the cluster node...): logged once everything has started, so that a
+// start-up error stays the one line Die prints. Main thread only.
+class StartupNotes {
+ public:
+  template <typename... Args>
+  void Add(spdlog::level::level_enum level, fmt::format_string<Args...> format, Args&&... args) {
+    notes_.emplace_back(level, fmt::format(format, std::forward<Args>(args)...));
+  }
+  void Log() {
+    for (const auto& [level, text] : notes_) spdlog::log(level, "{}", text);
+    notes_.clear();
+  }
+
+ private:
+  std::vector<std::pair<spdlog::level::level_enum, std::string>> notes_;
+};
+
+StartupNotes& Notes() {
+  static StartupNotes notes;
+  return notes;
+}
 
 [[noreturn]] void Die(const std::string& reason) {
   std::fprintf(stderr, "orderbook-gateway: %s\n", reason.c_str());
@@ -193,6 +232,8 @@ obgw::cli::Program CommandLine() {
               {"Publishers, connection rate, Redis auth",
                Flags(FLAGS_publish_tokens, FLAGS_connection_rate_per_ip,
                      FLAGS_connection_burst_per_ip, FLAGS_redis_password)},
+              {"TLS", Flags(FLAGS_tls_cert_file, FLAGS_tls_key_file, FLAGS_tls_handshake_timeout_ms,
+                            FLAGS_tls_allow_plaintext)},
           },
       .environment_fallback = true,
       // Secrets may come from NAME_FILE (Docker/Kubernetes secrets), and
@@ -239,7 +280,8 @@ void ConfigureBrowserAuth(GatewayConfig& config) {
     jwt.jwks_source = "--jwt_jwks_file " + file;
   }
   if (jwt.secret.empty() && jwt.public_key_pem.empty() && jwt.jwks_json.empty()) {
-    spdlog::warn(
+    Notes().Add(
+        spdlog::level::warn,
         "browser auth is off (no --jwt_secret, --jwt_public_key_file or --jwt_jwks_file): any "
         "client may open a WebSocket for any client_id and read every symbol");
     return;
@@ -247,8 +289,9 @@ void ConfigureBrowserAuth(GatewayConfig& config) {
   std::chrono::seconds leeway = jwt.leeway;
   auto verifier = obgw::gateway::JwtVerifier::Create(std::move(jwt));
   if (!verifier.ok()) Die(std::string(verifier.status().message()));
-  spdlog::info("browser auth: tokens required ({}), leeway {} s, auth message within {} ms",
-               (*verifier)->Describe(), leeway.count(), config.auth_timeout.count());
+  Notes().Add(spdlog::level::info,
+              "browser auth: tokens required ({}), leeway {} s, auth message within {} ms",
+              (*verifier)->Describe(), leeway.count(), config.auth_timeout.count());
   config.jwt_verifier = *std::move(verifier);
 }
 
@@ -258,14 +301,14 @@ void ConfigureBrowserAuth(GatewayConfig& config) {
 std::shared_ptr<const obgw::gateway::PublishTokens> PublishTokensFromFlags() {
   std::vector<std::string> flag = absl::GetFlag(FLAGS_publish_tokens);
   if (flag.empty()) {
-    spdlog::warn(
-        "publisher auth is off: anyone who reaches the HTTP or gRPC port may publish order "
-        "books (set --publish_tokens)");
+    Notes().Add(spdlog::level::warn,
+                "publisher auth is off: anyone who reaches the HTTP or gRPC port may publish order "
+                "books (set --publish_tokens)");
     return nullptr;
   }
   auto tokens = obgw::gateway::PublishTokens::Create(flag);
   if (!tokens.ok()) Die(std::string(tokens.status().message()));
-  spdlog::info("publisher auth: {} publish token(s)", tokens->size());
+  Notes().Add(spdlog::level::info, "publisher auth: {} publish token(s)", tokens->size());
   return std::make_shared<const obgw::gateway::PublishTokens>(*std::move(tokens));
 }
 
@@ -339,8 +382,9 @@ GatewayConfig ConfigFromFlags() {
   config.connection_burst_per_ip = static_cast<std::size_t>(
       InRange("connection_burst_per_ip", absl::GetFlag(FLAGS_connection_burst_per_ip), 1, 1 << 20));
   if (config.connection_rate_per_ip > 0) {
-    spdlog::info("connection rate limit: {} new connections/s per peer IP, bursts of {}",
-                 config.connection_rate_per_ip, config.connection_burst_per_ip);
+    Notes().Add(spdlog::level::info,
+                "connection rate limit: {} new connections/s per peer IP, bursts of {}",
+                config.connection_rate_per_ip, config.connection_burst_per_ip);
   }
   return config;
 }
@@ -378,7 +422,7 @@ obgw::gateway::ClusterFactory ClusterFromFlags(GatewayConfig& config) {
   }
   if (node_id.size() > 256) Die("--node_id is longer than 256 characters");
   config.node_id = node_id;
-  spdlog::info("cluster: node {} on {}", node_id, endpoint->Redacted());
+  Notes().Add(spdlog::level::info, "cluster: node {} on {}", node_id, endpoint->Redacted());
   return obgw::gateway::RedisCluster::Factory(
       {.endpoint = *endpoint,
        .node_id = node_id,
@@ -388,13 +432,59 @@ obgw::gateway::ClusterFactory ClusterFromFlags(GatewayConfig& config) {
        .http_address = absl::StrCat(config.bind, ":", config.http_port)});
 }
 
-// Blocks SIGINT/SIGTERM in every thread (call before starting any), so that
-// the main thread alone receives them through sigwait.
+// TLS (issue 11): --tls_cert_file with --tls_key_file loads the certificate
+// (exits 2 with the reason when half set or unloadable) and sets config.tls;
+// neither set: null, plaintext.
+std::shared_ptr<obgw::gateway::TlsContext> TlsFromFlags(GatewayConfig& config) {
+  config.tls_handshake_timeout = std::chrono::milliseconds(InRange(
+      "tls_handshake_timeout_ms", absl::GetFlag(FLAGS_tls_handshake_timeout_ms), 10, 600000));
+  std::string cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  std::string key_file = absl::GetFlag(FLAGS_tls_key_file);
+  if (cert_file.empty() && key_file.empty()) {
+    if (absl::GetFlag(FLAGS_tls_allow_plaintext)) {
+      Die("--tls_allow_plaintext needs --tls_cert_file and --tls_key_file");
+    }
+    return nullptr;
+  }
+  if (cert_file.empty() || key_file.empty()) {
+    Die(absl::StrCat("--", cert_file.empty() ? "tls_key_file" : "tls_cert_file",
+                     " is set without --", cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+                     ": TLS needs both"));
+  }
+  auto tls = obgw::gateway::TlsContext::Load(cert_file, key_file);
+  if (!tls.ok()) Die(std::string(tls.status().message()));
+  std::shared_ptr<obgw::gateway::TlsContext> context = *std::move(tls);
+  config.tls_allow_plaintext = absl::GetFlag(FLAGS_tls_allow_plaintext);
+  Notes().Add(spdlog::level::info, "TLS: HTTPS/WSS{} and gRPC over TLS with {}",
+              config.tls_allow_plaintext ? " (and plaintext HTTP/WS)" : "", context->Describe());
+  config.tls = context;
+  return context;
+}
+
+// SIGHUP: a new TLS context from the same files for new connections, or the
+// current one kept (one line says which).
+void ReloadTls(obgw::gateway::TlsContext* tls) {
+  if (tls == nullptr) {
+    spdlog::info("SIGHUP: no TLS configured, nothing to reload");
+    return;
+  }
+  if (absl::Status status = tls->Reload(); !status.ok()) {
+    spdlog::warn("SIGHUP: TLS certificate not reloaded, the current one stays: {}",
+                 std::string(status.message()));
+    return;
+  }
+  spdlog::info("SIGHUP: TLS certificate reloaded: {}", tls->Describe());
+}
+
+// Blocks SIGINT/SIGTERM (and SIGHUP, the TLS reload) in every thread (call
+// before starting any), so that the main thread alone receives them through
+// sigwait.
 sigset_t BlockShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }
@@ -403,7 +493,7 @@ sigset_t BlockShutdownSignals() {
 
 int main(int argc, char** argv) {
   obgw::cli::ParseCommandLine(CommandLine(), argc, argv);
-  // The level first: reading the flags logs (the publisher-auth warning).
+  // The level first: it applies to the start-up notes.
   auto level = spdlog::level::from_str(absl::GetFlag(FLAGS_log_level));
   if (level == spdlog::level::off && absl::GetFlag(FLAGS_log_level) != "off") {
     Die("--log_level='" + absl::GetFlag(FLAGS_log_level) + "' is not a log level");
@@ -417,6 +507,7 @@ int main(int argc, char** argv) {
   auto grace = std::chrono::milliseconds(
       InRange("shutdown_grace_ms", absl::GetFlag(FLAGS_shutdown_grace_ms), 0, 600000));
   obgw::gateway::ClusterFactory make_cluster = ClusterFromFlags(config);
+  std::shared_ptr<obgw::gateway::TlsContext> tls = TlsFromFlags(config);
 
   sigset_t signals = BlockShutdownSignals();
   obgw::ingest::IngestStats ingest_stats;
@@ -434,12 +525,17 @@ int main(int argc, char** argv) {
   limits.max_levels = static_cast<std::size_t>(max_levels);
   obgw::ingest::IngestServer ingest(gateway.queue(), ingest_stats, limits, receive_window,
                                     publish_tokens);
-  auto bound_grpc = ingest.Start(bind, grpc_port);
+  auto bound_grpc =
+      ingest.Start(bind, grpc_port,
+                   tls ? obgw::ingest::TlsServerCredentialsFromFiles(
+                             absl::GetFlag(FLAGS_tls_cert_file), absl::GetFlag(FLAGS_tls_key_file))
+                       : nullptr);
   if (!bound_grpc.ok()) {
     gateway.Stop(std::chrono::milliseconds(0));
     Die(std::string(bound_grpc.status().message()));
   }
 
+  Notes().Log();
   spdlog::info("serving: {} I/O threads, HTTP+WebSocket on {}:{}, gRPC on {}:{}", threads, bind,
                gateway.http_port(), bind, *bound_grpc);
   // The ready line: scripts and tests wait for it to learn the ports.
@@ -448,7 +544,11 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   int signal = 0;
-  sigwait(&signals, &signal);
+  for (;;) {
+    sigwait(&signals, &signal);
+    if (signal != SIGHUP) break;
+    ReloadTls(tls.get());
+  }
   spdlog::info("signal {}: shutting down", signal);
   auto started = std::chrono::steady_clock::now();
   // No new connections anywhere (gRPC's Shutdown refuses new streams).

@@ -109,7 +109,8 @@ IngestServer::IngestServer(gateway::UpdateQueue& queue, IngestStats& stats, Vali
 
 IngestServer::~IngestServer() { Shutdown(std::chrono::milliseconds(0)); }
 
-absl::StatusOr<int> IngestServer::Start(const std::string& bind, int port) {
+absl::StatusOr<int> IngestServer::Start(const std::string& bind, int port,
+                                        std::shared_ptr<grpc::ServerCredentials> credentials) {
   if (server_ != nullptr) return absl::FailedPreconditionError("gRPC server already started");
   if (port < 0 || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("invalid gRPC port ", port));
@@ -117,7 +118,8 @@ absl::StatusOr<int> IngestServer::Start(const std::string& bind, int port) {
   const std::string address = HostPort(bind, port);
   int bound_port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(address, credentials ? credentials : grpc::InsecureServerCredentials(),
+                           &bound_port);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   // gRPC sets SO_REUSEPORT by default, which would let a second gateway
   // "bind" the same port and silently split the backends between the two.

@@ -71,7 +71,7 @@ class IngestService final : public orderbook::v1::OrderBookIngest::CallbackServi
 };
 
 // The gRPC listener: owns the IngestService and the grpc::Server running it
-// (plaintext HTTP/2; TLS belongs in front, or comes with its own issue).
+// (plaintext HTTP/2, or TLS with the credentials Start is given).
 // Start and Shutdown are called from the main thread; gRPC runs the streams
 // on its own threads in between.
 class IngestServer {
@@ -91,8 +91,10 @@ class IngestServer {
 
   // Listens on `bind`:`port` (port 0 picks a free port) and returns the
   // bound port, or an error with a one-line reason when the address is busy
-  // or invalid. Call at most once.
-  absl::StatusOr<int> Start(const std::string& bind, int port);
+  // or invalid. Call at most once. `credentials`: TLS (tls_credentials.h);
+  // null serves plaintext HTTP/2.
+  absl::StatusOr<int> Start(const std::string& bind, int port,
+                            std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
 
   // Stops accepting streams, lets open ones end for up to `deadline`, then
   // cancels the rest and waits for them. Idempotent; the destructor calls it

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include <spdlog/spdlog.h>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/read.hpp>
@@ -24,8 +25,7 @@ namespace http = boost::beast::http;
 namespace {
 
 // The WebSocket session that takes over an upgraded connection of each HTTP
-// stream type, and how the HTTP stream hands its transport over. A TLS stream
-// adds its specialization here (and its instantiation below).
+// stream type, and how the HTTP stream hands its transport over.
 template <class Stream>
 struct WebSocketOver;
 
@@ -37,15 +37,69 @@ struct WebSocketOver<beast::tcp_stream> {
   }
 };
 
+// The SSL session is bound to its stream: the whole stream moves.
+template <>
+struct WebSocketOver<TlsStream> {
+  using Session = TlsWebSocketSession;
+  static TlsStream Release(TlsStream& stream) { return std::move(stream); }
+};
+
+// The ends of a connection that deserve no reply: the peer left (for TLS,
+// also without close_notify, which HTTP clients routinely do) or was silent
+// too long.
+bool PeerGone(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == beast::error::timeout ||
+         ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
+         ec == boost::asio::ssl::error::stream_truncated;
+}
+
 }  // namespace
 
 template <class Stream>
-HttpSession<Stream>::HttpSession(Stream stream, Shard& shard)
-    : stream_(std::move(stream)), shard_(shard) {}
+HttpSession<Stream>::HttpSession(Stream stream, Shard& shard, beast::flat_buffer read_ahead)
+    : stream_(std::move(stream)), shard_(shard), buffer_(std::move(read_ahead)) {}
 
 template <class Stream>
 void HttpSession<Stream>::Run() {
-  DoRead();
+  if constexpr (kIsTlsStream<Stream>) {
+    assert(shard_.InThisThread());
+    // Bounded like the request head (slowloris): a client that sends nothing,
+    // or half a ClientHello, holds the connection this long at most.
+    beast::get_lowest_layer(stream_).expires_after(shard_.config().tls_handshake_timeout);
+    if (buffer_.size() > 0) {
+      // The start of the ClientHello, read by the TransportDetector.
+      stream_.async_handshake(
+          boost::asio::ssl::stream_base::server, buffer_.data(),
+          [self = this->shared_from_this()](beast::error_code ec, std::size_t used) {
+            self->buffer_.consume(used);
+            self->OnHandshake(ec);
+          });
+      return;
+    }
+    stream_.async_handshake(
+        boost::asio::ssl::stream_base::server,
+        beast::bind_front_handler(&HttpSession::OnHandshake, this->shared_from_this()));
+  } else {
+    DoRead();
+  }
+}
+
+template <class Stream>
+void HttpSession<Stream>::OnHandshake(beast::error_code ec) {
+  assert(shard_.InThisThread());
+  if (!ec) {
+    shard_.stats().tls_handshakes.fetch_add(1, std::memory_order_relaxed);
+    return DoRead();
+  }
+  // The connection ends here (this session was its only owner); the stream
+  // is dropped without close_notify, since no TLS session was established.
+  if (ec == beast::error::timeout) {
+    shard_.stats().tls_handshake_timeout.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    shard_.stats().tls_handshake_failed.fetch_add(1, std::memory_order_relaxed);
+    // OpenSSL's reason ("http request", "no shared cipher"): no secret in it.
+    spdlog::debug("TLS handshake failed: {}", ec.message());
+  }
 }
 
 template <class Stream>
@@ -65,10 +119,8 @@ void HttpSession<Stream>::DoRead() {
 
 template <class Stream>
 void HttpSession<Stream>::OnRead(beast::error_code ec, std::size_t) {
-  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-      ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) {
-    beast::get_lowest_layer(stream_).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send,
-                                                       ec);
+  if (PeerGone(ec)) {
+    TcpSocketOf(stream_).shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
     return;
   }
   if (ec == http::error::body_limit) {
@@ -174,22 +226,37 @@ void HttpSession<Stream>::LingeringClose() {
   // destroy the reply before the client reads it (a 413 sent while the body
   // is still arriving). So: half-close, then discard input until the client
   // closes, for a bounded time.
-  beast::error_code ignored;
   auto& lowest = beast::get_lowest_layer(stream_);
-  lowest.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
   lowest.expires_after(std::chrono::seconds(2));
-  Discard();
+  if constexpr (kIsTlsStream<Stream>) {
+    // TLS: close_notify first (OpenSSL discards the application data that
+    // arrives meanwhile), then the same half-close and discard.
+    stream_.async_shutdown([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec == beast::error::timeout) return;
+      beast::error_code ignored;
+      TcpSocketOf(self->stream_).shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+      self->Discard();
+    });
+  } else {
+    beast::error_code ignored;
+    lowest.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    Discard();
+  }
 }
 
 template <class Stream>
 void HttpSession<Stream>::Discard() {
   buffer_.clear();
-  stream_.async_read_some(buffer_.prepare(64 << 10),
-                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                            if (!ec) self->Discard();
-                          });
+  // After a TLS shutdown what arrives is not decrypted: the TCP stream is
+  // read, still bounded by LingeringClose's expiry.
+  beast::get_lowest_layer(stream_).async_read_some(
+      buffer_.prepare(64 << 10),
+      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+        if (!ec) self->Discard();
+      });
 }
 
 template class HttpSession<beast::tcp_stream>;
+template class HttpSession<TlsStream>;
 
 }  // namespace obgw::gateway

@@ -15,13 +15,17 @@
 #include "gateway/auth/jwt_verifier.h"
 #include "gateway/http/http_reply.h"
 #include "gateway/http/router.h"
+#include "gateway/tls/tls_stream.h"
 
 namespace obgw::gateway {
 
 class Shard;
 
-// One HTTP/1.1 connection over `Stream` (a beast::tcp_stream today; a TLS
-// stream over it later). Runs on its shard's thread.
+// One HTTP/1.1 connection over `Stream`: a beast::tcp_stream, or a TlsStream
+// over one (HTTPS), whose server handshake Run does first, bounded by
+// --tls_handshake_timeout_ms and counted (tls_handshakes,
+// tls_handshake_failed, tls_handshake_timeout); a failed one just drops the
+// connection. Runs on its shard's thread.
 //
 // Owns the stream until a WebSocket upgrade hands it to a WebSocketSession.
 // Does the connection I/O only: reads one request at a time (keep-alive),
@@ -32,13 +36,16 @@ template <class Stream>
 class HttpSession final : public HttpResponder,
                           public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(Stream stream, Shard& shard);
+  // `read_ahead`: bytes already read from the connection (by a
+  // TransportDetector), consumed before the socket is read.
+  HttpSession(Stream stream, Shard& shard, boost::beast::flat_buffer read_ahead = {});
   void Run();
 
   // HttpResponder: writes `reply`, then reads the next request or hangs up.
   void Respond(HttpReply reply) override;
 
  private:
+  void OnHandshake(boost::beast::error_code ec);
   void DoRead();
   void OnRead(boost::beast::error_code ec, std::size_t bytes);
   void Handle(HttpRequest request);
@@ -62,6 +69,7 @@ class HttpSession final : public HttpResponder,
 };
 
 using PlainHttpSession = HttpSession<boost::beast::tcp_stream>;
+using TlsHttpSession = HttpSession<TlsStream>;
 
 }  // namespace obgw::gateway
 

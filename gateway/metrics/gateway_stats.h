@@ -118,7 +118,15 @@
           "gRPC UNAUTHENTICATED), by source")                                                      \
   COUNTER(connections_refused_rate, "connections_refused_rate", "connections_refused_rate", "",    \
           "TCP connections closed at accept, before any HTTP or TLS work, because their peer "     \
-          "IP opened more than --connection_rate_per_ip")
+          "IP opened more than --connection_rate_per_ip")                                          \
+  /* TLS on the HTTP port (issue 11). */                                                           \
+  COUNTER(tls_handshakes, "tls_handshakes", "tls_handshakes", "result=\"ok\"",                     \
+          "TLS handshakes on the HTTP port, by result")                                            \
+  COUNTER(tls_handshake_failed, "tls_handshake_failed", "tls_handshakes", "result=\"failed\"",     \
+          "TLS handshakes that failed: a plaintext client, no shared version or cipher, a bad "    \
+          "record")                                                                                \
+  COUNTER(tls_handshake_timeout, "tls_handshake_timeout", "tls_handshakes", "result=\"timeout\"",  \
+          "TLS handshakes not done within --tls_handshake_timeout_ms (silent or slow clients)")
 
 // HISTOGRAM(member, type, unit, /stats name of the sum or "", family, help)
 #define OBGW_SHARD_HISTOGRAMS(HISTOGRAM)                                                   \

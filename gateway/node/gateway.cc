@@ -3,6 +3,8 @@
 #include <thread>
 
 #include "gateway/http/http_session.h"
+#include "gateway/http/transport_detector.h"
+#include "gateway/tls/tls_context.h"
 
 namespace obgw::gateway {
 
@@ -26,12 +28,26 @@ Gateway::~Gateway() { Stop(std::chrono::milliseconds(0)); }
 absl::Status Gateway::Start() {
   std::vector<Shard*> shards;
   for (auto& shard : shards_) shards.push_back(shard.get());
+  Listener::OnConnection on_connection = [](boost::asio::ip::tcp::socket socket, Shard& shard) {
+    std::make_shared<PlainHttpSession>(boost::beast::tcp_stream(std::move(socket)), shard)->Run();
+  };
+  if (state_->config.tls && state_->config.tls_allow_plaintext) {
+    // Both on one port: the first bytes decide.
+    on_connection = [tls = state_->config.tls](boost::asio::ip::tcp::socket socket, Shard& shard) {
+      std::make_shared<TransportDetector>(std::move(socket), shard, *tls)->Run();
+    };
+  } else if (state_->config.tls) {
+    // HTTPS + WSS only: each connection takes the context current at its
+    // accept (a reload affects new connections).
+    on_connection = [tls = state_->config.tls](boost::asio::ip::tcp::socket socket, Shard& shard) {
+      std::shared_ptr<boost::asio::ssl::context> context = tls->Current();
+      std::make_shared<TlsHttpSession>(
+          TlsStream(boost::beast::tcp_stream(std::move(socket)), *context), shard)
+          ->Run();
+    };
+  }
   auto listener = Listener::Bind(state_->config.bind, state_->config.http_port, shards,
-                                 [](boost::asio::ip::tcp::socket socket, Shard& shard) {
-                                   std::make_shared<PlainHttpSession>(
-                                       boost::beast::tcp_stream(std::move(socket)), shard)
-                                       ->Run();
-                                 });
+                                 std::move(on_connection));
   if (!listener.ok()) return listener.status();
   listener_ = *std::move(listener);
   state_->cluster->Start();

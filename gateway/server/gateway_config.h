@@ -14,6 +14,7 @@ namespace obgw::gateway {
 
 class JwtVerifier;    // gateway/auth/jwt_verifier.h
 class PublishTokens;  // gateway/auth/publish_tokens.h
+class TlsContext;     // gateway/tls/tls_context.h
 
 // Settings of the HTTP/WebSocket side, filled from flags by main.cc. Read-only
 // once the gateway starts, so every thread may read it.
@@ -110,6 +111,16 @@ struct GatewayConfig {
   // closed at once (connections_refused_rate). 0: no limit.
   double connection_rate_per_ip = 0;
   std::size_t connection_burst_per_ip = 0;
+  // TLS on the HTTP port (issue 11; --tls_cert_file, --tls_key_file): when
+  // set, every connection speaks HTTPS/WSS with the context current at its
+  // accept (reloaded on SIGHUP by main.cc); null serves plaintext. A TLS
+  // handshake not done within tls_handshake_timeout is dropped (counted:
+  // tls_handshake_timeout).
+  std::shared_ptr<const TlsContext> tls;
+  std::chrono::milliseconds tls_handshake_timeout{5000};
+  // With tls: plaintext HTTP/WS is served on the same port too, told apart
+  // by the first bytes (--tls_allow_plaintext).
+  bool tls_allow_plaintext = false;
 };
 
 }  // namespace obgw::gateway

@@ -12,6 +12,8 @@
 
 #include <absl/container/flat_hash_set.h>
 
+#include "gateway/tls/tls_stream.h"
+
 namespace obgw::gateway {
 
 template <class Stream>
@@ -229,8 +231,11 @@ void Outbox<Stream>::OnWrite(boost::system::error_code ec, std::size_t bytes) {
   assert(thread_.InThisThread());
   writing_ = false;
   stats_.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
-  // The kernel took only part of the write: its send buffer is full.
-  const bool short_write = !ec && bytes < write_bytes_;
+  // The kernel took only part of the write: its send buffer is full. Not so
+  // for TLS: a write there completes once one record (16 KiB at most) is
+  // wholly on the wire, so a short one only means "the next record now"; a
+  // full kernel buffer shows as a write in flight that makes no progress.
+  const bool short_write = !kIsTlsStream<Stream> && !ec && bytes < write_bytes_;
   if (short_write) stats_.socket_buffer_full.fetch_add(1, std::memory_order_relaxed);
   // One clock read per write: the latency of what went out, the stamps and
   // the start of the next write.
@@ -307,7 +312,7 @@ void Outbox<Stream>::WaitWritable(Clock::time_point now) {
   // The kernel's buffer was full a moment ago. Waiting for room holds no
   // frame, so the queue keeps conflating until the next write builds itself
   // from what is newest then.
-  auto& socket = boost::beast::get_lowest_layer(stream_);
+  auto& socket = TcpSocketOf(stream_);
   // Room may have come back since the write (the reactor may even have seen
   // the edge with no waiter): one poll, on this slow path only.
   pollfd fd{socket.native_handle(), POLLOUT, 0};
@@ -316,7 +321,7 @@ void Outbox<Stream>::WaitWritable(Clock::time_point now) {
   if (!owner) return;
   writing_ = true;
   last_progress_ = now;  // The short write moved bytes.
-  socket.async_wait(Stream::wait_write,
+  socket.async_wait(boost::asio::socket_base::wait_write,
                     [this, owner = std::move(owner)](boost::system::error_code ec) {
                       assert(thread_.InThisThread());
                       writing_ = false;
@@ -351,7 +356,8 @@ void Outbox<Stream>::Fail(boost::system::error_code ec) {
   }
 }
 
-// The stream types connections use (a TLS stream will be the second).
+// The stream types connections use.
 template class Outbox<boost::asio::ip::tcp::socket>;
+template class Outbox<TlsStream>;
 
 }  // namespace obgw::gateway

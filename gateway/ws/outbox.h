@@ -23,8 +23,9 @@
 namespace obgw::gateway {
 
 // The bounded send queue of one WebSocket connection and the only writer of
-// its stream (`Stream`: an Asio AsyncWriteStream, the TCP socket; a TLS
-// stream is a second instantiation in outbox.cc). Runs on the connection's
+// its stream (`Stream`: an Asio AsyncWriteStream, the TCP socket, or a
+// TlsStream, the second instantiation in outbox.cc, whose writes complete a
+// record at a time). Runs on the connection's
 // shard thread (`thread`) and asserts so in debug builds; reads the time from
 // the injected clock, once per Flush or write completion (never per frame).
 //

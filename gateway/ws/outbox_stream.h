@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
 #include "gateway/ws/outbox.h"
@@ -24,8 +25,8 @@ namespace obgw::gateway {
 // so that they share one ordered write path with the pre-encoded frames the
 // gateway sends around Beast.
 //
-// Generic over the stream below (`Stream`: the TCP socket, later a TLS
-// stream), as Beast's advanced_server_flex example is over its streams.
+// Generic over the stream below (`Stream`: the TCP socket or a TlsStream),
+// as Beast's advanced_server_flex example is over its streams.
 //
 // Runs on the connection's shard thread. Refers to the stream, which the
 // session owns: Beast's stream (and its per-connection buffers) is dropped

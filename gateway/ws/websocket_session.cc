@@ -44,9 +44,11 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::str
       throttle_timer_(socket_.get_executor(), shard.clock(), shard.affinity()),
       restore_(restore) {
   handshake_->next_layer().set_outbox(&outbox_);
-  // DoRead reads what is there without blocking, then waits.
-  beast::error_code ignored;
-  socket_.non_blocking(true, ignored);
+  if constexpr (!kIsTlsStream<Stream>) {
+    // DoRead reads what is there without blocking, then waits.
+    beast::error_code ignored;
+    socket_.non_blocking(true, ignored);
+  }
   BoundKernelSendBuffer();
   if (throttle.count() > 0) throttle_ = std::make_unique<SymbolThrottle>(throttle);
   if (claims && auth_.required()) {
@@ -57,7 +59,7 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::str
 template <class Stream>
 void WebSocketSession<Stream>::BoundKernelSendBuffer() {
   const GatewayConfig& config = shard_.config();
-  auto& socket = beast::get_lowest_layer(socket_);
+  auto& socket = TcpSocketOf(socket_);
   beast::error_code ec;
   if (config.socket_send_buffer_bytes > 0) {
     // Fixes the buffer (no autotuning); Linux doubles the value for its
@@ -239,30 +241,50 @@ template <class Stream>
 void WebSocketSession<Stream>::DoRead() {
   assert(shard_.InThisThread());
   if (reading_stopped_) return;
-  // One message at a time: requests are taken in order, and so are their
-  // reply slots (replies_). A few reads per turn, then the other sessions.
-  std::span<char> buffer = shard_.read_buffer();
-  for (int reads = 0; reads < 4; ++reads) {
-    beast::error_code ec;
-    std::size_t bytes = socket_.read_some(boost::asio::buffer(buffer.data(), buffer.size()), ec);
-    if (ec == boost::asio::error::would_block) {
-      // Drained: the reactor is edge-triggered, so the wait starts only now.
-      socket_.async_wait(Stream::wait_read, beast::bind_front_handler(&WebSocketSession::OnReadable,
-                                                                      this->shared_from_this()));
-      return;
+  if constexpr (kIsTlsStream<Stream>) {
+    // OpenSSL may have a whole record decrypted while the socket has nothing
+    // to read: the TLS stream decides when there is data.
+    if (!tls_.read_buffer) tls_.read_buffer = std::make_unique<char[]>(TlsState::kReadBufferBytes);
+    socket_.async_read_some(
+        boost::asio::buffer(tls_.read_buffer.get(), TlsState::kReadBufferBytes),
+        beast::bind_front_handler(&WebSocketSession::OnTlsRead, this->shared_from_this()));
+  } else {
+    // One message at a time: requests are taken in order, and so are their
+    // reply slots (replies_). A few reads per turn, then the other sessions.
+    std::span<char> buffer = shard_.read_buffer();
+    for (int reads = 0; reads < 4; ++reads) {
+      beast::error_code ec;
+      std::size_t bytes = socket_.read_some(boost::asio::buffer(buffer.data(), buffer.size()), ec);
+      if (ec == boost::asio::error::would_block) {
+        // Drained: the reactor is edge-triggered, so the wait starts only now.
+        socket_.async_wait(
+            Stream::wait_read,
+            beast::bind_front_handler(&WebSocketSession::OnReadable, this->shared_from_this()));
+        return;
+      }
+      if (ec) return Fail(ec, "read");
+      if (!Consume(std::string_view(buffer.data(), bytes))) return;
     }
-    if (ec) return Fail(ec, "read");
-    if (!Consume(std::string_view(buffer.data(), bytes))) return;
+    boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
+      if (self->registered_) self->DoRead();
+    });
   }
-  boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
-    if (self->registered_) self->DoRead();
-  });
 }
 
 template <class Stream>
 void WebSocketSession<Stream>::OnReadable(beast::error_code ec) {
   assert(shard_.InThisThread());
   if (ec) return Fail(ec, "read");
+  DoRead();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::OnTlsRead(beast::error_code ec, std::size_t bytes) {
+  assert(shard_.InThisThread());
+  if (ec) return Fail(ec, "read");
+  if constexpr (kIsTlsStream<Stream>) {
+    if (!Consume(std::string_view(tls_.read_buffer.get(), bytes))) return;
+  }
   DoRead();
 }
 
@@ -792,8 +814,24 @@ template <class Stream>
 void WebSocketSession<Stream>::CloseSocket() {
   assert(shard_.InThisThread());
   beast::error_code ignored;
-  // Cancels the read and the write in flight; their handlers clean up.
-  socket_.close(ignored);
+  if constexpr (kIsTlsStream<Stream>) {
+    if (!tls_.shutting_down) {
+      // close_notify first, so the peer sees a clean end of the TLS stream;
+      // bounded by the close's deadline: Tick calls this again at
+      // kCloseTimeout, which closes the socket.
+      tls_.shutting_down = true;
+      socket_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->socket_).close();
+      });
+      return;
+    }
+    // Cancels the read, the write and the shutdown in flight.
+    TcpSocketOf(socket_).close(ignored);
+  } else {
+    // Cancels the read and the write in flight; their handlers clean up.
+    socket_.close(ignored);
+  }
 }
 
 template <class Stream>
@@ -822,13 +860,14 @@ void WebSocketSession<Stream>::Fail(beast::error_code ec, const char* what) {
   // Ordinary ends of a connection are not worth a log line.
   if (ec != websocket::error::closed && ec != boost::asio::error::eof &&
       ec != boost::asio::error::operation_aborted && ec != boost::asio::error::connection_reset &&
-      ec != beast::error::timeout) {
+      ec != beast::error::timeout && ec != boost::asio::ssl::error::stream_truncated) {
     spdlog::debug("ws {}: {}: {}", client_id_, what, ec.message());
   }
   Cleanup();
 }
 
-// The stream types connections use (a TLS stream will be the second).
+// The stream types connections use.
 template class WebSocketSession<boost::asio::ip::tcp::socket>;
+template class WebSocketSession<TlsStream>;
 
 }  // namespace obgw::gateway

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
@@ -21,6 +22,7 @@
 #include "gateway/fanout/clock.h"
 #include "gateway/fanout/frame.h"
 #include "gateway/server/shard_session.h"
+#include "gateway/tls/tls_stream.h"
 #include "gateway/ws/client_frame_reader.h"
 #include "gateway/ws/heartbeat.h"
 #include "gateway/ws/outbox.h"
@@ -38,8 +40,11 @@ class Shard;
 // One client on WS /ws/{client_id}: the protocol coordinator. Runs on its
 // shard's thread, for life; every method asserts so in debug builds.
 //
-// Owns the socket (`Stream`: the TCP socket, a TLS stream is a second
-// instantiation in websocket_session.cc); Beast's websocket stream over it
+// Owns the socket (`Stream`: the TCP socket, or a TlsStream, the second
+// instantiation in websocket_session.cc; a TLS connection reads with
+// async_read_some into a buffer of its own, since its socket's readability
+// says nothing of decrypted data, and ends with close_notify); Beast's
+// websocket stream over it
 // for the opening handshake only (dropped once the 101 is out: it keeps
 // ~2.5 KiB per connection, docs/performance.md "Memory per connection"); the
 // ClientFrameReader that decodes what the client sends after it (control
@@ -135,9 +140,11 @@ class WebSocketSession final : public ShardSession,
   void RestoreSession(SessionStore::Symbols symbols);
   // Reads what the socket holds now (into the shard's read buffer, consumed
   // before returning), then waits for it to be readable again: a waiting
-  // connection holds no buffer.
+  // connection holds no buffer. TLS: one async_read_some into the
+  // connection's own buffer (OnTlsRead).
   void DoRead();
   void OnReadable(boost::beast::error_code ec);
+  void OnTlsRead(boost::beast::error_code ec, std::size_t bytes);
   // Decodes `input`; false once reading must stop (the connection ends).
   bool Consume(std::string_view input);
   // A whole data message (`event` from reader_, its payload in reader_).
@@ -232,9 +239,19 @@ class WebSocketSession final : public ShardSession,
   Clock::time_point closing_since_;
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
   std::string_view close_text_;
+  // What only a TLS connection needs (nothing for the plain one): its read
+  // buffer (allocated at the first read) and whether its close_notify is out.
+  struct TlsState {
+    static constexpr std::size_t kReadBufferBytes = 4 << 10;
+    std::unique_ptr<char[]> read_buffer;
+    bool shutting_down = false;
+  };
+  struct NoTlsState {};
+  [[no_unique_address]] std::conditional_t<kIsTlsStream<Stream>, TlsState, NoTlsState> tls_;
 };
 
 using PlainWebSocketSession = WebSocketSession<boost::asio::ip::tcp::socket>;
+using TlsWebSocketSession = WebSocketSession<TlsStream>;
 
 }  // namespace obgw::gateway
 

@@ -164,7 +164,10 @@ TEST_F(StatRegistryTest, KeepsTheStatsNamesClientsDependOn) {
           "auth_rejected_unknown_key", "auth_unauthenticated", "auth_forbidden_symbols",
           "ws_closed_auth_rejected", "ws_closed_auth_timeout", "ws_closed_token_expired",
           // Per-IP connection rate limit (issue 11).
-          "connections_refused_rate"));
+          "connections_refused_rate",
+          // TLS (issue 11).
+          "tls_handshakes", "tls_handshake_failed", "tls_handshake_timeout"));
+
   ASSERT_TRUE(json.contains("ingest") && json.at("ingest").is_object());
   std::vector<std::string> ingest;
   for (const auto& [key, value] : json.at("ingest").as_object()) ingest.emplace_back(key);
