@@ -333,7 +333,7 @@ TEST(StartupTest, BadFlagValuesExitNonZero) {
     std::string error;
     std::unique_ptr<Process> process = Process::Spawn(GatewayPath(), args, &error);
     ASSERT_NE(process, nullptr) << error;
-    std::optional<int> code = process->WaitForExit(std::chrono::seconds(5));
+    std::optional<int> code = process->WaitForExit(std::chrono::seconds(20));
     ASSERT_TRUE(code) << extra[0] << " did not make the gateway exit:\n" << process->Output();
     EXPECT_NE(*code, 0) << extra[0] << "\n" << process->Output();
     EXPECT_LT(*code, 128) << extra[0] << " crashed: " << process->Output();
