@@ -66,8 +66,8 @@ const JwtVerifier& Verifier() {
     config.issuer = "https://auth.example";
     config.audience = "gw";
     // A JWKS too, so that tokens with a kid reach the key lookup.
-    config.jwks_json = "{\"keys\":[" +
-                       obgw::testing::PublicJwk(obgw::testing::GenerateEcKey(), "k1") + "]}";
+    config.jwks_json =
+        "{\"keys\":[" + obgw::testing::PublicJwk(obgw::testing::GenerateEcKey(), "k1") + "]}";
     auto created = JwtVerifier::Create(config);
     if (!created.ok()) Fail("the verifier cannot be built");
     return *std::move(created);

@@ -47,15 +47,6 @@ class TempFile {
   std::string path_;
 };
 
-const TestKeyPair& Rsa() {
-  static const TestKeyPair key = GenerateRsaKey();
-  return key;
-}
-const TestKeyPair& Ec() {
-  static const TestKeyPair key = GenerateEcKey();
-  return key;
-}
-
 std::string Hs256(std::string_view sub, long long ttl, std::string_view extra = "") {
   return MintToken("HS256", kSecret, ClaimsJson(sub, ttl, extra));
 }

@@ -129,4 +129,14 @@ std::string ClaimsJson(std::string_view sub, long long ttl_s, std::string_view e
          std::string(extra) + "}";
 }
 
+const TestKeyPair& Rsa() {
+  static const TestKeyPair key = GenerateRsaKey();
+  return key;
+}
+
+const TestKeyPair& Ec() {
+  static const TestKeyPair key = GenerateEcKey();
+  return key;
+}
+
 }  // namespace obgw::testing

@@ -20,6 +20,11 @@ TestKeyPair GenerateRsaKey(int bits = 2048);
 // A fresh EC key on `curve` ("P-256", "P-384").
 TestKeyPair GenerateEcKey(std::string_view curve = "P-256");
 
+// One RSA-2048 and one EC P-256 key per test program, made on first use (RSA
+// generation takes a while).
+const TestKeyPair& Rsa();
+const TestKeyPair& Ec();
+
 // A token with `alg` ("HS256", "RS256", "ES256", "none", ...), signed with
 // `key` (the HMAC secret or the private key's PEM; ignored for "none"), and
 // the claims of the JSON object `claims_json`; with `kid`, a kid header.

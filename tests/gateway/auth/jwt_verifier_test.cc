@@ -10,24 +10,16 @@
 namespace obgw::gateway {
 namespace {
 
+using obgw::testing::Ec;
 using obgw::testing::GenerateEcKey;
 using obgw::testing::GenerateRsaKey;
 using obgw::testing::MintToken;
+using obgw::testing::Rsa;
 using obgw::testing::TestKeyPair;
 
 constexpr long long kNow = 1'700'000'000;
 const std::chrono::system_clock::time_point kNowTime = std::chrono::system_clock::from_time_t(kNow);
 const std::string kSecret = "0123456789abcdef0123456789abcdef";  // 32 bytes
-
-// RSA key generation takes a while: one key of each kind for the suite.
-const TestKeyPair& Rsa() {
-  static const TestKeyPair key = GenerateRsaKey();
-  return key;
-}
-const TestKeyPair& Ec() {
-  static const TestKeyPair key = GenerateEcKey();
-  return key;
-}
 
 std::string Claims(std::string_view extra = "", long long exp_offset = 600) {
   return "{\"sub\":\"alice\",\"exp\":" + std::to_string(kNow + exp_offset) + std::string(extra) +
