@@ -30,10 +30,12 @@ template <typename Request>
 class RefusedStream final : public grpc::ServerReadReactor<Request> {
  public:
   explicit RefusedStream(grpc::Status status) {
+    this->Finish(std::move(status));
+    // After Finish, which writes the status OnDone's thread destroys; gRPC
+    // runs OnDone only once this constructor has returned the reactor.
 #if OBGW_TSAN
     __tsan_release(this);
 #endif
-    this->Finish(std::move(status));
   }
   void OnDone() override {
 #if OBGW_TSAN
