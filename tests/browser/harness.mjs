@@ -103,7 +103,7 @@ export async function launchBrowser() {
     executablePath: CHROMIUM,
     headless: true,
     // Debian's chromium in a container without a user namespace sandbox.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...(process.env.OBGW_LNA_OFF ? ['--disable-features=LocalNetworkAccessChecks'] : [])],
   });
   browsers.add(browser);
   browser.on('disconnected', () => browsers.delete(browser));

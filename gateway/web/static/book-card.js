@@ -9,9 +9,9 @@ import {
 export const LADDER_DEPTH = 10;  // levels shown per side
 
 const FLASH = {
-  up: 'rgba(34, 197, 94, 0.45)',
-  down: 'rgba(239, 68, 68, 0.45)',
-  new: 'rgba(96, 165, 250, 0.45)',
+  up: 'rgba(34, 197, 94, 0.32)',
+  down: 'rgba(239, 68, 68, 0.32)',
+  new: 'rgba(96, 165, 250, 0.28)',
 };
 
 function el(tag, className, text) {
@@ -159,7 +159,7 @@ export class BookCard {
       // forced reflow per row.
       if (change) {
         r.row.animate([{ backgroundColor: FLASH[change] }, { backgroundColor: 'transparent' }],
-          { duration: 700, easing: 'ease-out' });
+          { duration: 600, easing: 'ease-out' });
       }
     }
   }
