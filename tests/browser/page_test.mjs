@@ -10,7 +10,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  launchBrowser, publishRest, restBook, SOURCE_DIR, startFeed, startGateway, stopAll, watchConsole,
+  launchBrowser, publishRest, restBook, serveWebRoot, SOURCE_DIR, startFeed, startGateway, stopAll,
+  watchConsole,
 } from './harness.mjs';
 
 const DEMO = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOGL', 'META', 'TSLA', 'BRK.B', 'JPM', 'V'];
@@ -26,6 +27,7 @@ before(async () => {
   gateway = await startGateway();
   browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  await serveWebRoot(context, gateway);
   page = await context.newPage();
   watch = watchConsole(page, 'live page');
   page.on('websocket', (ws) => {
