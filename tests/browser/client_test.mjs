@@ -32,12 +32,15 @@ after(async () => {
 
 // A page at the gateway's origin (its /health document: any same-origin document will do)
 // with the library imported and a recorder of every event of the clients it makes.
-async function libraryPage(gw, label) {
+// `beforeLoad(page)` runs before the document loads: playwright routes WebSockets by
+// patching the page's WebSocket, which older versions do only for documents loaded later.
+async function libraryPage(gw, label, beforeLoad = async () => {}) {
   const context = await browser.newContext();
   await serveWebRoot(context, gw);
   const page = await context.newPage();
   const watch = watchConsole(page, label);
   watches.push(watch);
+  await beforeLoad(page);
   await page.goto(`${gw.base}/health`);
   await page.evaluate(async () => {
     const { WebSocketClient } = await import('/client/orderbook-client.js');
@@ -133,11 +136,10 @@ test('after the gateway restarts on the same port, the library reconnects and re
 });
 
 test('a seq gap triggers a resync (a frame dropped between gateway and page)', async () => {
-  const { page } = await libraryPage(gateway, 'gap');
   const sent = [];      // what the library sent, as the gateway got it
   let dropSeq = null;   // the seq of the GAP book to drop, once known
   const dropped = [];
-  await page.routeWebSocket(/\/ws\/gap-client/, (ws) => {
+  const { page } = await libraryPage(gateway, 'gap', (p) => p.routeWebSocket(/\/ws\/gap-client/, (ws) => {
     const server = ws.connectToServer();
     ws.onMessage((message) => {
       sent.push(JSON.parse(message));
@@ -151,7 +153,7 @@ test('a seq gap triggers a resync (a frame dropped between gateway and page)', a
       }
       ws.send(message);
     });
-  });
+  }));
   await page.evaluate((wsBase) => {
     globalThis.c3 = makeClient('gap-client', { url: wsBase });
     c3.subscribe('GAP');
