@@ -137,14 +137,22 @@ test('a REST publish changes the ladder; the symbol picker adds and removes a sy
   assert.equal(await state(), 'open');
 });
 
-test('books keep moving with the demo feed; screenshot', async () => {
+test('after a reload, books keep moving with the demo feed; screenshot', async () => {
+  // A reload keeps the tab's client_id (sessionStorage) and the symbols (localStorage): the
+  // gateway restores the session, or the library subscribes again; either way the cards fill.
+  const seqBefore = Object.fromEntries(await Promise.all(DEMO.map(async (s) => [s, (await shown(s)).seq])));
+  const id = await page.locator('#client-id').textContent();
+  await page.reload();
+  assert.equal(await page.locator('#client-id').textContent(), id);
+  await page.waitForFunction(() => document.querySelector('#conn').dataset.state === 'open');
+  assert.deepEqual(await page.locator('#chips .chip').evaluateAll((els) => els.map((e) => e.dataset.symbol)), DEMO);
   // The README's demo: 10 symbols at 20 books/s, running while the page watches.
-  const feed = startFeed(gateway, { symbols: DEMO.length, rate: 40, seed: 7 });
-  const seqNow = Object.fromEntries(await Promise.all(DEMO.map(async (s) => [s, (await shown(s)).seq])));
+  const feed = startFeed(gateway, { symbols: DEMO.length, rate: 20, seed: 7 });
   await page.waitForFunction((before) => Object.entries(before).every(([s, seq]) => {
     const card = document.querySelector(`.card[data-symbol="${CSS.escape(s)}"]`);
     return Number(card.dataset.seq) >= seq + 3;
-  }), seqNow, { timeout: 20000 });
+  }), seqBefore, { timeout: 20000 });
+  await page.waitForFunction(() => document.querySelector('#health').dataset.status === 'healthy');
   // Ages count between books and stay small while the feed runs.
   const ages = await page.locator('.card dd:nth-of-type(2)').allTextContents();
   for (const age of ages) assert.match(age, /^\d+ ms$|^\d\.\d s$/);

@@ -64,6 +64,14 @@ let lastBook = { at: NaN, symbol: null };
 let frameRequested = false;
 let healthOffset = null;   // {offsetMs, rtt} from the last /health answer
 
+// Wall-clock time with performance.now()'s resolution. The monotonic clock can drift from
+// the wall clock (NTP slews it, a suspended laptop): past a millisecond apart, Date.now() wins.
+function preciseNow() {
+  const precise = performance.timeOrigin + performance.now();
+  const wall = Date.now();
+  return precise - wall > -1 && precise - wall < 2 ? precise : wall;
+}
+
 // --- symbols ------------------------------------------------------------------------------
 function saveSymbols() {
   if (params.has('symbols')) return;  // a URL's list is that link's, not the remembered one
@@ -149,7 +157,10 @@ client.addEventListener('orderbook', (event) => {
   const { symbol, book, meta } = event.detail;
   if (!cards.has(symbol)) return;  // an unsubscribed symbol's books still in flight
   const gatewayMs = parseIsoMs(meta.gatewayTime);
-  const receivedAt = Number.isFinite(meta.receivedAt) ? meta.receivedAt : Date.now();
+  // Now, to a fraction of a millisecond: the library's receivedAt is Date.now(), whole
+  // milliseconds, as coarse as the latency of a local gateway itself. The library dispatches
+  // synchronously from the socket's message event, so now is when the book arrived.
+  const receivedAt = preciseNow();
   // A snapshot's timestamp is when its book was published, possibly minutes ago: that is an
   // age, not a delivery latency, so only live books are measured.
   const latencyMs = !meta.snapshot && Number.isFinite(gatewayMs) ? receivedAt - gatewayMs : NaN;

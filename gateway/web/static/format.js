@@ -110,6 +110,9 @@ export function formatAge(ms) {
 // Latency with sub-millisecond precision where it is that small: "0.4 ms", "12 ms".
 export function formatLatency(ms) {
   if (!Number.isFinite(ms)) return '–';
+  // Within a millisecond below zero is the two clocks' resolution, not a message from the
+  // future; further below, the gateway's clock is ahead of this one, and that is shown.
+  if (ms < 0 && ms > -1) ms = 0;
   if (Math.abs(ms) < 10) return `${ms.toFixed(1)} ms`;
   return formatAge(ms);
 }
