@@ -4,6 +4,8 @@
 //     publish made (compared with the frames the page's own WebSocket received);
 //   - a REST publish changes a ladder; the symbol picker adds and removes a symbol;
 //   - connection state, book age, latency and /health are shown;
+//   - a gateway restart on the same port shows as reconnecting / unreachable, then open,
+//     "restarted" and books again;
 //   - no console errors; a screenshot goes to $OBGW_SCREENSHOT (docs/page.png in the README).
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -159,5 +161,29 @@ test('after a reload, books keep moving with the demo feed; screenshot', async (
   mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
   await feed.stop();
+  watch.assertClean();
+});
+
+test('the page shows a gateway restart and comes back with books (same port)', async () => {
+  // The browser logs each refused request itself while the gateway is down: expected, and
+  // only those lines.
+  watch.allow.push(
+    /WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/ws\/page-[0-9a-f]+' failed/,
+    /Failed to load resource: net::ERR_CONNECTION_REFUSED \(http:\/\/127\.0\.0\.1:\d+\/health\)/);
+  const port = gateway.httpPort;
+  const grpcPort = gateway.grpcPort;
+  await gateway.stop();
+  await page.waitForFunction(() => document.querySelector('#conn').dataset.state === 'reconnecting');
+  assert.match(await page.locator('#conn-text').textContent(), /^reconnecting: attempt \d+, in \d+\.\d s$/);
+  await page.waitForFunction(() => document.querySelector('#health').dataset.status === 'unreachable');
+
+  gateway = await startGateway({ httpPort: port, grpcPort });
+  // The library's backoff is the default (0.5 s doubling, full jitter): a few seconds at most.
+  await page.waitForFunction(() => document.querySelector('#conn').dataset.state === 'open', null, { timeout: 30000 });
+  await page.waitForFunction(() => /restarted/.test(document.querySelector('#health-text').textContent), null, { timeout: 10000 });
+  // The new run numbers from 1 again; its books reach the page.
+  await publishRest(gateway, 'MSFT', restBook(400.5, 400.6));
+  await page.waitForFunction(() => document.querySelector('.card[data-symbol="MSFT"]').dataset.seq === '1');
+  assert.deepEqual((await shown('MSFT')).bestBid, { price: 400.5, orders: 1 });
   watch.assertClean();
 });
