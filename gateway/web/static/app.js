@@ -104,9 +104,13 @@ function addSymbol(symbol) {
 }
 
 function removeSymbol(symbol) {
-  const card = cards.get(symbol);
-  if (!card) return;
+  if (!cards.has(symbol)) return;
   client.unsubscribe(symbol);
+  dropCard(symbol);
+}
+
+function dropCard(symbol) {
+  const card = cards.get(symbol);
   card.destroy();
   cards.delete(symbol);
   pending.delete(symbol);
@@ -197,6 +201,12 @@ client.addEventListener('error', (event) => {
   // Shown, not logged: the page's own console stays clean, and the user sees why a symbol
   // has no book (forbidden by the token, subscription limit, ...).
   notice(`gateway: ${code || 'error'}${symbol ? ` (${symbol})` : ''}: ${message || ''}`);
+  // A refused subscription (forbidden by the token, over the limit, ...) has left the
+  // library's wanted set: its card would wait for ever, so it goes too.
+  const wanted = new Set(client.subscriptions);
+  for (const s of event.detail?.symbols || []) {
+    if (!wanted.has(s) && cards.has(s)) dropCard(s);
+  }
 });
 
 // --- connection ---------------------------------------------------------------------------
