@@ -189,7 +189,7 @@ test('a seq gap (a throttled symbol) triggers a resync with a fresh snapshot', {
     });
   });
   // Within one throttle interval (1 s: ample even for a sanitizer build): the first goes
-  // out at once, the next ones replace each other and go out together at its end.
+  // out at once, the next ones replace each other and the last goes out at its end.
   for (let i = 1; i <= 5; i++) await publish(gateway.port, 'GAP', { bids: [[i, 1, 1]], asks: [] });
   const g = await gap;
   assert.equal(g.reason, 'seq');

@@ -648,3 +648,20 @@ test('parseGatewayTime keeps microseconds', () => {
   assert.equal(parseGatewayTime('yesterday'), null);
   assert.equal(parseGatewayTime(undefined), null);
 });
+
+test('unsubscribe before the confirmation: unsubscribed once both answers are in', async () => {
+  const { client, socket } = makeClient();
+  const events = recordEvents(client, ['subscribed', 'unsubscribed', 'orderbook']);
+  client.subscribe('AAPL');
+  client.connect();
+  socket().serverAccept([]);
+  client.unsubscribe('AAPL'); // The subscribe is out, its confirmation not yet in.
+  await settle();
+  const unsubscribe = socket().sentOf('unsubscribe')[0];
+  assert.equal(unsubscribe.symbol, 'AAPL');
+  socket().confirmLastSubscribe({ snapshots: { AAPL: 3 } });
+  await settle();
+  assert.equal(socket().sentOf('unsubscribe').length, 1, 'not sent twice');
+  socket().serverSend({ type: 'unsubscription_confirmed', symbol: 'AAPL', req_id: unsubscribe.req_id });
+  assert.deepEqual(events, [{ type: 'unsubscribed', symbol: 'AAPL' }], 'no subscribed, no book');
+});

@@ -93,15 +93,16 @@ export interface WebSocketClientEventMap {
   authenticated: CustomEvent<AuthenticatedDetail>;
 }
 
-/** Minimal shape of a WebSocket constructor (the browser's, undici's, a test fake). */
+/** What the client uses of a WebSocket (the browser's, undici's, a test fake). The
+ * handlers are typed loosely so that the DOM's WebSocket class is assignable. */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code?: number; reason?: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: any;
+  onmessage: any;
+  onclose: any;
+  onerror: any;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 

@@ -605,7 +605,10 @@ export class WebSocketClient extends EventTarget {
     if (message.epoch !== undefined) this.#epoch = message.epoch;
     const held = this.#held.get(symbol);
     if (held === undefined || held === 'subscribing') this.#held.set(symbol, 'live');
-    if (!this.#wanted.has(symbol)) return;
+    if (!this.#wanted.has(symbol)) {
+      this.#markDirty(symbol); // Live but no longer wanted: unsubscribe, unless under way.
+      return;
+    }
     const t = this.#trackOf(symbol);
     // The first book after a confirmation is the baseline, snapshot or not
     // (docs/protocol.md 2.4 item 2).
