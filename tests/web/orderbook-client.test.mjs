@@ -421,6 +421,10 @@ test('a token function is called before each connect; its failure is an error an
     token: async () => { calls++; if (fail) throw new Error('login service down'); return `jwt-${calls}`; },
   });
   const errors = recordEvents(client, ['error']);
+  const states = recordEvents(client, ['state']);
+  // Exactly to the reconnect: the fake clock runs timers before promise callbacks, so
+  // going further would also fire the token's own timeout.
+  const toReconnect = () => clock.advance(states.at(-1).delayMs);
   client.connect();
   await settle();
   assert.equal(WS.instances.length, 0);
@@ -428,13 +432,13 @@ test('a token function is called before each connect; its failure is an error an
   assert.match(errors[0].message, /login service down/);
   assert.equal(client.state, 'reconnecting');
   fail = false;
-  clock.advance(60_000);
+  toReconnect();
   await settle();
   assert.equal(WS.instances.length, 1);
   socket().serverOpen();
   assert.equal(socket().sent[0].token, 'jwt-2');
   socket().serverClose(1008, 'token expired');
-  clock.advance(60_000);
+  toReconnect();
   await settle();
   socket().serverOpen();
   assert.equal(socket().sent[0].token, 'jwt-3', 'a fresh token per connect');
@@ -664,4 +668,19 @@ test('unsubscribe before the confirmation: unsubscribed once both answers are in
   assert.equal(socket().sentOf('unsubscribe').length, 1, 'not sent twice');
   socket().serverSend({ type: 'unsubscription_confirmed', symbol: 'AAPL', req_id: unsubscribe.req_id });
   assert.deepEqual(events, [{ type: 'unsubscribed', symbol: 'AAPL' }], 'no subscribed, no book');
+});
+
+test('a token function that never answers is given up after connectTimeoutMs', async () => {
+  const { client, WS, clock } = makeClient({ token: () => new Promise(() => {}), connectTimeoutMs: 4000 });
+  const errors = recordEvents(client, ['error']);
+  client.connect();
+  await settle();
+  clock.advance(3999);
+  await settle();
+  assert.equal(client.state, 'connecting');
+  clock.advance(1);
+  await settle();
+  assert.equal(client.state, 'reconnecting');
+  assert.equal(errors[0].code, 'token_unavailable');
+  assert.equal(WS.instances.length, 0);
 });

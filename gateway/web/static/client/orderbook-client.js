@@ -299,9 +299,16 @@ export class WebSocketClient extends EventTarget {
       this.#startSocket(token, generation);
       return;
     }
-    // A function gives a fresh token (a JWT minted for this page) before each connect.
-    Promise.resolve()
-      .then(() => token())
+    // A function gives a fresh token (a JWT minted for this page) before each connect. A
+    // login endpoint that never answers must not leave the client connecting for ever.
+    const o = this.#options;
+    let timer = null;
+    const timeout = new Promise((_, reject) => {
+      timer = o.setTimeout(() => reject(new Error(`token() gave nothing within ${o.connectTimeoutMs} ms`)),
+        o.connectTimeoutMs);
+    });
+    Promise.race([Promise.resolve().then(() => token()), timeout])
+      .finally(() => o.clearTimeout(timer))
       .then(
         (value) => {
           if (generation !== this.#generation) return; // disconnect() meanwhile.
