@@ -3,7 +3,6 @@
 //
 // URL options (all optional):
 //   ?symbols=AAPL,MSFT   follow these instead of the remembered (or demo) symbols
-//   ?ws=ws://host:port   another gateway's WebSocket base URL (default: this page's host)
 //   #token=JWT           the browser token when the gateway runs with auth (docs/protocol.md
 //                        2.15); in the fragment so it never reaches a server log. The page's
 //                        client_id is then the token's `sub`, which the gateway requires.
@@ -53,9 +52,9 @@ function initialSymbols() {
 }
 
 const id = clientId();
-const options = { token };
-if (params.get('ws')) options.url = params.get('ws');
-const client = new WebSocketClient(id, options);
+// The library's default URL: this page's host. The gateway's Content-Security-Policy for the
+// page lets it connect nowhere else, so there is no option for another gateway.
+const client = new WebSocketClient(id, { token });
 
 const cards = new Map();   // symbol -> BookCard, in display order
 const pending = new Map(); // symbol -> the newest book not yet drawn
