@@ -2,8 +2,7 @@
 // ports, headless Debian chromium through playwright-core (never a downloaded browser), REST
 // publishes, and a console watcher. Everything started here is stopped by stopAll(), which
 // the tests call from their `after` hooks and which also runs when the process exits.
-import { execFileSync, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,19 +14,6 @@ export const SOURCE_DIR = path.resolve(here, '../..');
 export const BIN_DIR = path.resolve(process.env.OBGW_BIN_DIR || path.join(SOURCE_DIR, 'build/bin'));
 export const WEB_ROOT = path.resolve(process.env.OBGW_WEB_ROOT || path.join(SOURCE_DIR, 'gateway/web/static'));
 export const CHROMIUM = process.env.OBGW_CHROMIUM || '/usr/bin/chromium';
-
-// Whether this gateway build serves static files itself (--web_root). Without it (an older
-// build) the tests serve the page's files through playwright's request interception at the
-// gateway's own origin, so /health and /ws/ stay same-origin; chromium's Local Network Access
-// checks would then see a document that came from no address, hence the switch below.
-export const GATEWAY_SERVES_FILES = (() => {
-  try {
-    return execFileSync(path.join(BIN_DIR, 'orderbook-gateway'), ['--help'], { encoding: 'utf8' })
-      .includes('--web_root');
-  } catch {
-    return false;
-  }
-})();
 
 const children = new Set();
 const browsers = new Set();
@@ -80,10 +66,12 @@ class Child {
 }
 
 // The gateway on 127.0.0.1; port 0 lets it pick (its ready line says which), a given port
-// is reused, which the restart test needs. `webRoot: null` starts it without --web_root.
+// is reused, which the restart test needs. `webRoot` (default: gateway/web/static) is passed
+// as --web_root, so the files under test are the tree's; `webRoot: null` serves the copies
+// built into the binary, as deploy/run-demo.sh does.
 export async function startGateway({ httpPort = 0, grpcPort = 0, webRoot = WEB_ROOT, args = [] } = {}) {
   const argv = ['--bind=127.0.0.1', `--http_port=${httpPort}`, `--grpc_port=${grpcPort}`, '--threads=2', ...args];
-  if (webRoot && GATEWAY_SERVES_FILES) argv.push(`--web_root=${webRoot}`);
+  if (webRoot) argv.push(`--web_root=${webRoot}`);
   const child = new Child('orderbook-gateway', path.join(BIN_DIR, 'orderbook-gateway'), argv);
   const m = await child.waitFor(/orderbook-gateway ready http=\S+:(\d+) grpc=\S+:(\d+)/);
   child.httpPort = Number(m[1]);
@@ -117,32 +105,11 @@ export async function launchBrowser() {
     executablePath: CHROMIUM,
     headless: true,
     // Debian's chromium in a container without a user namespace sandbox.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-      ...(GATEWAY_SERVES_FILES ? [] : ['--disable-features=LocalNetworkAccessChecks'])],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
   browsers.add(browser);
   browser.on('disconnected', () => browsers.delete(browser));
   return browser;
-}
-
-// Only for a gateway without --web_root (GATEWAY_SERVES_FILES false): the files of
-// gateway/web/static answered by playwright for the gateway's origin, everything the gateway
-// itself answers (/health, /stats, /ws/, /broadcast/) passed through.
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.ts': 'text/plain; charset=utf-8', '.png': 'image/png' };
-export async function serveWebRoot(context, gateway) {
-  if (GATEWAY_SERVES_FILES) return;
-  await context.route((url) => url.origin === gateway.base, async (route) => {
-    const { pathname } = new URL(route.request().url());
-    if (/^\/(health|stats|metrics)$|^\/(ws|broadcast)\//.test(pathname)) return route.continue();
-    const file = path.join(WEB_ROOT, pathname === '/' ? 'index.html' : pathname);
-    if (!file.startsWith(WEB_ROOT + path.sep)) return route.fulfill({ status: 404, body: 'not found' });
-    try {
-      return route.fulfill({ body: await readFile(file), contentType: TYPES[path.extname(file)] || 'application/octet-stream' });
-    } catch {
-      return route.fulfill({ status: 404, body: 'not found' });
-    }
-  });
 }
 
 // Every console error, warning-level `error` entries of the browser's own log (failed

@@ -1,5 +1,6 @@
-// The live page at / in headless chromium, against the real gateway serving
-// gateway/web/static (--web_root) and the demo feed publishing over gRPC:
+// The live page at / in headless chromium, against the real gateway serving the copies of
+// gateway/web/static built into it (as deploy/run-demo.sh runs it: no --web_root) and the
+// demo feed publishing over gRPC:
 //   - the page shows, for every demo symbol, exactly the book that orderbook-feed's last gRPC
 //     publish made (compared with the frames the page's own WebSocket received);
 //   - a REST publish changes a ladder; the symbol picker adds and removes a symbol;
@@ -8,11 +9,11 @@
 //     "restarted" and books again;
 //   - no console errors; a screenshot goes to $OBGW_SCREENSHOT (docs/page.png in the README).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  launchBrowser, publishRest, restBook, serveWebRoot, SOURCE_DIR, startFeed, startGateway, stopAll,
+  launchBrowser, publishRest, restBook, SOURCE_DIR, WEB_ROOT, startFeed, startGateway, stopAll,
   watchConsole,
 } from './harness.mjs';
 
@@ -26,10 +27,9 @@ let watch;
 const frames = [];  // every orderbook_update the page's WebSocket received, parsed
 
 before(async () => {
-  gateway = await startGateway();
+  gateway = await startGateway({ webRoot: null });
   browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-  await serveWebRoot(context, gateway);
   page = await context.newPage();
   watch = watchConsole(page, 'live page');
   page.on('websocket', (ws) => {
@@ -73,6 +73,15 @@ async function shown(symbol) {
 }
 
 const best = (levels, side) => levels.reduce((a, b) => ((side === 'bids' ? b[0] > a[0] : b[0] < a[0]) ? b : a));
+
+test("the gateway serves the tree's page files (its built-in copies are current)", async () => {
+  for (const name of readdirSync(WEB_ROOT).filter((n) => /\.(html|js|css)$/.test(n))) {
+    const res = await fetch(`${gateway.base}/${name === 'index.html' ? '' : name}`);
+    assert.equal(res.status, 200, name);
+    assert.equal(await res.text(), readFileSync(path.join(WEB_ROOT, name), 'utf8'),
+      `${name}: the binary's copy differs from the tree's; rebuild orderbook-gateway`);
+  }
+});
 
 test('the page opens, follows the demo symbols and says it is connected', async () => {
   await page.goto(`${gateway.base}/`);
@@ -177,7 +186,7 @@ test('the page shows a gateway restart and comes back with books (same port)', a
   assert.match(await page.locator('#conn-text').textContent(), /^reconnecting: attempt \d+, in \d+\.\d s$/);
   await page.waitForFunction(() => document.querySelector('#health').dataset.status === 'unreachable');
 
-  gateway = await startGateway({ httpPort: port, grpcPort });
+  gateway = await startGateway({ httpPort: port, grpcPort, webRoot: null });
   // The library's backoff is the default (0.5 s doubling, full jitter): a few seconds at most.
   await page.waitForFunction(() => document.querySelector('#conn').dataset.state === 'open', null, { timeout: 30000 });
   await page.waitForFunction(() => /restarted/.test(document.querySelector('#health-text').textContent), null, { timeout: 10000 });
