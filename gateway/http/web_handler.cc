@@ -46,7 +46,8 @@ std::string ContentSecurityPolicy(std::string_view host) {
     connect += host;
   }
   return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-         connect + "; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+         connect +
+         "; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 }
 
 }  // namespace
@@ -97,7 +98,8 @@ void HandleWeb(Shard& shard, HttpRequest& request, std::shared_ptr<HttpResponder
   const std::string& root = shard.config().web_root;
   if (!root.empty()) {
     std::optional<std::string> content = web::ReadFromRoot(root, *relative);
-    if (!content) return responder->Respond(ErrorReply(http::status::not_found, "not_found", "Not Found"));
+    if (!content)
+      return responder->Respond(ErrorReply(http::status::not_found, "not_found", "Not Found"));
     std::string etag = web::EtagOf(*content);
     return responder->Respond(
         WebFileReply(*relative, *std::move(content), std::move(etag), if_none_match, host));

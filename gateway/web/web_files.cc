@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <system_error>
 
 #include <openssl/sha.h>
@@ -26,8 +26,9 @@ bool IsUnder(const std::filesystem::path& path, const std::filesystem::path& roo
 const EmbeddedFile* FindEmbedded(std::string_view path) {
   if (path == "/") path = "/index.html";
   std::span<const EmbeddedFile> files = EmbeddedFiles();
-  auto it = std::lower_bound(files.begin(), files.end(), path,
-                             [](const EmbeddedFile& file, std::string_view p) { return file.path < p; });
+  auto it =
+      std::lower_bound(files.begin(), files.end(), path,
+                       [](const EmbeddedFile& file, std::string_view p) { return file.path < p; });
   return it != files.end() && it->path == path ? &*it : nullptr;
 }
 

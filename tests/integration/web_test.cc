@@ -48,10 +48,14 @@ std::string ExpectedEtag(std::string_view content) {
 
 std::string ExpectedType(const std::string& path) {
   static const std::vector<std::pair<std::string, std::string>> kTypes = {
-      {".html", "text/html; charset=utf-8"},  {".d.ts", "application/typescript; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},    {".svg", "image/svg+xml"},
-      {".png", "image/png"},                  {".json", "application/json"},
+      {".html", "text/html; charset=utf-8"},
+      {".d.ts", "application/typescript; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".json", "application/json"},
       {".map", "application/json"},
   };
   for (const auto& [suffix, type] : kTypes) {
@@ -208,14 +212,14 @@ TEST(WebTest, TraversalOutOfTheWebRootIsRefused) {
         std::string("/%2E%2E%2fetc%2fpasswd"), std::string("/..%5c..%5cetc%5cpasswd"),
         std::string("/index.html%00.js"), std::string("/./index.html"), std::string("/.env"),
         std::string("/%2eenv")}) {
-    HttpResponse response =
-        RawHttpExchange(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    HttpResponse response = RawHttpExchange(
+        port, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(response.status, 400) << target << ": " << response.Describe();
     ExpectErrorBody(response, "invalid_path");
     EXPECT_EQ(response.body.find("secret"), std::string::npos);
   }
-  HttpResponse authority = RawHttpExchange(
-      port, "GET //etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  HttpResponse authority =
+      RawHttpExchange(port, "GET //etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(authority.status, 400) << authority.Describe();
   // A raw backslash in the target.
   HttpResponse backslash = RawHttpExchange(
@@ -229,10 +233,12 @@ TEST(WebTest, TraversalOutOfTheWebRootIsRefused) {
   }
   // The same traversal attempts against the embedded set.
   OBGW_START_GATEWAY(embedded, {});
-  for (std::string target : {std::string("/../gateway/main.cc"), std::string("/%2e%2e/CMakeLists.txt"),
-                             std::string("/client/../../README.md")}) {
-    HttpResponse response = RawHttpExchange(
-        embedded->http_port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  for (std::string target :
+       {std::string("/../gateway/main.cc"), std::string("/%2e%2e/CMakeLists.txt"),
+        std::string("/client/../../README.md")}) {
+    HttpResponse response =
+        RawHttpExchange(embedded->http_port(),
+                        "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(response.status, 400) << target << ": " << response.Describe();
   }
   EXPECT_EQ(HttpGet(port, "/").body, "<p>page</p>");

@@ -14,10 +14,10 @@ TEST(RelativeWebPathTest, NamesTheFileUnderTheRoot) {
 
 TEST(RelativeWebPathTest, RefusesEveryWayOut) {
   // Decoded paths: "%2e%2e" arrives as "..", "%5c" as "\".
-  for (std::string_view bad : {"", "index.html", "/..", "/../etc/passwd", "/client/../../x",
-                               "/client/..", "/./index.html", "/.", "/.env", "/client/.git/x",
-                               "//etc/passwd", "/client//x", "/client/", "/a\\b",
-                               "/..\\..\\windows", "/ctl\x01", "/del\x7f"}) {
+  for (std::string_view bad :
+       {"", "index.html", "/..", "/../etc/passwd", "/client/../../x", "/client/..", "/./index.html",
+        "/.", "/.env", "/client/.git/x", "//etc/passwd", "/client//x", "/client/", "/a\\b",
+        "/..\\..\\windows", "/ctl\x01", "/del\x7f"}) {
     EXPECT_EQ(RelativeWebPath(bad), std::nullopt) << bad;
   }
   EXPECT_EQ(RelativeWebPath(std::string_view("/index.html\0.js", 15)), std::nullopt);
@@ -32,7 +32,8 @@ TEST(ContentTypeForTest, ByExtension) {
   EXPECT_EQ(ContentTypeFor("a.png"), "image/png");
   EXPECT_EQ(ContentTypeFor("a.json"), "application/json");
   EXPECT_EQ(ContentTypeFor("a.js.map"), "application/json");
-  EXPECT_EQ(ContentTypeFor("client/orderbook-client.d.ts"), "application/typescript; charset=utf-8");
+  EXPECT_EQ(ContentTypeFor("client/orderbook-client.d.ts"),
+            "application/typescript; charset=utf-8");
   EXPECT_EQ(ContentTypeFor("README"), "application/octet-stream");
   EXPECT_EQ(ContentTypeFor(".js"), "application/octet-stream");  // no name, only an extension
 }
