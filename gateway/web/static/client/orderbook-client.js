@@ -25,6 +25,16 @@ const REQUEST_REFUSALS = new Set([
   'subscription_limit', 'invalid_symbol', 'invalid_symbols', 'too_many_symbols', 'missing_symbol',
 ]);
 
+// Event with a `detail`: CustomEvent where there is one (browsers, Node 19+); Node 18, the
+// nodejs of Debian 12, has Event but no global CustomEvent.
+const DetailEvent = typeof globalThis.CustomEvent === 'function' ? globalThis.CustomEvent
+  : class DetailEvent extends Event {
+    constructor(type, init = {}) {
+      super(type, init);
+      this.detail = init.detail ?? null;
+    }
+  };
+
 // --- Pure helpers, exported for tests and for pages that receive books elsewhere ----------
 
 /**
@@ -808,6 +818,6 @@ export class WebSocketClient extends EventTarget {
   }
 
   #emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
+    this.dispatchEvent(new DetailEvent(type, { detail }));
   }
 }
