@@ -1,10 +1,10 @@
-// The client library against the real orderbook-gateway binary, in Node (its WebSocket:
-// run with --experimental-websocket on Node 20): REST-published books arrive, a restart of
+// The client library against the real orderbook-gateway binary, in Node (its WebSocket
+// with --experimental-websocket on Node 20, else mini-websocket.mjs): REST-published books arrive, a restart of
 // the gateway on the same port is survived with a resubscribe, a session is restored
 // without resubscribing, a throttled symbol's seq gap triggers a resync, and a token
 // (minted here, HS256) goes first with its symbols claim enforced per symbol.
 // CTest passes OBGW_BIN_DIR (the build's bin directory); without a gateway there the test
-// says so and is skipped.
+// says so and is skipped. OBGW_MINI_WEBSOCKET=1 uses the small client even where Node has one.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,12 +14,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { WebSocketClient } from '../../gateway/web/static/client/orderbook-client.js';
+import { MiniWebSocket } from './mini-websocket.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN_DIR = path.resolve(process.env.OBGW_BIN_DIR || path.join(here, '../../build/bin'));
 const GATEWAY = path.join(BIN_DIR, 'orderbook-gateway');
-const skip = !existsSync(GATEWAY) ? `no gateway binary at ${GATEWAY}` :
-  typeof globalThis.WebSocket !== 'function' ? 'no WebSocket in this Node (run with --experimental-websocket)' : false;
+const skip = !existsSync(GATEWAY) ? `no gateway binary at ${GATEWAY}` : false;
+// Node's own WebSocket (undici) where there is one, else the small one of this folder.
+const NodeWebSocket = typeof globalThis.WebSocket === 'function' && !process.env.OBGW_MINI_WEBSOCKET
+  ? globalThis.WebSocket : MiniWebSocket;
 
 const running = new Set();
 after(async () => { for (const g of running) await g.stop(); });
@@ -62,7 +65,7 @@ async function publish(port, symbol, body) {
 
 // A WebSocket that records what the client sends, to check what went over the wire.
 function recordingWebSocket(log) {
-  return class extends globalThis.WebSocket {
+  return class extends NodeWebSocket {
     send(text) {
       log.push(JSON.parse(text));
       super.send(text);
@@ -96,7 +99,7 @@ function waitFor(client, type, predicate = () => true, timeoutMs = 10000) {
 
 function makeClient(port, id, options = {}) {
   const client = new WebSocketClient(id, {
-    url: `ws://127.0.0.1:${port}`, minBackoffMs: 50, maxBackoffMs: 400, ...options,
+    url: `ws://127.0.0.1:${port}`, minBackoffMs: 50, maxBackoffMs: 400, WebSocket: NodeWebSocket, ...options,
   });
   running.add({ stop: async () => client.disconnect() });
   return client;
