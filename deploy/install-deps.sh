@@ -30,13 +30,16 @@ packages=(
   prometheus
   # the two-node example (deploy/cluster) balances WebSockets through nginx
   nginx-light
-  # a real browser for the end-to-end test of the guide's WebSocketClient
+  # a real browser for the end-to-end test of the guide's WebSocketClient and the browser tests
+  # of the live page (tests/browser: playwright-core drives this chromium, it downloads none)
   chromium
   # peers for side-by-side benchmarks (python-seed: FastAPI; node-ws: Node.js)
   python3-fastapi python3-uvicorn python3-websockets python3-matplotlib
 )
 
-# Node.js (with npm) runs the node-ws peer; a machine may already carry a newer Node from
+# Node.js (with npm) runs the node-ws peer and the browser tests, whose one npm package
+# (playwright-core, pinned in tests/browser/package-lock.json) CTest's browser_npm_ci installs
+# with `npm ci` into tests/browser/node_modules; a machine may already carry a newer Node from
 # elsewhere, whose npm conflicts with Debian's, so install Debian's only when none is present.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 

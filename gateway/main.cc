@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -33,6 +34,7 @@
 #include "gateway/redis/redis_cluster.h"
 #include "gateway/redis/redis_url.h"
 #include "gateway/tls/tls_context.h"
+#include "gateway/web/web_files.h"
 #include "ingest/cli/build_info.h"
 #include "ingest/cli/command_line.h"
 #include "ingest/ingest_service.h"
@@ -88,6 +90,9 @@ ABSL_FLAG(std::vector<std::string>, allowed_origins, {},
 ABSL_FLAG(bool, allow_missing_origin, true,
           "Whether a WebSocket upgrade without an Origin header (not from a browser) is "
           "allowed.");
+ABSL_FLAG(std::string, web_root, "",
+          "Serve the page and the client library from this directory, read on every request "
+          "(development), instead of the copies built into the binary. Empty = built in.");
 ABSL_FLAG(int32_t, ping_interval_ms, 20000,
           "Ping a WebSocket client silent for this long; 0 = never.");
 ABSL_FLAG(int32_t, idle_timeout_ms, 60000,
@@ -220,6 +225,7 @@ obgw::cli::Program CommandLine() {
               {"Freshness", Flags(FLAGS_session_queue_max_age_ms, FLAGS_socket_send_buffer_bytes,
                                   FLAGS_socket_notsent_lowat_bytes)},
               {"Access", Flags(FLAGS_allowed_origins, FLAGS_allow_missing_origin)},
+              {"Web page", Flags(FLAGS_web_root)},
               {"Heartbeats", Flags(FLAGS_ping_interval_ms, FLAGS_idle_timeout_ms)},
               {"Compression", Flags(FLAGS_ws_deflate, FLAGS_ws_deflate_min_bytes,
                                     FLAGS_ws_deflate_level, FLAGS_ws_deflate_client_window_bits)},
@@ -350,6 +356,11 @@ GatewayConfig ConfigFromFlags() {
     config.allowed_origins.push_back(*std::move(normalized));
   }
   config.allow_missing_origin = absl::GetFlag(FLAGS_allow_missing_origin);
+  if (std::string dir = absl::GetFlag(FLAGS_web_root); !dir.empty()) {
+    std::optional<std::filesystem::path> root = obgw::gateway::web::ResolveWebRoot(dir);
+    if (!root) Die("--web_root: '" + dir + "' is not a directory");
+    config.web_root = root->string();
+  }
   config.session_ttl = millis("session_ttl_ms", absl::GetFlag(FLAGS_session_ttl_ms), 0);
   config.ping_interval = millis("ping_interval_ms", absl::GetFlag(FLAGS_ping_interval_ms), 0);
   config.idle_timeout = millis("idle_timeout_ms", absl::GetFlag(FLAGS_idle_timeout_ms), 0);

@@ -20,12 +20,16 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 
 // What a route answers, before the session adds the connection-level part
 // (version, keep-alive, Server, Content-Type, Content-Length, and no body for
-// HEAD). Every body is JSON.
+// HEAD). Every body is JSON but the web files (web_handler.h), which
+// set their own Content-Type.
 struct HttpReply {
   boost::beast::http::status status = boost::beast::http::status::ok;
   std::string body;
   // Route-specific headers: Allow on a 405, Retry-After on a 503.
   std::vector<std::pair<boost::beast::http::field, std::string>> headers;
+  // Headers Beast has no field enum for (X-Content-Type-Options,
+  // Content-Security-Policy on the web files), by name.
+  std::vector<std::pair<std::string, std::string>> named_headers;
   // Hang up after this reply even if the client asked for keep-alive.
   bool close = false;
 };

@@ -143,7 +143,7 @@ void HttpSession<Stream>::Handle(HttpRequest request) {
   version_ = request.version();
   keep_alive_ = request.keep_alive();
   head_ = request.method() == http::verb::head;
-  RouteDecision decision = RouteRequest(request);
+  RouteDecision decision = RouteRequest(request, !shard_.config().web_root.empty());
   if (decision.upgrade) {
     const GatewayConfig& config = shard_.config();
     if (!OriginAllowed(config.allowed_origins, config.allow_missing_origin, request)) {
@@ -201,12 +201,16 @@ void HttpSession<Stream>::Respond(HttpReply reply) {
   response_.set(http::field::server, "orderbook-gateway");
   response_.set(http::field::content_type, "application/json");
   for (auto& [field, value] : reply.headers) response_.set(field, std::move(value));
+  for (auto& [name, value] : reply.named_headers) response_.set(name, std::move(value));
   response_.keep_alive(keep_alive);
   // A reply to HEAD has the headers of the full reply and no body.
   std::size_t size = reply.body.size();
   response_.body() = head_ ? std::string() : std::move(reply.body);
   response_.prepare_payload();
   if (head_) response_.content_length(size);
+  // A 304 has no body; a Content-Length would have to be the 200's (RFC 9110
+  // section 8.6), so none is sent.
+  if (reply.status == http::status::not_modified) response_.erase(http::field::content_length);
   http::async_write(
       stream_, response_,
       beast::bind_front_handler(&HttpSession::OnWrite, this->shared_from_this(), keep_alive));

@@ -8,6 +8,9 @@
 
 #include "gateway/http/broadcast_handler.h"
 #include "gateway/http/status_handler.h"
+#include "gateway/http/web_handler.h"
+#include "gateway/web/web_files.h"
+#include "gateway/web/web_path.h"
 
 namespace obgw::gateway {
 namespace {
@@ -21,6 +24,9 @@ constexpr Route kRoutes[] = {
     {"/stats", http::verb::get, &HandleStats},
     {"/metrics", http::verb::get, &HandleMetrics},
 };
+
+// The page and the client library: every path the table above does not name.
+constexpr Route kWebRoute = {"", http::verb::get, &HandleWeb};
 
 constexpr std::string_view kWebSocketPrefix = "/ws/";
 constexpr std::chrono::milliseconds kMaxThrottle{60000};
@@ -108,7 +114,7 @@ std::string AllowedMethods(const Route& route) {
 
 }  // namespace
 
-RouteDecision RouteRequest(const HttpRequest& request) {
+RouteDecision RouteRequest(const HttpRequest& request, bool serve_web_root) {
   auto hosts = request.count(http::field::host);
   if (hosts > 1 || (hosts == 0 && request.version() >= 11)) {
     HttpReply reply = ErrorReply(
@@ -142,6 +148,25 @@ RouteDecision RouteRequest(const HttpRequest& request) {
     RouteDecision decision = Refuse(std::move(reply));
     decision.refusal_counter = route.refused;
     return decision;
+  }
+  http::verb method = request.method();
+  bool embedded = web::FindEmbedded(path) != nullptr;
+  if (method == http::verb::get || method == http::verb::head) {
+    if (!web::RelativeWebPath(path)) {
+      return Refuse(ErrorReply(http::status::bad_request, "invalid_path",
+                               "not a file path (empty, '.' or '..' segment, dot file, backslash "
+                               "or control character)"));
+    }
+    if (embedded || serve_web_root) {
+      RouteDecision decision;
+      decision.route = &kWebRoute;
+      return decision;
+    }
+  } else if (embedded) {
+    HttpReply reply = ErrorReply(http::status::method_not_allowed, "method_not_allowed",
+                                 "use GET, HEAD for " + path);
+    reply.headers.emplace_back(http::field::allow, "GET, HEAD");
+    return Refuse(std::move(reply));
   }
   return Refuse(ErrorReply(http::status::not_found, "not_found", "Not Found"));
 }

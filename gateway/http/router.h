@@ -48,8 +48,12 @@ struct RouteDecision {
 // Decides where `request` goes: checks Host (RFC 9112 section 3.2: an
 // HTTP/1.1 request needs exactly one, any request at most one), the target,
 // then the route table; an unknown path is 404, a known one with another
-// method 405 with Allow. Pure: safe on any thread.
-RouteDecision RouteRequest(const HttpRequest& request);
+// method 405 with Allow. A GET or HEAD of another path goes to the web files
+// (web_handler.h) when it names an embedded file, or any file path when
+// `serve_web_root` (--web_root: the directory decides, per request); a path
+// no file could have ("..", a backslash, NUL) is 400 invalid_path. Pure: safe
+// on any thread.
+RouteDecision RouteRequest(const HttpRequest& request, bool serve_web_root = false);
 
 }  // namespace obgw::gateway
 

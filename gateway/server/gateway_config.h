@@ -58,6 +58,10 @@ struct GatewayConfig {
   // allows every Origin. An upgrade without Origin (not a browser) passes
   // when `allow_missing_origin`.
   std::vector<std::string> allowed_origins;
+  // --web_root: the page and the client library are read from this directory
+  // (resolved: no symlink, no "..") on every request instead of the copies
+  // embedded at build time; empty serves the embedded ones. Development.
+  std::string web_root;
   bool allow_missing_origin = true;
   // Heartbeats: a ping to a client silent for ping_interval; a client silent
   // (no message, pong or ping) for idle_timeout is closed. Zero disables.
