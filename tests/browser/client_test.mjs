@@ -4,7 +4,8 @@
 //   - after the gateway restarts on the same port the library reconnects and resubscribes;
 //   - a seq gap (a frame dropped by playwright's routeWebSocket between page and gateway)
 //     triggers a resync: the 'gap' event, an unsubscribe + subscribe, books flowing again;
-//   - the guide's WebSocketClient (fixtures/, types stripped) still receives books;
+//   - the guide's WebSocketClient (tests/integration/guide_websocket_client.js, types
+//     stripped; also used by browser_client_test.cc) still receives books;
 //   - no console errors (only the browser's own "connection refused" lines while the
 //     restart test has the gateway down).
 import assert from 'node:assert/strict';
@@ -196,7 +197,7 @@ test('a seq gap triggers a resync (a frame dropped between gateway and page)', a
 
 test("the guide's own WebSocketClient still receives books in the same browser", async () => {
   const { page } = await libraryPage(gateway, 'guide');
-  const source = await readFile(path.join(here, 'fixtures/guide-websocket-client.js'), 'utf8');
+  const source = await readFile(path.join(here, '../integration/guide_websocket_client.js'), 'utf8');
   const logs = [];
   page.on('console', (msg) => logs.push(msg.text()));
   await page.evaluate(async ({ src, wsBase }) => {
