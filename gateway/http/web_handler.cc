@@ -65,13 +65,15 @@ bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
   return false;
 }
 
-HttpReply WebFileReply(std::string_view path, std::string content, std::string etag,
+HttpReply WebFileReply(std::string_view path, std::string_view content, std::string etag,
                        std::string_view if_none_match, std::string_view host) {
   HttpReply reply;
+  // The content is copied into the reply only when it is sent: a 304 (the
+  // common answer to a page reload) copies nothing.
   if (!if_none_match.empty() && EtagMatches(if_none_match, etag)) {
     reply.status = http::status::not_modified;
   } else {
-    reply.body = std::move(content);
+    reply.body = std::string(content);
   }
   reply.headers.emplace_back(http::field::content_type, std::string(web::ContentTypeFor(path)));
   reply.headers.emplace_back(http::field::etag, std::move(etag));
@@ -102,14 +104,14 @@ void HandleWeb(Shard& shard, HttpRequest& request, std::shared_ptr<HttpResponder
       return responder->Respond(ErrorReply(http::status::not_found, "not_found", "Not Found"));
     std::string etag = web::EtagOf(*content);
     return responder->Respond(
-        WebFileReply(*relative, *std::move(content), std::move(etag), if_none_match, host));
+        WebFileReply(*relative, *content, std::move(etag), if_none_match, host));
   }
   const web::EmbeddedFile* file = web::FindEmbedded("/" + *relative);
   if (file == nullptr) {
     return responder->Respond(ErrorReply(http::status::not_found, "not_found", "Not Found"));
   }
-  responder->Respond(WebFileReply(file->path, std::string(file->data), std::string(file->etag),
-                                  if_none_match, host));
+  responder->Respond(
+      WebFileReply(file->path, file->data, std::string(file->etag), if_none_match, host));
 }
 
 }  // namespace obgw::gateway

@@ -20,7 +20,7 @@ void HandleWeb(Shard& shard, HttpRequest& request, std::shared_ptr<HttpResponder
 // names `etag`; with Content-Type, ETag, Cache-Control, nosniff and the
 // page's Content-Security-Policy (which lets it connect to `host` over
 // ws: and wss:). Pure; exposed for the unit tests.
-HttpReply WebFileReply(std::string_view path, std::string content, std::string etag,
+HttpReply WebFileReply(std::string_view path, std::string_view content, std::string etag,
                        std::string_view if_none_match, std::string_view host);
 
 // Whether an If-None-Match value names `etag` ("*", or one entry of the
