@@ -153,8 +153,10 @@ test('a reconnect with the same client_id gets the session back and subscribes o
   a.subscribe('OLD');
   a.connect();
   await waitFor(a, 'subscribed', (d) => d.symbol === 'OLD');
+  // Listening before the publish: the book can arrive before the POST's reply does.
+  const book = waitFor(a, 'orderbook', (d) => d.symbol === 'AAPL');
   await publish(gateway.port, 'AAPL', { bids: [[1, 1, 1]], asks: [] });
-  await waitFor(a, 'orderbook', (d) => d.symbol === 'AAPL');
+  await book;
   a.disconnect();
   // Restore goes to the id's only connection (docs/protocol.md 2.14): a's must be gone.
   await waitForStats(gateway.port, (s) => s.active_connections === 0);
