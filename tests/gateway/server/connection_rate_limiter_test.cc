@@ -63,13 +63,16 @@ TEST(ConnectionRateLimiterTest, AFloodOfDistinctAddressesNeitherGrowsNorLoosensT
   }
   EXPECT_EQ(AdmitMany(limiter, "198.51.100.1", 3, t + 2ms), 0);
   // And the flood itself was held to about a burst per slot: a second round
-  // of the same addresses at once finds their shared buckets drained (but
-  // for the few slots the first round missed).
+  // of the same 655,360 addresses at once finds their shared buckets drained
+  // but for the slots the first round hit fewer than burst times. Which
+  // slots those are depends on the per-process hash seed: about 1,000
+  // addresses are admitted (over 1,000 in 18 of 300 runs, at most 1,069), so
+  // the bound is kSlots / 16, far below the 655,360 of an unlimited table.
   int admitted = 0;
   for (std::uint32_t i = 0; i < 10 * ConnectionRateLimiter::kSlots; ++i) {
     admitted += limiter.Admit(address_v4(base + i), t + 3ms);
   }
-  EXPECT_LT(admitted, 1000);
+  EXPECT_LT(admitted, static_cast<int>(ConnectionRateLimiter::kSlots / 16));
 }
 
 }  // namespace
