@@ -29,6 +29,7 @@
 #include "gateway/auth/jwt_verifier.h"
 #include "gateway/auth/publish_tokens.h"
 #include "gateway/http/origin_policy.h"
+#include "gateway/logging/event_log.h"
 #include "gateway/metrics/stat_registry.h"
 #include "gateway/node/gateway.h"
 #include "gateway/redis/redis_cluster.h"
@@ -37,6 +38,7 @@
 #include "gateway/web/web_files.h"
 #include "ingest/cli/build_info.h"
 #include "ingest/cli/command_line.h"
+#include "ingest/cli/log_flags.h"
 #include "ingest/ingest_service.h"
 #include "ingest/ingest_stats.h"
 #include "ingest/tls_credentials.h"
@@ -122,7 +124,6 @@ ABSL_FLAG(int32_t, shutdown_grace_ms, 5000,
           "On SIGTERM/SIGINT: how long open gRPC streams may take to end, then how long "
           "WebSocket clients may take to answer the 1001 close.");
 ABSL_FLAG(int32_t, max_levels, 1000, "Most levels per side of a gRPC book.");
-ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
 // Browser authentication (issue 11, JWT): on as soon as a secret, a key or a JWKS is set.
 ABSL_FLAG(std::string, jwt_secret, "",
           "HS256 secret (at least 32 bytes) browser tokens are signed with; setting it (or "
@@ -230,7 +231,8 @@ obgw::cli::Program CommandLine() {
               {"Compression", Flags(FLAGS_ws_deflate, FLAGS_ws_deflate_min_bytes,
                                     FLAGS_ws_deflate_level, FLAGS_ws_deflate_client_window_bits)},
               {"Shutdown", Flags(FLAGS_shutdown_grace_ms)},
-              {"Logging", Flags(FLAGS_log_level)},
+              // --log_level, --log_format, --log_tag... (issue 13, logs).
+              obgw::cli::LoggingFlags(),
               {"Authentication", Flags(FLAGS_jwt_secret, FLAGS_jwt_public_key_file,
                                        FLAGS_jwt_jwks_file, FLAGS_jwt_leeway_s, FLAGS_jwt_issuer,
                                        FLAGS_jwt_audience, FLAGS_auth_timeout_ms)},
@@ -487,6 +489,17 @@ void ReloadTls(obgw::gateway::TlsContext* tls) {
   spdlog::info("SIGHUP: TLS certificate reloaded: {}", tls->Describe());
 }
 
+// The log tag when --log_tag is not set: "gateway", or "gateway:<node_id>"
+// when --node_id is set (and printable; ClusterFromFlags refuses it otherwise).
+std::string DefaultLogTag() {
+  std::string node_id = absl::GetFlag(FLAGS_node_id);
+  if (node_id.empty() || node_id.size() > 100) return "gateway";
+  for (char c : node_id) {
+    if (c <= ' ' || c > '~') return "gateway";
+  }
+  return "gateway:" + node_id;
+}
+
 // Blocks SIGINT/SIGTERM (and SIGHUP, the TLS reload) in every thread (call
 // before starting any), so that the main thread alone receives them through
 // sigwait.
@@ -504,12 +517,10 @@ sigset_t BlockShutdownSignals() {
 
 int main(int argc, char** argv) {
   obgw::cli::ParseCommandLine(CommandLine(), argc, argv);
-  // The level first: it applies to the start-up notes.
-  auto level = spdlog::level::from_str(absl::GetFlag(FLAGS_log_level));
-  if (level == spdlog::level::off && absl::GetFlag(FLAGS_log_level) != "off") {
-    Die("--log_level='" + absl::GetFlag(FLAGS_log_level) + "' is not a log level");
+  // The logger first (level, format, tag): it prints the start-up notes.
+  if (absl::Status status = obgw::cli::SetUpLoggingFromFlags(DefaultLogTag()); !status.ok()) {
+    Die(std::string(status.message()));
   }
-  spdlog::set_level(level);
   GatewayConfig config = ConfigFromFlags();
   int grpc_port = InRange("grpc_port", absl::GetFlag(FLAGS_grpc_port), 0, 65535);
   int max_levels = InRange("max_levels", absl::GetFlag(FLAGS_max_levels), 1, 100000);
@@ -524,6 +535,12 @@ int main(int argc, char** argv) {
   obgw::ingest::IngestStats ingest_stats;
   config.extra_stats = obgw::gateway::BindStats(
       OBGW_DESCRIBE_STATS(obgw::ingest::IngestStats, OBGW_INGEST_STATS), ingest_stats);
+  // Log lines dropped by the rate limit, per kind (issue 13, logs).
+  for (obgw::gateway::RegisteredStat& stat :
+       obgw::gateway::BindStats(OBGW_DESCRIBE_STATS(obgw::gateway::LogStats, OBGW_LOG_KINDS),
+                                obgw::gateway::EventLog::Stats())) {
+    config.extra_stats.push_back(std::move(stat));
+  }
   std::string bind = config.bind;
   std::uint32_t threads = config.threads;
   // The gRPC ingest checks the same publish tokens as POST /broadcast/orderbook.
@@ -556,7 +573,11 @@ int main(int argc, char** argv) {
 
   int signal = 0;
   for (;;) {
-    sigwait(&signals, &signal);
+    // Woken every second to write the rate-limited log lines' summaries.
+    const timespec second{.tv_sec = 1, .tv_nsec = 0};
+    signal = sigtimedwait(&signals, nullptr, &second);
+    obgw::gateway::EventLog::FlushSuppressed();
+    if (signal < 0) continue;  // Timeout (or EINTR).
     if (signal != SIGHUP) break;
     ReloadTls(tls.get());
   }
@@ -573,6 +594,7 @@ int main(int argc, char** argv) {
   spdlog::info("stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::steady_clock::now() - started)
                                        .count());
+  obgw::gateway::EventLog::FlushSuppressed();
   spdlog::info("stopped");
   return 0;
 }

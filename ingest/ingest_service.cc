@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/logging/event_log.h"
 #include "ingest/publish_reactor.h"
 #include "spdlog/spdlog.h"
 
@@ -74,10 +75,14 @@ grpc::Status IngestService::Authenticate(const grpc::CallbackServerContext& cont
     if (token && publish_tokens_->Matches(*token)) return grpc::Status::OK;
   }
   stats_.unauthenticated.fetch_add(1, std::memory_order_relaxed);
-  // Debug only: a client retrying with a wrong token must not flood the
-  // log; the counter shows it. Never the metadata itself.
-  spdlog::debug("gRPC ingest: call from {} refused: {} publish token", context.peer(),
-                presented ? "wrong" : "no");
+  // Rate limited (issue 13): a client retrying with a wrong token cannot
+  // flood the log; the counter shows every one. Never the metadata itself.
+  gateway::LogEvent(gateway::LogKind::grpc_rejected, spdlog::level::warn, "grpc_refused",
+                    [&](gateway::LogFields& line) {
+                      line.Add("peer", context.peer())
+                          .Add("status", "UNAUTHENTICATED")
+                          .Add("code", presented ? "wrong_publish_token" : "no_publish_token");
+                    });
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                       presented ? "the publish token is not valid (metadata authorization: "
                                   "Bearer <token>)"

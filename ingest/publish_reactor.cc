@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/fanout/book_update.h"
+#include "gateway/logging/event_log.h"
 #include "ingest/book_renderer.h"
 #include "ingest/printable.h"
 #include "spdlog/spdlog.h"
@@ -15,6 +16,11 @@ namespace {
 
 // How much of a (possibly hostile) symbol an error message quotes.
 constexpr std::size_t kErrorSymbolBytes = 32;
+
+// The gRPC method a reactor serves, for the log.
+template <typename Request>
+constexpr std::string_view kMethod =
+    std::is_same_v<Request, orderbook::v1::OrderBookBatch> ? "PublishBatch" : "Publish";
 
 std::int64_t SteadyNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -38,7 +44,10 @@ StreamReactor<Request>::StreamReactor(gateway::UpdateQueue& queue, IngestStats& 
   flow_->reactor = this;
   stats_.streams_open.fetch_add(1, std::memory_order_relaxed);
   stats_.streams_total.fetch_add(1, std::memory_order_relaxed);
-  spdlog::debug("gRPC ingest: stream from {} opened", peer_);
+  gateway::LogEvent(gateway::LogKind::grpc_stream, spdlog::level::info, "grpc_stream_opened",
+                    [this](gateway::LogFields& line) {
+                      line.Add("peer", peer_).Add("method", kMethod<Request>);
+                    });
   HandOff();
   this->StartRead(&msg_);
 }
@@ -110,7 +119,11 @@ void StreamReactor<Request>::RecordRejection(const absl::Status& status,
   errors_.push_back(absl::StrCat("update ", received_, " (",
                                  PrintableExcerpt(update.symbol(), kErrorSymbolBytes),
                                  "): ", status.message()));
-  spdlog::warn("gRPC ingest: stream from {} rejected {}", peer_, errors_.back());
+  gateway::LogEvent(
+      gateway::LogKind::grpc_rejected, spdlog::level::warn, "grpc_update_rejected",
+      [this](gateway::LogFields& line) {
+        line.Add("peer", peer_).Add("method", kMethod<Request>).Add("error", errors_.back());
+      });
 }
 
 template <typename Request>
@@ -172,7 +185,9 @@ template <typename Request>
 void StreamReactor<Request>::FinishWithSummary() {
   summary_->set_accepted(accepted_);
   summary_->set_rejected(rejected_);
-  for (std::string& error : errors_) summary_->add_errors(std::move(error));
+  // Copied: the grpc_stream_closed line quotes the first.
+  for (const std::string& error : errors_) summary_->add_errors(error);
+  end_ = "ok";
   HandOff();
   this->Finish(grpc::Status::OK);
 }
@@ -180,8 +195,16 @@ void StreamReactor<Request>::FinishWithSummary() {
 template <typename Request>
 void StreamReactor<Request>::OnDone() {
   HandOff();
-  spdlog::info("gRPC ingest: stream from {} done: {} accepted, {} rejected", peer_, accepted_,
-               rejected_);
+  gateway::LogEvent(gateway::LogKind::grpc_stream, spdlog::level::info, "grpc_stream_closed",
+                    [this](gateway::LogFields& line) {
+                      line.Add("peer", peer_)
+                          .Add("method", kMethod<Request>)
+                          .Add("status", end_)
+                          .Add("accepted", accepted_)
+                          .Add("rejected", rejected_)
+                          .AddMillis("duration_ms", std::chrono::steady_clock::now() - opened_at_);
+                      if (!errors_.empty()) line.Add("first_error", errors_.front());
+                    });
   stats_.streams_open.fetch_sub(1, std::memory_order_relaxed);
   gateway::UpdateQueue& queue = queue_;
   delete this;

@@ -1,11 +1,13 @@
 #ifndef OBGW_INGEST_PUBLISH_REACTOR_H_
 #define OBGW_INGEST_PUBLISH_REACTOR_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
@@ -55,6 +57,10 @@ inline constexpr std::size_t kMaxSummaryErrors = 10;
 // back on the backend; UpdateQueue::WhenDrained later resumes reading.
 // Updates are numbered from 1 across the whole stream (batches included) in
 // the summary's "update N (SYM): ..." errors.
+//
+// Event log (issue 13, gateway/logging): grpc_stream_opened and
+// grpc_stream_closed (its summary) lines, and grpc_update_rejected for the
+// first kMaxSummaryErrors rejections, each rate limited.
 template <typename Request>
 class StreamReactor final : public grpc::ServerReadReactor<Request> {
  public:
@@ -145,6 +151,10 @@ class StreamReactor final : public grpc::ServerReadReactor<Request> {
   std::uint64_t accepted_ = 0;
   std::uint64_t rejected_ = 0;
   std::vector<std::string> errors_;
+  // For the grpc_stream_closed log line (issue 13): how long the stream
+  // lasted and whether it ended with its summary ("ok") or was cancelled.
+  const std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
+  std::string_view end_ = "cancelled";
 };
 
 using PublishReactor = StreamReactor<orderbook::v1::OrderBookUpdate>;

@@ -19,6 +19,7 @@ HttpReply ErrorReply(boost::beast::http::status status, std::string_view code,
   HttpReply reply;
   reply.status = status;
   reply.body = boost::json::serialize(body);
+  reply.error_code = code;
   return reply;
 }
 

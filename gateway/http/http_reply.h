@@ -32,6 +32,8 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> named_headers;
   // Hang up after this reply even if the client asked for keep-alive.
   bool close = false;
+  // ErrorReply's code, for the http_rejected log line (issue 13).
+  std::string error_code;
 };
 
 // 200 with `body`.

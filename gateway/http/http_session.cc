@@ -1,5 +1,6 @@
 #include "gateway/http/http_session.h"
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "gateway/auth/jwt_verifier.h"
 #include "gateway/http/origin_policy.h"
+#include "gateway/logging/event_log.h"
 #include "gateway/server/shard.h"
 #include "gateway/ws/session_auth.h"
 #include "gateway/ws/websocket_session.h"
@@ -112,6 +114,8 @@ void HttpSession<Stream>::DoRead() {
   version_ = 11;
   keep_alive_ = false;
   head_ = false;
+  method_ = http::verb::unknown;
+  path_.clear();
   beast::get_lowest_layer(stream_).expires_after(shard_.config().handshake_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&HttpSession::OnRead, this->shared_from_this()));
@@ -142,6 +146,9 @@ template <class Stream>
 void HttpSession<Stream>::Handle(HttpRequest request) {
   version_ = request.version();
   keep_alive_ = request.keep_alive();
+  method_ = request.method();
+  std::string_view target = request.target();
+  path_.assign(target.substr(0, std::min<std::size_t>(target.find('?'), 200)));
   head_ = request.method() == http::verb::head;
   RouteDecision decision = RouteRequest(request, !shard_.config().web_root.empty());
   if (decision.upgrade) {
@@ -196,6 +203,21 @@ template <class Stream>
 void HttpSession<Stream>::Respond(HttpReply reply) {
   assert(shard_.InThisThread());
   bool keep_alive = keep_alive_ && !reply.close;
+  if (static_cast<unsigned>(reply.status) >= 400) {
+    LogEvent(LogKind::http_rejected, spdlog::level::warn, "http_rejected", [&](LogFields& line) {
+      beast::error_code ec;
+      boost::asio::ip::tcp::endpoint peer = TcpSocketOf(stream_).remote_endpoint(ec);
+      beast::string_view method = http::to_string(method_);
+      line.AddPeer("peer", peer.address().to_string(), peer.port())
+          .Add("method", method_ == http::verb::unknown
+                             ? std::string_view("-")
+                             : std::string_view(method.data(), method.size()))
+          .Add("path", path_)
+          .Add("status", static_cast<unsigned>(reply.status))
+          .Add("code", reply.error_code)
+          .Add("tls", kIsTlsStream<Stream>);
+    });
+  }
   response_.result(reply.status);
   response_.version(version_);
   response_.set(http::field::server, "orderbook-gateway");

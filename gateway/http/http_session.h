@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -32,6 +33,8 @@ class Shard;
 // asks the router where it goes (router.h), lets the route's handler answer
 // through Respond, and writes the reply; a HEAD gets the GET reply's headers
 // without its body. Instantiated in http_session.cc for each stream type.
+// Every reply of status 400 or more is an http_rejected log line (issue 13:
+// peer, method, path without the query, status, code; rate limited).
 template <class Stream>
 class HttpSession final : public HttpResponder,
                           public std::enable_shared_from_this<HttpSession<Stream>> {
@@ -64,6 +67,10 @@ class HttpSession final : public HttpResponder,
   // Of the request being answered; the defaults answer one that could not be
   // parsed.
   unsigned version_ = 11;
+  // For the http_rejected line: the request's method and path (no query:
+  // it may hold ?token=).
+  boost::beast::http::verb method_ = boost::beast::http::verb::unknown;
+  std::string path_;
   bool keep_alive_ = false;
   bool head_ = false;
 };

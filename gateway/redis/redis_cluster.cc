@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "gateway/logging/event_log.h"
+
 namespace obgw::gateway {
 
 RedisCluster::RedisCluster(Options options, UpdateQueue& queue)
@@ -68,8 +70,22 @@ void RedisCluster::Stop() {
 }
 
 void RedisCluster::SetDegraded(std::string reason) {
-  MutexLock lock(degraded_mutex_);
-  degraded_ = std::move(reason);
+  const bool healthy = reason.empty();
+  {
+    MutexLock lock(degraded_mutex_);
+    degraded_ = reason;
+  }
+  if (healthy_logged_ == healthy) return;
+  healthy_logged_ = healthy;
+  // Event line (issue 13): the node serves its own clients only, or again
+  // the cluster's. The reason names the endpoint redacted.
+  if (reason.empty()) {
+    LogEvent(LogKind::redis, spdlog::level::info, "cluster_healthy",
+             [&](LogFields& line) { line.Add("node", options_.node_id); });
+  } else {
+    LogEvent(LogKind::redis, spdlog::level::warn, "cluster_degraded",
+             [&](LogFields& line) { line.Add("node", options_.node_id).Add("reason", reason); });
+  }
 }
 
 std::string RedisCluster::DegradedReason() const {

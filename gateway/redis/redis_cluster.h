@@ -34,7 +34,8 @@ namespace obgw::gateway {
 // store, and the stats of all of them. Degraded ("redis unreachable:
 // <reason>") while the commands connection is down, or while it is up but the
 // cluster epoch is not known; the node keeps serving its own clients
-// meanwhile.
+// meanwhile. Each change of the commands connection's state is a
+// cluster_healthy or cluster_degraded log line (issue 13).
 //
 // Threads: constructed, started, stopped and destroyed by the node's owner;
 // broker() and sessions() are called where their interfaces say; the
@@ -87,6 +88,9 @@ class RedisCluster : public Cluster {
   std::thread thread_;
   mutable Mutex degraded_mutex_;
   std::string degraded_ ABSL_GUARDED_BY(degraded_mutex_);
+  // The state the last cluster_healthy/cluster_degraded line told (Redis
+  // thread only).
+  std::optional<bool> healthy_logged_;
 };
 
 }  // namespace obgw::gateway

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "gateway/logging/event_log.h"
 #include "gateway/redis/asio_hiredis_adapter.h"
 
 namespace obgw::gateway {
@@ -486,13 +487,25 @@ void RedisConnection::FlushNulls() {
 
 void RedisConnection::ReportState(bool up, const std::string& reason) {
   if (reported_ == up) return;
+  const bool reconnect = up && reported_.has_value();
   reported_ = up;
+  // Event lines (issue 13): the endpoint always redacted (no password).
   if (up) {
-    spdlog::info("redis {}: up ({})", options_.name, options_.endpoint.Redacted());
+    LogEvent(LogKind::redis, spdlog::level::info, "redis_up", [&](LogFields& line) {
+      line.Add("connection", options_.name)
+          .Add("endpoint", options_.endpoint.Redacted())
+          .Add("reconnect", reconnect);
+      if (reconnect) line.AddMillis("down_ms", std::chrono::steady_clock::now() - down_since_);
+    });
   } else {
-    spdlog::warn("redis {}: down ({}): {}; retrying every {}..{} ms", options_.name,
-                 options_.endpoint.Redacted(), reason, options_.backoff_min.count(),
-                 options_.backoff_max.count());
+    down_since_ = std::chrono::steady_clock::now();
+    LogEvent(LogKind::redis, spdlog::level::warn, "redis_down", [&](LogFields& line) {
+      line.Add("connection", options_.name)
+          .Add("endpoint", options_.endpoint.Redacted())
+          .Add("reason", reason)
+          .Add("retry_min_ms", options_.backoff_min.count())
+          .Add("retry_max_ms", options_.backoff_max.count());
+    });
   }
   if (on_state_) on_state_(up, reason);
 }

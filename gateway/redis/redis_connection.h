@@ -153,6 +153,9 @@ class RedisConnection {
   // What on_state_ was last told: nothing yet, down or up (a state is
   // reported and logged once per change, not once per retry).
   std::optional<bool> reported_;
+  // When the last redis_down was reported (the redis_up line says how long
+  // it was down: a reconnect).
+  std::chrono::steady_clock::time_point down_since_;
   int attempt_ = 0;  // Failed connects since the last up (backoff exponent).
   std::size_t handshake_left_ = 0;
   // Send times of the replies still expected, oldest first (Redis answers in

@@ -294,6 +294,7 @@ void Outbox<Stream>::OnWrite(boost::system::error_code ec, std::size_t bytes) {
       item.done(written ? boost::system::error_code() : ec, written ? SizeOf(item) : 0);
   }
   stats_.messages_sent.fetch_add(sent, std::memory_order_relaxed);
+  messages_sent_ += sent;
   completed_.clear();
   UpdateBudget();
   if (ec) {

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -106,6 +107,9 @@ class Outbox {
   std::size_t pending_replies() const { return pending_.size() - pending_books_; }
   // Bytes queued or in flight, not yet accepted by the kernel.
   std::size_t queued_bytes() const { return queued_bytes_; }
+  // Frames (books, replies, pings) wholly written so far: the ws_closed log
+  // line's messages_sent.
+  std::uint64_t messages_sent() const { return messages_sent_; }
   // Since when queued_bytes() has been over max_bytes even after conflation;
   // nullopt while within the budget.
   std::optional<Clock::time_point> over_budget_since() const { return over_budget_since_; }
@@ -162,7 +166,8 @@ class Outbox {
   // devector, not deque: an idle connection's empty queue allocates nothing.
   boost::container::devector<Item> pending_;
   std::size_t pending_books_ = 0;  // Items in pending_ that hold a book.
-  std::size_t queued_bytes_ = 0;   // Of pending_ and in_flight_.
+  std::uint64_t messages_sent_ = 0;
+  std::size_t queued_bytes_ = 0;  // Of pending_ and in_flight_.
   std::optional<Clock::time_point> over_budget_since_;
   Clock::time_point last_progress_;  // Start of the write in flight.
   // The write in flight (or, between writes, the frame the kernel took part

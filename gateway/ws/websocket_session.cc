@@ -16,6 +16,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "gateway/fanout/message_inflater.h"
+#include "gateway/logging/event_log.h"
 #include "gateway/server/shard.h"
 #include "gateway/ws/client_message.h"
 #include "gateway/ws/utf8.h"
@@ -50,6 +51,8 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, Shard& shard, std::str
     socket_.non_blocking(true, ignored);
   }
   BoundKernelSendBuffer();
+  beast::error_code ignored;
+  peer_ = TcpSocketOf(socket_).remote_endpoint(ignored);
   if (throttle.count() > 0) throttle_ = std::make_unique<SymbolThrottle>(throttle);
   if (claims && auth_.required()) {
     auth_.Accept(*std::move(claims), shard.clock().Now(), std::chrono::system_clock::now());
@@ -153,6 +156,7 @@ void WebSocketSession<Stream>::OnAccept(beast::error_code ec) {
   shard_.Register(this);
   registered_ = true;
   accepted_ = true;
+  opened_at_ = shard_.clock().Now();
   heartbeat_.Heard(shard_.now());
   StartWhenReady();
 }
@@ -177,11 +181,22 @@ void WebSocketSession<Stream>::StartWhenReady() {
   if (!accepted_ || !store_answered_) return;
   if (!node_admitted_) {
     shard_.stats().ws_closed_limit.fetch_add(1, std::memory_order_relaxed);
-    Close(websocket::close_code::try_again_later, "Server connection limit reached");
+    Close(websocket::close_code::try_again_later, "Server connection limit reached",
+          "node_connection_limit");
   } else if (!store_admitted_) {
     shard_.stats().ws_closed_limit.fetch_add(1, std::memory_order_relaxed);
-    Close(websocket::close_code::policy_error, "Connection limit exceeded");
+    Close(websocket::close_code::policy_error, "Connection limit exceeded",
+          "client_connection_limit");
   } else if (!replies_.close_queued()) {  // Not shut down while waiting.
+    LogEvent(LogKind::ws_connection, spdlog::level::info, "ws_opened", [this](LogFields& line) {
+      line.Add("client_id", client_id_)
+          .AddPeer("peer", peer_.address().to_string(), peer_.port())
+          .Add("shard", shard_.index())
+          .Add("tls", kIsTlsStream<Stream>)
+          .Add("auth", !auth_.required()       ? "off"
+                       : auth_.authenticated() ? "token"
+                                               : "pending");
+    });
     if (auth_.authenticated()) {
       RestoreSession(std::exchange(restore_symbols_, {}));
     } else {
@@ -363,7 +378,7 @@ void WebSocketSession<Stream>::OnMessage(const ClientFrameReader::Event& event) 
     case TokenBucket::Verdict::kHangUp:
       shard_.stats().ws_rate_limited.fetch_add(1, std::memory_order_relaxed);
       shard_.stats().ws_closed_rate.fetch_add(1, std::memory_order_relaxed);
-      Close(websocket::close_code::policy_error, "rate limit exceeded");
+      Close(websocket::close_code::policy_error, "rate limit exceeded", "rate_limit");
       break;
   }
   if (replies_.waiting() + outbox_.pending_replies() > kMaxUnsentReplies) {
@@ -371,7 +386,7 @@ void WebSocketSession<Stream>::OnMessage(const ClientFrameReader::Event& event) 
     // its queue grow without bound.
     if (!replies_.close_queued())
       shard_.stats().ws_closed_unread.fetch_add(1, std::memory_order_relaxed);
-    Close(websocket::close_code::policy_error, "too many unread replies");
+    Close(websocket::close_code::policy_error, "too many unread replies", "unread_replies");
   }
 }
 
@@ -379,6 +394,8 @@ template <class Stream>
 void WebSocketSession<Stream>::OnPeerClose(std::uint16_t code) {
   assert(shard_.InThisThread());
   reading_stopped_ = true;
+  // The peer's reason is the close frame's payload (UTF-8, at most 123 bytes).
+  NoteEnd(code, reader_.payload(), "client_close");
   if (close_sent_) {
     // The answer to ours: the handshake is complete and the server closes
     // the TCP connection first (RFC 6455 7.1.1).
@@ -395,6 +412,7 @@ template <class Stream>
 void WebSocketSession<Stream>::HangUp(std::uint16_t code, std::string_view reason) {
   assert(shard_.InThisThread());
   spdlog::debug("ws {}: closing {}: {}", client_id_, code, reason);
+  NoteEnd(code, reason, code == ClientFrameReader::kTooBig ? "message_too_big" : "protocol_error");
   if (code == ClientFrameReader::kTooBig) {
     shard_.stats().ws_closed_too_big.fetch_add(1, std::memory_order_relaxed);
   }
@@ -473,7 +491,7 @@ void WebSocketSession<Stream>::Authenticate(const std::string& token,
     shard_.stats().ws_closed_auth_rejected.fetch_add(1, std::memory_order_relaxed);
     SendError(JwtErrorCode(verdict.error), JwtErrorMessage(verdict.error), req_id);
     // The code is a static string, as Close's reason must be.
-    return Close(websocket::close_code::policy_error, JwtErrorCode(verdict.error));
+    return Close(websocket::close_code::policy_error, JwtErrorCode(verdict.error), "auth_rejected");
   }
   shard_.stats().ws_auth_accepted.fetch_add(1, std::memory_order_relaxed);
   boost::json::object reply{
@@ -670,6 +688,12 @@ void WebSocketSession<Stream>::SendError(std::string_view code, std::string_view
                                          std::string_view symbol) {
   assert(shard_.InThisThread());
   shard_.stats().ws_errors.fetch_add(1, std::memory_order_relaxed);
+  LogEvent(LogKind::ws_rejected, spdlog::level::warn, "ws_rejected", [&](LogFields& line) {
+    line.Add("client_id", client_id_)
+        .AddPeer("peer", peer_.address().to_string(), peer_.port())
+        .Add("code", code);
+    if (!symbol.empty()) line.Add("symbol", symbol);
+  });
   boost::json::object reply{{"type", "error"}, {"code", code}, {"message", message}};
   if (!symbol.empty()) reply["symbol"] = symbol;
   if (!req_id.is_null()) reply["req_id"] = req_id;
@@ -752,10 +776,10 @@ void WebSocketSession<Stream>::Tick(Clock::time_point now) {
       break;
     case SessionAuth::Verdict::kAuthTimeout:
       shard_.stats().ws_closed_auth_timeout.fetch_add(1, std::memory_order_relaxed);
-      return Close(websocket::close_code::policy_error, "auth timeout");
+      return Close(websocket::close_code::policy_error, "auth timeout", "auth_timeout");
     case SessionAuth::Verdict::kExpired:
       shard_.stats().ws_closed_token_expired.fetch_add(1, std::memory_order_relaxed);
-      return Close(websocket::close_code::policy_error, "token expired");
+      return Close(websocket::close_code::policy_error, "token expired", "token_expired");
   }
   const GatewayConfig& config = shard_.config();
   std::optional<Clock::time_point> over_budget = outbox_.over_budget_since();
@@ -765,14 +789,14 @@ void WebSocketSession<Stream>::Tick(Clock::time_point now) {
     spdlog::debug("ws {}: slow consumer, {} bytes unwritten", client_id_, outbox_.queued_bytes());
     // Its books are stale anyway; the close frame should not wait behind them.
     outbox_.DiscardBooks();
-    return Close(websocket::close_code::policy_error, "slow consumer");
+    return Close(websocket::close_code::policy_error, "slow consumer", "slow_consumer");
   }
   switch (heartbeat_.Check(now)) {
     case Heartbeat::Verdict::kNothing:
       break;
     case Heartbeat::Verdict::kIdle:
       shard_.stats().ws_closed_idle.fetch_add(1, std::memory_order_relaxed);
-      return Close(websocket::close_code::policy_error, "idle timeout");
+      return Close(websocket::close_code::policy_error, "idle timeout", "idle");
     case Heartbeat::Verdict::kPing:
       // Not a Beast ping: the shared frame goes through the Outbox like any
       // control item and never waits for a Beast write slot. Not a reply
@@ -788,13 +812,15 @@ template <class Stream>
 void WebSocketSession<Stream>::CloseGoingAway() {
   assert(shard_.InThisThread());
   if (!registered_) return;
-  Close(websocket::close_code::going_away, "server shutting down");
+  Close(websocket::close_code::going_away, "server shutting down", "shutdown");
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::Close(websocket::close_code code, std::string_view reason) {
+void WebSocketSession<Stream>::Close(websocket::close_code code, std::string_view reason,
+                                     std::string_view why) {
   assert(shard_.InThisThread());
   if (replies_.close_queued()) return;
+  NoteEnd(static_cast<std::uint16_t>(code), reason, why);
   closing_since_ = shard_.now();
   close_code_ = code;
   close_text_ = reason;
@@ -802,6 +828,30 @@ void WebSocketSession<Stream>::Close(websocket::close_code code, std::string_vie
   // frame (docs/protocol.md 2.10), nothing after it.
   replies_.QueueClose();
   SendDueReplies();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::NoteEnd(std::uint16_t code, std::string_view reason,
+                                       std::string_view why) {
+  if (!end_why_.empty()) return;
+  end_code_ = code;
+  end_reason_.assign(reason.substr(0, 123));
+  end_why_ = why;
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::LogClosed() {
+  LogEvent(LogKind::ws_connection, spdlog::level::info, "ws_closed", [this](LogFields& line) {
+    line.Add("client_id", client_id_)
+        .AddPeer("peer", peer_.address().to_string(), peer_.port())
+        .Add("shard", shard_.index())
+        .Add("tls", kIsTlsStream<Stream>)
+        .Add("code", end_code_)
+        .Add("reason", end_reason_)
+        .Add("why", end_why_.empty() ? std::string_view("connection_lost") : end_why_)
+        .AddMillis("duration_ms", shard_.clock().Now() - opened_at_)
+        .Add("messages_sent", outbox_.messages_sent());
+  });
 }
 
 template <class Stream>
@@ -844,6 +894,7 @@ void WebSocketSession<Stream>::Cleanup() {
   if (store_admitted_) sessions().Close(client_id_);
   store_admitted_ = false;
   if (!registered_) return;
+  LogClosed();
   registered_ = false;
   for (const auto& [symbol, subscription] : subscriptions_) {
     if (subscription.live) shard_.RemoveSubscriber(symbol, this);
@@ -863,6 +914,8 @@ void WebSocketSession<Stream>::Fail(beast::error_code ec, const char* what) {
       ec != beast::error::timeout && ec != boost::asio::ssl::error::stream_truncated) {
     spdlog::debug("ws {}: {}: {}", client_id_, what, ec.message());
   }
+  // The connection ended without a close handshake (or during ours).
+  NoteEnd(1006, ec.message(), "connection_lost");
   Cleanup();
 }
 

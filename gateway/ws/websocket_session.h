@@ -72,6 +72,11 @@ class Shard;
 // the token's symbols claim, so nothing of the client_id reaches a stranger.
 // The deadline of that message and the token's expiry are the sweep's
 // (Tick), each a close 1008.
+//
+// Event log (issue 13, gateway/logging): one ws_opened line once admitted,
+// one ws_rejected line per error sent to the client, and one ws_closed line
+// when a connection that completed its handshake ends (its code, reason,
+// why, duration and messages sent), each rate limited.
 template <class Stream>
 class WebSocketSession final : public ShardSession,
                                public std::enable_shared_from_this<WebSocketSession<Stream>> {
@@ -193,8 +198,15 @@ class WebSocketSession final : public ShardSession,
   // Books held back by the throttle whose time has come.
   void OnThrottleTimer();
   // Decides the close (once): it is queued behind every reply queued so
-  // far; Tick closes the socket if it takes too long.
-  void Close(boost::beast::websocket::close_code code, std::string_view reason);
+  // far; Tick closes the socket if it takes too long. `why` (a literal)
+  // names the cause in the ws_closed log line: "idle", "slow_consumer"...
+  void Close(boost::beast::websocket::close_code code, std::string_view reason,
+             std::string_view why);
+  // The first end decided (ours, the peer's close or a lost connection) is
+  // the one ws_closed reports.
+  void NoteEnd(std::uint16_t code, std::string_view reason, std::string_view why);
+  // The ws_closed line.
+  void LogClosed();
   // The close's turn has come: sends the close frame; the socket is closed
   // when the peer's close arrives (or at kCloseTimeout, Tick).
   void StartCloseHandshake();
@@ -223,6 +235,13 @@ class WebSocketSession final : public ShardSession,
   bool flush_due_ = false;
   bool registered_ = false;
   const bool restore_;
+  // For the event log: the peer, when the handshake completed, and the end
+  // (NoteEnd): code, reason (copied: the peer's may be anything) and why.
+  boost::asio::ip::tcp::endpoint peer_;
+  Clock::time_point opened_at_;
+  std::string end_reason_;
+  std::string_view end_why_;
+  std::uint16_t end_code_ = 1006;
   // Admission: the node's limit (counted by ConnectionLimits, released in
   // Cleanup), then the client_id's (counted by the SessionStore: Close owed).
   bool node_admitted_ = false;

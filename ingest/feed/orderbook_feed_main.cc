@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,6 +27,7 @@
 #include "absl/flags/flag.h"
 #include "gateway/fanout/mutex.h"
 #include "ingest/cli/command_line.h"
+#include "ingest/cli/log_flags.h"
 #include "ingest/feed/book_generator.h"
 #include "ingest/feed/publish_stream.h"
 #include "ingest/feed/publish_token.h"
@@ -164,6 +166,8 @@ obgw::cli::Program CommandLine() {
               {"Books", Flags(FLAGS_symbols, FLAGS_levels, FLAGS_seed, FLAGS_batch)},
               {"Pace", Flags(FLAGS_rate, FLAGS_count, FLAGS_duration_s)},
               {"Output", Flags(FLAGS_report_every_s)},
+              // --log_level, --log_format, --log_tag (issue 13, logs).
+              obgw::cli::LoggingFlags(),
           },
   };
 }
@@ -332,6 +336,12 @@ int Run(StopSignals& stop) {
 
 int main(int argc, char** argv) {
   obgw::cli::ParseCommandLine(CommandLine(), argc, argv);
+  // Tagged "feed", so that its lines are told apart from the gateway's in
+  // one terminal (deploy/run-demo.sh).
+  if (absl::Status status = obgw::cli::SetUpLoggingFromFlags("feed"); !status.ok()) {
+    std::fprintf(stderr, "orderbook-feed: %s\n", std::string(status.message()).c_str());
+    return 2;
+  }
   // Before any thread exists, so every thread inherits the blocked mask.
   StopSignals stop;
   return Run(stop);
