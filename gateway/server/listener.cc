@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "gateway/logging/event_log.h"
 #include "gateway/server/gateway_config.h"
 #include "gateway/server/shard.h"
 
@@ -56,6 +57,9 @@ bool Listener::Admit(tcp::socket& socket) {
   if (ec) return false;  // Gone already (reset before we got to it).
   if (rate_limiter_->Admit(peer.address(), home.clock().Now())) return true;
   home.stats().connections_refused_rate.fetch_add(1, std::memory_order_relaxed);
+  LogEvent(LogKind::http_rejected, spdlog::level::warn, "connection_refused", [&](LogFields& line) {
+    line.AddPeer("peer", peer.address().to_string(), peer.port()).Add("why", "connection_rate");
+  });
   // RST, not FIN: no TIME_WAIT left here by a client that loops on connect.
   socket.set_option(net::socket_base::linger(true, 0), ec);
   return false;

@@ -177,6 +177,17 @@ TEST(LogTest, RejectedRequestsNameTheirErrorCode) {
   EXPECT_TRUE(HasAll(ws, {"[warning]", " peer=127.0.0.1:", " code=unknown_action"})) << ws;
 }
 
+// Refused at accept by the per-IP connection rate: before any HTTP, so a
+// line of its own.
+TEST(LogTest, AConnectionRefusedByTheRateLimitIsALine) {
+  OBGW_START_GATEWAY(gw, {"--connection_rate_per_ip=0.001", "--connection_burst_per_ip=1"});
+  ASSERT_EQ(HttpGet(gw->http_port(), "/health").status, 200);
+  EXPECT_NE(HttpGet(gw->http_port(), "/health").status, 200);
+  std::string refused = WaitForLineWith(gw->process(), {"connection_refused "});
+  EXPECT_TRUE(HasAll(refused, {"[warning]", " peer=127.0.0.1:", " why=connection_rate"}))
+      << gw->Output();
+}
+
 TEST(LogTest, GrpcStreamOpenedAndClosedWithItsSummary) {
   OBGW_START_GATEWAY(gw, {});
   std::vector<orderbook::v1::OrderBookUpdate> updates = {
