@@ -502,7 +502,7 @@ std::string DefaultLogTag() {
 
 // Blocks SIGINT/SIGTERM (and SIGHUP, the TLS reload) in every thread (call
 // before starting any), so that the main thread alone receives them through
-// sigwait.
+// sigtimedwait.
 sigset_t BlockShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
