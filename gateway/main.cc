@@ -48,6 +48,10 @@ ABSL_FLAG(int32_t, grpc_receive_window_bytes, obgw::ingest::kDefaultReceiveWindo
           "How far the gRPC listener reads ahead of each stream (HTTP/2 windows, no BDP "
           "probing): while the gateway is behind, books wait in the backend, not in the "
           "gateway's socket; 0 = gRPC's default (windows grow to megabytes).");
+// gRPC tooling (issue 13, grpc): server reflection beside the ingest service.
+ABSL_FLAG(bool, grpc_reflection, true,
+          "Serve gRPC server reflection (grpc.reflection.v1alpha) on the gRPC port, so grpcurl "
+          "and other tools need no .proto; false: off.");
 ABSL_FLAG(int32_t, threads, static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency())),
           "I/O shards (threads); default one per core.");
 ABSL_FLAG(std::string, redis_url, "",
@@ -240,6 +244,8 @@ obgw::cli::Program CommandLine() {
                      FLAGS_connection_burst_per_ip, FLAGS_redis_password)},
               {"TLS", Flags(FLAGS_tls_cert_file, FLAGS_tls_key_file, FLAGS_tls_handshake_timeout_ms,
                             FLAGS_tls_allow_plaintext)},
+              // gRPC tooling (issue 13, grpc).
+              {"gRPC tooling", Flags(FLAGS_grpc_reflection)},
           },
       .environment_fallback = true,
       // Secrets may come from NAME_FILE (Docker/Kubernetes secrets), and
@@ -530,12 +536,23 @@ int main(int argc, char** argv) {
   std::shared_ptr<const obgw::gateway::PublishTokens> publish_tokens = config.publish_tokens;
 
   Gateway gateway(std::move(config), make_cluster);
-  if (auto status = gateway.Start(); !status.ok()) Die(std::string(status.message()));
-
   obgw::ingest::ValidationLimits limits;
   limits.max_levels = static_cast<std::size_t>(max_levels);
   obgw::ingest::IngestServer ingest(gateway.queue(), ingest_stats, limits, receive_window,
                                     publish_tokens);
+  // gRPC tooling (issue 13, grpc): reflection, and grpc.health.v1 following
+  // GET /health (SERVING while healthy, NOT_SERVING while degraded and from
+  // the shutdown on). `ingest` outlives the check: gateway.Stop ends it.
+  ingest.set_reflection(absl::GetFlag(FLAGS_grpc_reflection));
+  gateway.WatchHealth([&ingest](const obgw::gateway::Health& health) {
+    if (!health.healthy()) {
+      spdlog::warn("health: degraded ({}): gRPC health NOT_SERVING", health.degraded_reason);
+    } else {
+      spdlog::info("health: healthy: gRPC health SERVING");
+    }
+    ingest.SetServing(health.healthy());
+  });
+  if (auto status = gateway.Start(); !status.ok()) Die(std::string(status.message()));
   auto bound_grpc =
       ingest.Start(bind, grpc_port,
                    tls ? obgw::ingest::TlsServerCredentialsFromFiles(
