@@ -53,15 +53,23 @@ class RefusedStream final : public grpc::ServerReadReactor<Request> {
   }
 };
 
-// Adds server reflection to one ServerBuilder only. gRPC's own switch,
-// grpc::reflection::InitProtoReflectionServerBuilderPlugin(), adds it to every
-// server the process builds afterwards, for good.
+// Server reflection on one ServerBuilder, or none. Linking gRPC's
+// reflection library registers its plugin for every server of the process
+// (a static initializer calls InitProtoReflectionServerBuilderPlugin), so
+// "off" must take the plugin out again; "on" adds it when it is missing.
 class ReflectionOption final : public grpc::ServerBuilderOption {
  public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
   void UpdateArguments(grpc::ChannelArguments* arguments) override {}
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    const std::string name = grpc::reflection::ProtoServerReflectionPlugin().name();
+    std::erase_if(*plugins, [&name](const auto& plugin) { return plugin->name() == name; });
+    if (enabled_)
+      plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
   }
+
+ private:
+  const bool enabled_;
 };
 
 }  // namespace
@@ -149,7 +157,7 @@ absl::StatusOr<int> IngestServer::Start(const std::string& bind, int port,
     builder.AddChannelArgument(key, value);
   }
   builder.RegisterService(&service_);
-  if (reflection_) builder.SetOption(std::make_unique<ReflectionOption>());
+  builder.SetOption(std::make_unique<ReflectionOption>(reflection_));
   // grpc.health.v1.Health, gRPC's implementation (Check and Watch). A
   // process-wide switch read by BuildAndStart; every server of the gateway
   // wants it.

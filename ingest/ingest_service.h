@@ -75,9 +75,10 @@ class IngestService final : public orderbook::v1::OrderBookIngest::CallbackServi
 };
 
 // The service names the standard health service (grpc.health.v1.Health)
-// answers for: "" (the whole server) and the ingest service's full name.
+// answers for: the ingest service's full name and "" (the whole server), set
+// in this order, so that whoever sees "" change sees the ingest name changed.
 inline constexpr std::string_view kHealthServiceNames[] = {
-    "", orderbook::v1::OrderBookIngest::service_full_name()};
+    orderbook::v1::OrderBookIngest::service_full_name(), ""};
 
 // The gRPC listener: owns the IngestService and the grpc::Server running it
 // (plaintext HTTP/2, or TLS with the credentials Start is given), with two

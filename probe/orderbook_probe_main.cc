@@ -22,15 +22,18 @@ ABSL_FLAG(std::string, gateway, "http://127.0.0.1:8002",
           "The gateway's HTTP port as a URL: http://host:port, or https://host:port for TLS; the "
           "WebSocket is ws(s)://host:port/ws/<client_id> on it.");
 ABSL_FLAG(std::string, grpc, "127.0.0.1:50051", "The gateway's gRPC port, host:port.");
-ABSL_FLAG(bool, grpc_tls, false, "Speak TLS to the gRPC port (trusting --ca, or the system's CAs).");
+ABSL_FLAG(bool, grpc_tls, false,
+          "Speak TLS to the gRPC port (trusting --ca, or the system's CAs).");
 ABSL_FLAG(std::string, ca, "",
           "PEM file of the CA certificates to trust for https, wss and gRPC TLS; empty: the "
           "system's.");
 ABSL_FLAG(int32_t, timeout_ms, 5000, "Longest wait to connect and for each answer.");
-ABSL_FLAG(bool, json, false, "One JSON object per line (an \"event\" field first) instead of text.");
+ABSL_FLAG(bool, json, false,
+          "One JSON object per line (an \"event\" field first) instead of text.");
 ABSL_FLAG(std::vector<std::string>, symbols, {"AAPL"},
           "watch: the symbols to subscribe to; publish: the book's symbol (the first).");
-ABSL_FLAG(std::string, client_id, "", "watch: the client_id of /ws/<client_id>; empty: orderbook-probe-<pid>.");
+ABSL_FLAG(std::string, client_id, "",
+          "watch: the client_id of /ws/<client_id>; empty: orderbook-probe-<pid>.");
 ABSL_FLAG(std::string, token, "",
           "watch: a browser JWT, sent as the first message ({\"action\":\"auth\"}); empty: none. "
           "Never printed.");
@@ -68,8 +71,8 @@ obgw::cli::Program CommandLine() {
       .summary = kSummary,
       .groups =
           {
-              {"Where", Flags(FLAGS_gateway, FLAGS_grpc, FLAGS_grpc_tls, FLAGS_ca,
-                              FLAGS_timeout_ms)},
+              {"Where",
+               Flags(FLAGS_gateway, FLAGS_grpc, FLAGS_grpc_tls, FLAGS_ca, FLAGS_timeout_ms)},
               {"Output", Flags(FLAGS_json)},
               {"watch", Flags(FLAGS_symbols, FLAGS_client_id, FLAGS_token, FLAGS_count,
                               FLAGS_duration_s, FLAGS_throttle_ms, FLAGS_fail_on_gap)},

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -59,9 +60,7 @@ bool RunUntil(asio::io_context& io, const bool& done, Steady::time_point deadlin
   return true;
 }
 
-std::string Describe(const beast::error_code& error) {
-  return error.message();
-}
+std::string Describe(const beast::error_code& error) { return error.message(); }
 
 std::string ReadFile(const std::string& path, std::string* error) {
   std::ifstream in(path, std::ios::binary);
@@ -124,7 +123,8 @@ class HttpConnection {
       error = e;
       done = true;
     });
-    if (!RunUntil(io_, done, deadline)) return Fail("timed out in the TLS handshake with " + Where());
+    if (!RunUntil(io_, done, deadline))
+      return Fail("timed out in the TLS handshake with " + Where());
     if (error) return Fail("TLS handshake with " + Where() + " failed: " + Describe(error));
     return true;
   }
@@ -157,6 +157,7 @@ class HttpConnection {
   std::unique_ptr<ssl::context> ssl_context_;
   std::unique_ptr<beast::tcp_stream> tcp_;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
+  std::string error_;
 };
 
 struct HttpResult {
@@ -279,8 +280,7 @@ class Watcher {
     std::string client_id = options_.client_id.empty()
                                 ? absl::StrCat("orderbook-probe-", ::getpid())
                                 : options_.client_id;
-    std::string target =
-        "/ws/" + boost::urls::encode(client_id, boost::urls::pchars);
+    std::string target = "/ws/" + boost::urls::encode(client_id, boost::urls::pchars);
     if (options_.throttle_ms >= 0) absl::StrAppend(&target, "?throttle_ms=", options_.throttle_ms);
     bool done = false;
     beast::error_code error;
@@ -288,7 +288,8 @@ class Watcher {
       error = e;
       done = true;
     });
-    if (!RunUntil(io_, done, connect_deadline)) return Error("timed out in the WebSocket handshake");
+    if (!RunUntil(io_, done, connect_deadline))
+      return Error("timed out in the WebSocket handshake");
     if (error) return Error("WebSocket handshake failed: " + Describe(error));
     out_.Event("connected", {{"client_id", client_id}, {"target", target}},
                "connected as " + client_id);
@@ -437,7 +438,7 @@ class Watcher {
         if (asks > 0) best_ask = LevelPrice(side->as_array()[0]);
       }
     }
-    boost::json::object fields{{"symbol", symbol}, {"seq", seq}, {"epoch", seen.epoch},
+    boost::json::object fields{{"symbol", symbol},       {"seq", seq},   {"epoch", seen.epoch},
                                {"timestamp", timestamp}, {"bids", bids}, {"asks", asks},
                                {"snapshot", snapshot}};
     fields["age_ms"] = age_ms ? boost::json::value(std::round(*age_ms * 1000) / 1000)
@@ -458,16 +459,21 @@ class Watcher {
         ++gaps_;
         missed_ += seen.missed;
         out_.Event("gap",
-                   {{"symbol", symbol}, {"from_seq", seen.previous_seq}, {"to_seq", seq},
-                    {"missed", seen.missed}, {"epoch", seen.epoch}},
+                   {{"symbol", symbol},
+                    {"from_seq", seen.previous_seq},
+                    {"to_seq", seq},
+                    {"missed", seen.missed},
+                    {"epoch", seen.epoch}},
                    absl::StrCat("GAP ", symbol, ": seq ", seen.previous_seq, " -> ", seq, ", ",
                                 seen.missed, " missed"));
         break;
       case Kind::kEpochChange:
         ++epoch_changes_;
         out_.Event("epoch_change",
-                   {{"symbol", symbol}, {"from_epoch", seen.previous_epoch},
-                    {"to_epoch", seen.epoch}, {"seq", seq}},
+                   {{"symbol", symbol},
+                    {"from_epoch", seen.previous_epoch},
+                    {"to_epoch", seen.epoch},
+                    {"seq", seq}},
                    absl::StrCat("EPOCH CHANGE ", symbol, ": ", seen.previous_epoch, " -> ",
                                 seen.epoch, " (seq numbering restarted, now ", seq, ")"));
         break;
@@ -475,8 +481,8 @@ class Watcher {
         ++gaps_;
         out_.Event("seq_regression",
                    {{"symbol", symbol}, {"from_seq", seen.previous_seq}, {"to_seq", seq}},
-                   absl::StrCat("SEQ REGRESSION ", symbol, ": seq ", seen.previous_seq, " -> ",
-                                seq, " without an epoch change"));
+                   absl::StrCat("SEQ REGRESSION ", symbol, ": seq ", seen.previous_seq, " -> ", seq,
+                                " without an epoch change"));
         break;
       case Kind::kBaseline:
       case Kind::kInOrder:
@@ -487,8 +493,11 @@ class Watcher {
   void Summary() {
     double seconds = std::chrono::duration<double>(Steady::now() - started_).count();
     out_.Event("summary",
-               {{"updates", updates_}, {"gaps", gaps_}, {"missed", missed_},
-                {"epoch_changes", epoch_changes_}, {"error_replies", error_replies_},
+               {{"updates", updates_},
+                {"gaps", gaps_},
+                {"missed", missed_},
+                {"epoch_changes", epoch_changes_},
+                {"error_replies", error_replies_},
                 {"seconds", std::round(seconds * 1000) / 1000}},
                absl::StrCat("summary: ", updates_, " updates, ", gaps_, " gaps (", missed_,
                             " missed), ", epoch_changes_, " epoch changes, ", error_replies_,
@@ -528,11 +537,23 @@ bool Unreachable(const grpc::Status& status) {
 }
 
 std::string StatusText(const grpc::Status& status) {
-  static constexpr const char* kNames[] = {
-      "OK",        "CANCELLED",         "UNKNOWN",       "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",  "UNIMPLEMENTED",    "INTERNAL",
-      "UNAVAILABLE", "DATA_LOSS",       "UNAUTHENTICATED"};
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
   int code = status.error_code();
   std::string name = code >= 0 && code < 17 ? kNames[code] : absl::StrCat("status ", code);
   if (status.error_message().empty()) return name;
@@ -585,20 +606,23 @@ int PublishGrpc(const Options& options, Output& out, const std::string& symbol) 
   }
   boost::json::array errors;
   for (const std::string& reason : summary.errors()) errors.emplace_back(reason);
-  out.Event("published",
-            {{"via", "grpc"}, {"symbol", symbol}, {"accepted", summary.accepted()},
-             {"rejected", summary.rejected()}, {"errors", errors}},
-            absl::StrCat("published ", symbol, " via grpc: accepted ", summary.accepted(),
-                         ", rejected ", summary.rejected(),
-                         summary.errors().empty()
-                             ? ""
-                             : ", errors: " + absl::StrJoin(summary.errors(), "; ")));
+  out.Event(
+      "published",
+      {{"via", "grpc"},
+       {"symbol", symbol},
+       {"accepted", summary.accepted()},
+       {"rejected", summary.rejected()},
+       {"errors", errors}},
+      absl::StrCat(
+          "published ", symbol, " via grpc: accepted ", summary.accepted(), ", rejected ",
+          summary.rejected(),
+          summary.errors().empty() ? "" : ", errors: " + absl::StrJoin(summary.errors(), "; ")));
   return summary.accepted() == 1 && summary.rejected() == 0 ? kExitOk : kExitCheckFailed;
 }
 
 int PublishRest(const Options& options, Output& out, const std::string& symbol) {
-  std::string target = "/broadcast/orderbook?symbol=" +
-                       boost::urls::encode(symbol, boost::urls::unreserved_chars);
+  std::string target =
+      "/broadcast/orderbook?symbol=" + boost::urls::encode(symbol, boost::urls::unreserved_chars);
   HttpResult result = HttpRequest(options, http::verb::post, target,
                                   RestTestBook(options.levels, std::chrono::system_clock::now()),
                                   options.publish_token);
@@ -609,10 +633,10 @@ int PublishRest(const Options& options, Output& out, const std::string& symbol) 
   boost::system::error_code parse_error;
   boost::json::value reply = boost::json::parse(result.body, parse_error);
   if (parse_error) reply = boost::json::string(result.body);
-  out.Event("published",
-            {{"via", "rest"}, {"symbol", symbol}, {"status", result.status}, {"reply", reply}},
-            absl::StrCat("published ", symbol, " via rest: HTTP ", result.status, " ",
-                         result.body));
+  out.Event(
+      "published",
+      {{"via", "rest"}, {"symbol", symbol}, {"status", result.status}, {"reply", reply}},
+      absl::StrCat("published ", symbol, " via rest: HTTP ", result.status, " ", result.body));
   return result.status == 200 ? kExitOk : kExitCheckFailed;
 }
 
@@ -626,8 +650,8 @@ int HealthHttp(const Options& options, Output& out) {
   boost::json::value body = boost::json::parse(result.body, parse_error);
   std::string status = body.is_object() ? StringField(body.as_object(), "status") : "";
   if (result.status != 200 || parse_error || status.empty()) {
-    std::string message = absl::StrCat("GET /health answered HTTP ", result.status, ": ",
-                                       result.body.substr(0, 200));
+    std::string message =
+        absl::StrCat("GET /health answered HTTP ", result.status, ": ", result.body.substr(0, 200));
     out.Event("error", {{"message", message}}, message);
     return kExitError;
   }
@@ -635,8 +659,8 @@ int HealthHttp(const Options& options, Output& out) {
   std::string reason = StringField(object, "reason");
   std::string text = status;
   if (!reason.empty()) absl::StrAppend(&text, ": ", reason);
-  absl::StrAppend(&text, " (version ", StringField(object, "version"),
-                  ", epoch ", UintField(object, "epoch").value_or(0), ", ",
+  absl::StrAppend(&text, " (version ", StringField(object, "version"), ", epoch ",
+                  UintField(object, "epoch").value_or(0), ", ",
                   UintField(object, "active_connections").value_or(0), " connections, queue ",
                   UintField(object, "queue_depth").value_or(0), ", up ",
                   UintField(object, "uptime_seconds").value_or(0), " s)");
@@ -669,22 +693,23 @@ int HealthGrpc(const Options& options, Output& out) {
     return kExitCheckFailed;
   }
   if (!status.ok()) {
-    std::string message = absl::StrCat("gRPC health check of ", options.grpc, ": ",
-                                       StatusText(status));
+    std::string message =
+        absl::StrCat("gRPC health check of ", options.grpc, ": ", StatusText(status));
     out.Event("error", {{"message", message}}, message);
     return kExitError;
   }
-  std::string name =
-      grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+  std::string name = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
   out.Event("health", {{"via", "grpc"}, {"service", options.service}, {"status", name}},
             absl::StrCat(name, " (service ", service, ")"));
   return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? kExitOk
-                                                                              : kExitCheckFailed;
+                                                                             : kExitCheckFailed;
 }
 
 }  // namespace
 
-absl::StatusOr<HttpEndpoint> ParseGatewayUrl(std::string_view url) {
+absl::StatusOr<HttpEndpoint> ParseGatewayUrl(std::string_view url_view) {
+  // Debian's abseil has its own string_view.
+  const std::string url(url_view);
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) {
     return absl::InvalidArgumentError(
@@ -706,8 +731,8 @@ absl::StatusOr<HttpEndpoint> ParseGatewayUrl(std::string_view url) {
   if (endpoint.host.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("--gateway=", url, " has no host"));
   }
-  endpoint.port = parsed->has_port() ? std::string(parsed->port())
-                                     : std::string(endpoint.tls ? "443" : "80");
+  endpoint.port =
+      parsed->has_port() ? std::string(parsed->port()) : std::string(endpoint.tls ? "443" : "80");
   return endpoint;
 }
 
@@ -740,8 +765,8 @@ std::optional<std::chrono::system_clock::time_point> ParseIsoTime(std::string_vi
   } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
     int hours = 0;
     int minutes = 0;
-    if (!absl::SimpleAtoi(rest.substr(1, 2), &hours) ||
-        !absl::SimpleAtoi(rest.substr(4, 2), &minutes)) {
+    if (!absl::SimpleAtoi(std::string(rest.substr(1, 2)), &hours) ||
+        !absl::SimpleAtoi(std::string(rest.substr(4, 2)), &minutes)) {
       return std::nullopt;
     }
     offset_minutes = (rest[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
@@ -751,9 +776,8 @@ std::optional<std::chrono::system_clock::time_point> ParseIsoTime(std::string_vi
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
-  std::chrono::sys_days days =
-      std::chrono::year_month_day(std::chrono::year(year), std::chrono::month(month),
-                                  std::chrono::day(day));
+  std::chrono::sys_days days = std::chrono::year_month_day(
+      std::chrono::year(year), std::chrono::month(month), std::chrono::day(day));
   auto when = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
       days + std::chrono::hours(hour) + std::chrono::minutes(minute) +
       std::chrono::seconds(second) - std::chrono::minutes(offset_minutes));
@@ -810,19 +834,29 @@ void Output::Event(std::string_view event, boost::json::object fields, std::stri
 }
 
 std::string RestTestBook(int levels, std::chrono::system_clock::time_point now) {
-  boost::json::array bids;
-  boost::json::array asks;
-  for (int i = 0; i < levels; ++i) {
-    bids.push_back(boost::json::array{100.0 - i * 0.5, 100.0 * (i + 1), i + 1});
-    asks.push_back(boost::json::array{100.5 + i * 0.5, 100.0 * (i + 1), i + 1});
-  }
+  // Written by hand: Boost.JSON would print 99.5 as 9.95E1, and the gateway
+  // forwards a REST body byte for byte.
+  auto number = [](double value) {
+    char text[32];
+    auto [end, error] = std::to_chars(text, text + sizeof(text), value);
+    return std::string(text, end);
+  };
+  auto side = [&](double best, double step) {
+    std::string text = "[";
+    for (int i = 0; i < levels; ++i) {
+      if (i > 0) text += ",";
+      absl::StrAppend(&text, "[", number(best + step * i), ",", number(100.0 * (i + 1)), ",", i + 1,
+                      "]");
+    }
+    return text + "]";
+  };
   std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char timestamp[32];
   std::strftime(timestamp, sizeof(timestamp), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return boost::json::serialize(
-      boost::json::object{{"bids", bids}, {"asks", asks}, {"timestamp", timestamp}});
+  return absl::StrCat(R"({"bids":)", side(100.0, -0.5), R"(,"asks":)", side(100.5, 0.5),
+                      R"(,"timestamp":")", timestamp, R"("})");
 }
 
 int Watch(const Options& options, Output& out) {

@@ -89,11 +89,11 @@ struct Options {
 
   // watch
   std::vector<std::string> symbols = {"AAPL"};
-  std::string client_id;  // empty: "orderbook-probe-<pid>"
-  std::string token;      // browser JWT, sent as the first message ("auth")
-  std::uint64_t count = 0;                    // stop after this many updates; 0: no limit
-  std::chrono::milliseconds duration{0};      // stop after this long; 0: no limit
-  int throttle_ms = -1;                       // ?throttle_ms=N when >= 0
+  std::string client_id;                  // empty: "orderbook-probe-<pid>"
+  std::string token;                      // browser JWT, sent as the first message ("auth")
+  std::uint64_t count = 0;                // stop after this many updates; 0: no limit
+  std::chrono::milliseconds duration{0};  // stop after this long; 0: no limit
+  int throttle_ms = -1;                   // ?throttle_ms=N when >= 0
   bool fail_on_gap = false;
 
   // publish

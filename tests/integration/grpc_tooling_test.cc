@@ -67,8 +67,8 @@ CheckResult Check(const GatewayProcess& gw, const std::string& service) {
 
 std::string HealthStatus(int port) {
   boost::json::value body = HttpGet(port, "/health").Json();
-  const boost::json::value* status = body.is_object() ? body.as_object().if_contains("status")
-                                                      : nullptr;
+  const boost::json::value* status =
+      body.is_object() ? body.as_object().if_contains("status") : nullptr;
   return status && status->is_string() ? std::string(status->as_string()) : "no answer";
 }
 
@@ -117,6 +117,17 @@ TEST(GrpcReflectionTest, ListsTheServicesAndServesOrderbookProto) {
   EXPECT_EQ(messages, (std::set<std::string>{"PriceLevel", "OrderBookUpdate", "OrderBookBatch",
                                              "PublishSummary"}));
 
+  // The same file by its name.
+  ServerReflectionRequest by_name;
+  by_name.set_file_by_filename("orderbook/v1/orderbook.proto");
+  ASSERT_TRUE(stream->Write(by_name));
+  ServerReflectionResponse named;
+  ASSERT_TRUE(stream->Read(&named));
+  ASSERT_TRUE(named.has_file_descriptor_response()) << named.DebugString();
+  google::protobuf::FileDescriptorProto same;
+  ASSERT_TRUE(same.ParseFromString(named.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(same.SerializeAsString(), proto.SerializeAsString());
+
   // A symbol the gateway does not have: NOT_FOUND in the stream, which stays open.
   ServerReflectionRequest unknown;
   unknown.set_file_containing_symbol("orderbook.v1.NoSuchThing");
@@ -159,6 +170,8 @@ TEST(GrpcHealthTest, ServingForTheServerAndTheIngestServiceNotFoundForOthers) {
 
   HealthWatch watch(*gw, kIngest);
   EXPECT_EQ(watch.Next(), HealthCheckResponse::SERVING);
+  HealthWatch unknown(*gw, "no.such.Service");
+  EXPECT_EQ(unknown.Next(), HealthCheckResponse::SERVICE_UNKNOWN);
 }
 
 // Redis away: /health degraded, gRPC health NOT_SERVING; back: SERVING.

@@ -21,7 +21,8 @@ class HealthWatch {
  public:
   HealthWatch(const GatewayProcess& gw, const std::string& service,
               std::chrono::seconds deadline = std::chrono::seconds(60))
-      : stub_(grpc::health::v1::Health::NewStub(grpc::CreateChannel(gw.grpc_target(), grpc::InsecureChannelCredentials()))) {
+      : stub_(grpc::health::v1::Health::NewStub(
+            grpc::CreateChannel(gw.grpc_target(), grpc::InsecureChannelCredentials()))) {
     context_.set_deadline(std::chrono::system_clock::now() + deadline);
     grpc::health::v1::HealthCheckRequest request;
     request.set_service(service);
@@ -48,7 +49,8 @@ class HealthWatch {
   }
   std::string Seen() const {
     std::string text;
-    for (auto status : seen_) text += grpc::health::v1::HealthCheckResponse::ServingStatus_Name(status) + " ";
+    for (auto status : seen_)
+      text += grpc::health::v1::HealthCheckResponse::ServingStatus_Name(status) + " ";
     return text;
   }
 

@@ -14,7 +14,6 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
-#include "absl/strings/str_split.h"
 #include "gateway_process.h"
 #include "grpc_test_client.h"
 #include "health_watch.h"
@@ -37,14 +36,20 @@ struct ProbeRun {
   int exit_code = -1;
   std::string output;  // stdout and stderr, merged
   // Every line of the output that is a JSON object.
-  std::vector<json::object> Events(std::string_view event = {}) const {
+  std::vector<json::object> Events(const std::string& event = {}) const {
     std::vector<json::object> events;
-    for (std::string_view line : absl::StrSplit(output, '\n')) {
+    std::size_t start = 0;
+    while (start < output.size()) {
+      std::size_t end = output.find('\n', start);
+      if (end == std::string::npos) end = output.size();
+      std::string line = output.substr(start, end - start);
+      start = end + 1;
       if (line.empty() || line.front() != '{') continue;
       boost::system::error_code error;
       json::value value = json::parse(line, error);
       if (error || !value.is_object()) continue;
-      if (!event.empty() && value.as_object().at("event") != event) continue;
+      const json::value* name = value.as_object().if_contains("event");
+      if (!event.empty() && (name == nullptr || *name != json::value(event))) continue;
       events.push_back(value.as_object());
     }
     return events;
@@ -80,16 +85,17 @@ std::string GrpcFlag(const GatewayProcess& gw) { return "--grpc=" + gw.grpc_targ
 
 TEST(ProbeTest, WatchPrintsEachPublishedBookWithSeqAgeAndLevels) {
   OBGW_START_GATEWAY(gw, {});
-  auto probe = SpawnProbe({"watch", GatewayFlag(*gw), "--symbols=AAPL,MSFT", "--count=3",
-                           "--json", "--client_id=probe-watch"});
+  auto probe = SpawnProbe({"watch", GatewayFlag(*gw), "--symbols=AAPL,MSFT", "--count=3", "--json",
+                           "--client_id=probe-watch"});
   ASSERT_TRUE(probe);
   // Synchronised on the probe's own lines: both subscriptions are live.
   ASSERT_TRUE(probe->WaitForLine(R"({"event":"subscribed","symbol":"AAPL")", 10s))
       << probe->Output();
   ASSERT_TRUE(probe->WaitForLine(R"({"event":"subscribed","symbol":"MSFT")", 10s))
       << probe->Output();
-  PublishResult published = PublishStream(
-      gw->grpc_target(), {MakeUpdate("AAPL", 1, 3), MakeUpdate("MSFT", 1, 2), MakeUpdate("AAPL", 2, 3)});
+  PublishResult published =
+      PublishStream(gw->grpc_target(),
+                    {MakeUpdate("AAPL", 1, 3), MakeUpdate("MSFT", 1, 2), MakeUpdate("AAPL", 2, 3)});
   ASSERT_TRUE(published.status.ok()) << published.status.error_message();
   ProbeRun run = Finish(*probe);
   EXPECT_EQ(run.exit_code, 0) << run.output;
@@ -191,9 +197,10 @@ TEST(ProbeTest, PublishOverRestAndGrpcReachesASubscriber) {
 
   ProbeRun rest = RunProbe({"publish", GatewayFlag(*gw), "--symbols=MSFT", "--levels=4"});
   EXPECT_EQ(rest.exit_code, 0) << rest.output;
-  EXPECT_NE(rest.output.find(
-                R"(published MSFT via rest: HTTP 200 {"status":"success","symbol":"MSFT","subscribers":1})"),
-            std::string::npos)
+  EXPECT_NE(
+      rest.output.find(
+          R"(published MSFT via rest: HTTP 200 {"status":"success","symbol":"MSFT","subscribers":1})"),
+      std::string::npos)
       << rest.output;
   auto first = client.ReadUntilType("orderbook_update");
   ASSERT_TRUE(first);
@@ -242,8 +249,8 @@ TEST(ProbeTest, HealthExitCodesHealthyAndUnreachable) {
   EXPECT_EQ(grpc.exit_code, 0) << grpc.output;
   ASSERT_EQ(grpc.Events("health").size(), 1u) << grpc.output;
   EXPECT_EQ(grpc.Events("health")[0].at("status"), "SERVING");
-  ProbeRun ingest = RunProbe(
-      {"health", "--via=grpc", GrpcFlag(*gw), "--service=orderbook.v1.OrderBookIngest"});
+  ProbeRun ingest =
+      RunProbe({"health", "--via=grpc", GrpcFlag(*gw), "--service=orderbook.v1.OrderBookIngest"});
   EXPECT_EQ(ingest.exit_code, 0) << ingest.output;
   EXPECT_EQ(ingest.output, "SERVING (service orderbook.v1.OrderBookIngest)\n");
   ProbeRun unknown = RunProbe({"health", "--via=grpc", GrpcFlag(*gw), "--service=nope"});
@@ -285,8 +292,9 @@ TEST(ProbeTest, HealthExitsOneWhileRedisIsAway) {
 TEST(ProbeTest, UsageErrorsExitTwoWithOneLine) {
   ProbeRun unknown = RunProbe({"frobnicate"});
   EXPECT_EQ(unknown.exit_code, 2);
-  EXPECT_EQ(unknown.output,
-            "orderbook-probe: unknown command 'frobnicate': watch, publish or health (see --help)\n");
+  EXPECT_EQ(
+      unknown.output,
+      "orderbook-probe: unknown command 'frobnicate': watch, publish or health (see --help)\n");
   ProbeRun via = RunProbe({"publish", "--via=carrier-pigeon"});
   EXPECT_EQ(via.exit_code, 2);
   EXPECT_EQ(via.output, "orderbook-probe: publish --via must be rest or grpc (see --help)\n");

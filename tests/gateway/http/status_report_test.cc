@@ -42,7 +42,7 @@ class CurrentHealthTest : public ::testing::Test {
   void Push() {
     BookUpdate update;
     update.symbol = "AAPL";
-    update.data = "{}";
+    update.data = R"({"bids":[],"asks":[]})";
     state_.queue.PushUpdate(token_, std::move(update));
   }
 
@@ -77,7 +77,8 @@ TEST_F(CurrentHealthTest, DegradedAtTheQueueHighWaterMarkOnly) {
   Push();
   Health health = CurrentHealth(state_);
   EXPECT_FALSE(health.healthy());
-  EXPECT_EQ(health.degraded_reason, "queue at its high-water mark: producers are being pushed back");
+  EXPECT_EQ(health.degraded_reason,
+            "queue at its high-water mark: producers are being pushed back");
   EXPECT_EQ(HealthBodyStatus(), "degraded");
   // The cluster's reason comes first when both hold.
   cluster_->reason = "redis unreachable: timeout";
