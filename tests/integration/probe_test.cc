@@ -3,7 +3,8 @@
 // a throttled connection (exit 1 with --fail_on_gap); `publish` works over
 // REST and gRPC (with and without the publish token); `health` exits 0
 // healthy, 1 degraded (Redis away) or NOT_SERVING, 2 unreachable, over HTTP
-// and gRPC; --json lines parse; usage errors exit 2 with one line.
+// and gRPC; TLS on both ports with --ca; --json lines parse; usage errors
+// exit 2 with one line.
 
 #include <chrono>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "http_test_client.h"
 #include "redis_server.h"
 #include "test_util.h"
+#include "tls_test_client.h"
 #include "ws_test_client.h"
 
 namespace obgw::testing {
@@ -287,6 +289,43 @@ TEST(ProbeTest, HealthExitsOneWhileRedisIsAway) {
   ProbeRun grpc = RunProbe({"health", "--via=grpc", GrpcFlag(*gw)});
   EXPECT_EQ(grpc.exit_code, 1) << grpc.output;
   EXPECT_EQ(grpc.output, "NOT_SERVING (service \"\")\n");
+}
+
+// TLS on both ports: https and wss with --ca, gRPC with --grpc_tls --ca; a
+// certificate the probe cannot verify is a connection error (exit 2).
+TEST(ProbeTest, SpeaksTlsWithTheGivenCa) {
+  TestPki pki;
+  ASSERT_TRUE(pki.error().empty()) << pki.error();
+  ASSERT_TRUE(pki.MakeServerCert("gateway", "1001")) << pki.error();
+  OBGW_START_GATEWAY(gw, {"--tls_cert_file=" + pki.dir() + "/gateway.crt",
+                          "--tls_key_file=" + pki.dir() + "/gateway.key"});
+  const std::string https = "--gateway=https://127.0.0.1:" + std::to_string(gw->http_port());
+  const std::string ca = "--ca=" + pki.ca_file();
+
+  ProbeRun health = RunProbe({"health", https, ca});
+  EXPECT_EQ(health.exit_code, 0) << health.output;
+  ProbeRun untrusted = RunProbe({"health", https});
+  EXPECT_EQ(untrusted.exit_code, 2) << untrusted.output;
+  EXPECT_NE(untrusted.output.find("orderbook-probe: TLS handshake with 127.0.0.1:"),
+            std::string::npos)
+      << untrusted.output;
+  ProbeRun grpc_health = RunProbe({"health", "--via=grpc", GrpcFlag(*gw), "--grpc_tls", ca});
+  EXPECT_EQ(grpc_health.exit_code, 0) << grpc_health.output;
+
+  auto watch = SpawnProbe({"watch", https, ca, "--symbols=TLS-USD", "--count=2", "--json"});
+  ASSERT_TRUE(watch);
+  ASSERT_TRUE(watch->WaitForLine(R"({"event":"subscribed")", 10s)) << watch->Output();
+  ProbeRun rest = RunProbe({"publish", https, ca, "--symbols=TLS-USD"});
+  EXPECT_EQ(rest.exit_code, 0) << rest.output;
+  ProbeRun grpc =
+      RunProbe({"publish", "--via=grpc", GrpcFlag(*gw), "--grpc_tls", ca, "--symbols=TLS-USD"});
+  EXPECT_EQ(grpc.exit_code, 0) << grpc.output;
+  ProbeRun watched = Finish(*watch);
+  EXPECT_EQ(watched.exit_code, 0) << watched.output;
+  std::vector<json::object> updates = watched.Events("update");
+  ASSERT_EQ(updates.size(), 2u) << watched.output;
+  EXPECT_EQ(updates[0].at("seq"), 1);
+  EXPECT_EQ(updates[1].at("seq"), 2);
 }
 
 TEST(ProbeTest, UsageErrorsExitTwoWithOneLine) {
