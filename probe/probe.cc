@@ -9,7 +9,6 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <sstream>
 #include <utility>
 
 #include <grpcpp/grpcpp.h>
@@ -260,10 +259,49 @@ std::optional<double> LevelPrice(const boost::json::value& level) {
   return std::nullopt;
 }
 
+// The shortest text that reads back as `value` ("100", "99.5", "62.768");
+// Boost.JSON would write 1E2 and 6.2768E1.
 std::string Number(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
+  char text[32];
+  auto [end, error] = std::to_chars(text, text + sizeof(text), value);
+  return std::string(text, end);
+}
+
+// JSON text of `value` with doubles written as Number does, for people and
+// for tools that read numbers naively (grep, awk).
+void AppendJson(const boost::json::value& value, std::string& out) {
+  switch (value.kind()) {
+    case boost::json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& field : value.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        out += boost::json::serialize(boost::json::string(field.key()));
+        out += ':';
+        AppendJson(field.value(), out);
+      }
+      out += '}';
+      break;
+    }
+    case boost::json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& element : value.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        AppendJson(element, out);
+      }
+      out += ']';
+      break;
+    }
+    case boost::json::kind::double_:
+      // JSON has no NaN or infinity.
+      out += std::isfinite(value.get_double()) ? Number(value.get_double()) : "null";
+      break;
+    default:
+      out += boost::json::serialize(value);
+  }
 }
 
 // The WebSocket part of `watch`, over either stream type.
@@ -822,7 +860,9 @@ void Output::Event(std::string_view event, boost::json::object fields, std::stri
     boost::json::object line;
     line["event"] = event;
     for (auto& field : fields) line[field.key()] = std::move(field.value());
-    out_ << boost::json::serialize(line) << '\n';
+    std::string text;
+    AppendJson(line, text);
+    out_ << text << '\n';
     out_.flush();
   } else if (event == "error") {
     err_ << "orderbook-probe: " << text << '\n';
@@ -836,16 +876,11 @@ void Output::Event(std::string_view event, boost::json::object fields, std::stri
 std::string RestTestBook(int levels, std::chrono::system_clock::time_point now) {
   // Written by hand: Boost.JSON would print 99.5 as 9.95E1, and the gateway
   // forwards a REST body byte for byte.
-  auto number = [](double value) {
-    char text[32];
-    auto [end, error] = std::to_chars(text, text + sizeof(text), value);
-    return std::string(text, end);
-  };
   auto side = [&](double best, double step) {
     std::string text = "[";
     for (int i = 0; i < levels; ++i) {
       if (i > 0) text += ",";
-      absl::StrAppend(&text, "[", number(best + step * i), ",", number(100.0 * (i + 1)), ",", i + 1,
+      absl::StrAppend(&text, "[", Number(best + step * i), ",", Number(100.0 * (i + 1)), ",", i + 1,
                       "]");
     }
     return text + "]";

@@ -129,6 +129,10 @@ TEST(OutputTest, JsonLinesStartWithTheEventAndTextErrorsGoToStderr) {
   Output json(out, err, /*json=*/true);
   json.Event("gap", {{"symbol", "AAPL"}, {"missed", 3}}, "GAP AAPL");
   EXPECT_EQ(out.str(), "{\"event\":\"gap\",\"symbol\":\"AAPL\",\"missed\":3}\n");
+  // Doubles in their shortest form, not Boost.JSON's 1E2.
+  std::ostringstream numbers;
+  Output(numbers, err, true).Event("update", {{"age_ms", 62.768}, {"best_bid", 100.0}}, "");
+  EXPECT_EQ(numbers.str(), "{\"event\":\"update\",\"age_ms\":62.768,\"best_bid\":100}\n");
   std::ostringstream text_out;
   Output text(text_out, err, /*json=*/false);
   text.Event("update", {}, "update AAPL seq=1");
