@@ -54,15 +54,15 @@ ABSL_FLAG(std::string, service, "",
 
 namespace {
 
+// One paragraph: --help wraps it.
 constexpr const char* kSummary =
-    "Checks a running orderbook-gateway.\n"
-    "  orderbook-probe [watch]  subscribe over WebSocket and print each update (symbol, seq,\n"
-    "                           epoch, age, levels) and every seq gap or epoch change\n"
-    "  orderbook-probe publish  publish one test book (--via=rest or grpc); print the reply\n"
-    "  orderbook-probe health   GET /health (--via=http) or the gRPC health service (--via=grpc)\n"
-    "Exit codes: 0 ok; 1 the check failed (degraded, NOT_SERVING, publish refused or rejected,\n"
-    "an error reply, a gap with --fail_on_gap); 2 usage error, or the gateway could not be\n"
-    "reached or dropped the connection.";
+    "Checks a running orderbook-gateway. Commands: watch (the default) subscribes over WebSocket "
+    "to --symbols and prints each update (symbol, seq, epoch, age, levels) and every seq gap or "
+    "epoch change; publish sends one test book over REST or gRPC (--via) and prints the reply; "
+    "health asks GET /health or the gRPC health service (--via=grpc). Exit codes: 0 ok; 1 the "
+    "check failed (degraded, NOT_SERVING, a publish refused or rejected, an error reply, a gap "
+    "with --fail_on_gap); 2 usage error, or the gateway could not be reached or dropped the "
+    "connection.";
 
 obgw::cli::Program CommandLine() {
   using obgw::cli::Flags;
