@@ -20,6 +20,7 @@
 #include "grpc_test_client.h"
 #include "health_watch.h"
 #include "http_test_client.h"
+#include "jwt_minter.h"
 #include "redis_server.h"
 #include "test_util.h"
 #include "tls_test_client.h"
@@ -290,6 +291,34 @@ TEST(ProbeTest, HealthExitsOneWhileRedisIsAway) {
   ProbeRun grpc = RunProbe({"health", "--via=grpc", GrpcFlag(*gw)});
   EXPECT_EQ(grpc.exit_code, 1) << grpc.output;
   EXPECT_EQ(grpc.output, "NOT_SERVING (service \"\")\n");
+}
+
+// Browser auth on: --token goes in the first message; the session is
+// authenticated, then subscribed. A token for another client_id is refused
+// (error token_wrong_sub, then the gateway closes: exit 2). Never printed.
+TEST(ProbeTest, WatchAuthenticatesWithAToken) {
+  const std::string secret = "probe-jwt-secret-0123456789abcdef";
+  OBGW_START_GATEWAY(gw, {"--jwt_secret=" + secret});
+  const std::string token = MintToken("HS256", secret, ClaimsJson("probe-auth", 600));
+  auto probe = SpawnProbe({"watch", GatewayFlag(*gw), "--client_id=probe-auth", "--token=" + token,
+                           "--symbols=AAPL", "--count=1", "--json"});
+  ASSERT_TRUE(probe);
+  ASSERT_TRUE(probe->WaitForLine(R"({"event":"authenticated","sub":"probe-auth"})", 10s))
+      << probe->Output();
+  ASSERT_TRUE(probe->WaitForLine(R"({"event":"subscribed","symbol":"AAPL")", 10s))
+      << probe->Output();
+  ASSERT_EQ(PostBook(gw->http_port(), "AAPL", kGuideBody).status, 200);
+  ProbeRun run = Finish(*probe);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.Events("update").size(), 1u) << run.output;
+  EXPECT_EQ(run.output.find(token), std::string::npos) << "the token is never printed";
+
+  ProbeRun wrong = RunProbe({"watch", GatewayFlag(*gw), "--client_id=someone-else",
+                             "--token=" + token, "--count=1", "--json"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
+  ASSERT_EQ(wrong.Events("error_reply").size(), 1u) << wrong.output;
+  EXPECT_EQ(wrong.Events("error_reply")[0].at("code"), "token_wrong_sub");
+  EXPECT_EQ(wrong.output.find(token), std::string::npos) << "the token is never printed";
 }
 
 // TLS on both ports: https and wss with --ca, gRPC with --grpc_tls --ca; a
