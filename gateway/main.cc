@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <absl/flags/flag.h>
+#include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -544,14 +545,25 @@ int main(int argc, char** argv) {
   // GET /health (SERVING while healthy, NOT_SERVING while degraded and from
   // the shutdown on). `ingest` outlives the check: gateway.Stop ends it.
   ingest.set_reflection(absl::GetFlag(FLAGS_grpc_reflection));
-  gateway.WatchHealth([&ingest](const obgw::gateway::Health& health) {
-    if (!health.healthy()) {
-      spdlog::warn("health: degraded ({}): gRPC health NOT_SERVING", health.degraded_reason);
-    } else {
-      spdlog::info("health: healthy: gRPC health SERVING");
-    }
-    ingest.SetServing(health.healthy());
-  });
+  // Every change is logged: at warn / info, or at debug when the queue's
+  // high-water mark is the reason, before or after (a flooded queue flaps
+  // around it, up to 10 changes a second; /metrics shows the depth).
+  // Shard 0's thread only.
+  gateway.WatchHealth(
+      [&ingest, previous = std::string()](const obgw::gateway::Health& health) mutable {
+        ingest.SetServing(health.healthy());
+        constexpr const char* queue_reason = "queue at";
+        bool flapping = absl::StartsWith(previous, queue_reason) ||
+                        absl::StartsWith(health.degraded_reason, queue_reason);
+        if (!health.healthy()) {
+          spdlog::log(flapping ? spdlog::level::debug : spdlog::level::warn,
+                      "health: degraded ({}): gRPC health NOT_SERVING", health.degraded_reason);
+        } else {
+          spdlog::log(flapping ? spdlog::level::debug : spdlog::level::info,
+                      "health: healthy: gRPC health SERVING");
+        }
+        previous = health.degraded_reason;
+      });
   if (auto status = gateway.Start(); !status.ok()) Die(std::string(status.message()));
   auto bound_grpc =
       ingest.Start(bind, grpc_port,
