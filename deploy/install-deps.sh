@@ -26,6 +26,9 @@ packages=(
   libjwt-dev openssl python3-jwt python3-cryptography
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev redis-server curl python3
+  # the standard gRPC protos (grpc.health.v1, grpc.reflection.v1alpha) for orderbook-probe's
+  # health check and the tests' health and reflection clients (issue 13, grpc)
+  grpc-proto
   # promtool checks the /metrics text (tests/integration/metrics_test)
   prometheus
   # the two-node example (deploy/cluster) balances WebSockets through nginx

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <absl/flags/flag.h>
+#include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -50,6 +51,10 @@ ABSL_FLAG(int32_t, grpc_receive_window_bytes, obgw::ingest::kDefaultReceiveWindo
           "How far the gRPC listener reads ahead of each stream (HTTP/2 windows, no BDP "
           "probing): while the gateway is behind, books wait in the backend, not in the "
           "gateway's socket; 0 = gRPC's default (windows grow to megabytes).");
+// gRPC tooling (issue 13, grpc): server reflection beside the ingest service.
+ABSL_FLAG(bool, grpc_reflection, true,
+          "Serve gRPC server reflection (grpc.reflection.v1alpha) on the gRPC port, so grpcurl "
+          "and other tools need no .proto; false: off.");
 ABSL_FLAG(int32_t, threads, static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency())),
           "I/O shards (threads); default one per core.");
 ABSL_FLAG(std::string, redis_url, "",
@@ -242,6 +247,8 @@ obgw::cli::Program CommandLine() {
                      FLAGS_connection_burst_per_ip, FLAGS_redis_password)},
               {"TLS", Flags(FLAGS_tls_cert_file, FLAGS_tls_key_file, FLAGS_tls_handshake_timeout_ms,
                             FLAGS_tls_allow_plaintext)},
+              // gRPC tooling (issue 13, grpc).
+              {"gRPC tooling", Flags(FLAGS_grpc_reflection)},
           },
       .environment_fallback = true,
       // Secrets may come from NAME_FILE (Docker/Kubernetes secrets), and
@@ -547,12 +554,34 @@ int main(int argc, char** argv) {
   std::shared_ptr<const obgw::gateway::PublishTokens> publish_tokens = config.publish_tokens;
 
   Gateway gateway(std::move(config), make_cluster);
-  if (auto status = gateway.Start(); !status.ok()) Die(std::string(status.message()));
-
   obgw::ingest::ValidationLimits limits;
   limits.max_levels = static_cast<std::size_t>(max_levels);
   obgw::ingest::IngestServer ingest(gateway.queue(), ingest_stats, limits, receive_window,
                                     publish_tokens);
+  // gRPC tooling (issue 13, grpc): reflection, and grpc.health.v1 following
+  // GET /health (SERVING while healthy, NOT_SERVING while degraded and from
+  // the shutdown on). `ingest` outlives the check: gateway.Stop ends it.
+  ingest.set_reflection(absl::GetFlag(FLAGS_grpc_reflection));
+  // Every change is logged: at warn / info, or at debug when the queue's
+  // high-water mark is the reason, before or after (a flooded queue flaps
+  // around it, up to 10 changes a second; /metrics shows the depth).
+  // Shard 0's thread only.
+  gateway.WatchHealth(
+      [&ingest, previous = std::string()](const obgw::gateway::Health& health) mutable {
+        ingest.SetServing(health.healthy());
+        constexpr const char* queue_reason = "queue at";
+        bool flapping = absl::StartsWith(previous, queue_reason) ||
+                        absl::StartsWith(health.degraded_reason, queue_reason);
+        if (!health.healthy()) {
+          spdlog::log(flapping ? spdlog::level::debug : spdlog::level::warn,
+                      "health: degraded ({}): gRPC health NOT_SERVING", health.degraded_reason);
+        } else {
+          spdlog::log(flapping ? spdlog::level::debug : spdlog::level::info,
+                      "health: healthy: gRPC health SERVING");
+        }
+        previous = health.degraded_reason;
+      });
+  if (auto status = gateway.Start(); !status.ok()) Die(std::string(status.message()));
   auto bound_grpc =
       ingest.Start(bind, grpc_port,
                    tls ? obgw::ingest::TlsServerCredentialsFromFiles(

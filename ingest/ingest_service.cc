@@ -1,9 +1,15 @@
 #include "ingest/ingest_service.h"
 
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +19,8 @@
 
 namespace obgw::ingest {
 namespace {
+
+using gateway::MutexLock;
 
 // gRPC wants IPv6 literals in brackets ("[::]:50051").
 std::string HostPort(const std::string& bind, int port) {
@@ -44,6 +52,25 @@ class RefusedStream final : public grpc::ServerReadReactor<Request> {
 #endif
     delete this;
   }
+};
+
+// Server reflection on one ServerBuilder, or none. Linking gRPC's
+// reflection library registers its plugin for every server of the process
+// (a static initializer calls InitProtoReflectionServerBuilderPlugin), so
+// "off" must take the plugin out again; "on" adds it when it is missing.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
+  void UpdateArguments(grpc::ChannelArguments* arguments) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    const std::string name = grpc::reflection::ProtoServerReflectionPlugin().name();
+    std::erase_if(*plugins, [&name](const auto& plugin) { return plugin->name() == name; });
+    if (enabled_)
+      plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+  }
+
+ private:
+  const bool enabled_;
 };
 
 }  // namespace
@@ -135,6 +162,11 @@ absl::StatusOr<int> IngestServer::Start(const std::string& bind, int port,
     builder.AddChannelArgument(key, value);
   }
   builder.RegisterService(&service_);
+  builder.SetOption(std::make_unique<ReflectionOption>(reflection_));
+  // grpc.health.v1.Health, gRPC's implementation (Check and Watch). A
+  // process-wide switch read by BuildAndStart; every server of the gateway
+  // wants it.
+  grpc::EnableDefaultHealthCheckService(true);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   // gRPC reports a failed bind as a null server or a bound port of 0.
   if (server == nullptr || bound_port == 0) {
@@ -142,12 +174,43 @@ absl::StatusOr<int> IngestServer::Start(const std::string& bind, int port,
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", address));
   }
   server_ = std::move(server);
-  spdlog::info("gRPC ingest listening on {}", HostPort(bind, bound_port));
+  bool serving = true;
+  {
+    MutexLock lock(health_mutex_);
+    serving = serving_;
+    health_ = server_->GetHealthCheckService();
+    if (health_ != nullptr) {
+      for (std::string_view name : kHealthServiceNames) {
+        health_->SetServingStatus(std::string(name), serving_);
+      }
+    }
+  }
+  spdlog::info("gRPC ingest listening on {} (reflection {}, health {})", HostPort(bind, bound_port),
+               reflection_ ? "on" : "off", serving ? "SERVING" : "NOT_SERVING");
   return bound_port;
+}
+
+void IngestServer::SetServing(bool serving) {
+  MutexLock lock(health_mutex_);
+  if (shut_down_ || serving == serving_) return;
+  serving_ = serving;
+  if (health_ == nullptr) return;
+  for (std::string_view name : kHealthServiceNames) {
+    health_->SetServingStatus(std::string(name), serving);
+  }
 }
 
 void IngestServer::Shutdown(std::chrono::milliseconds deadline) {
   if (server_ == nullptr) return;
+  {
+    // NOT_SERVING for good, while the port still answers: a Watch sees it
+    // and a Check made now gets it, before new calls are refused.
+    MutexLock lock(health_mutex_);
+    shut_down_ = true;
+    serving_ = false;
+    if (health_ != nullptr) health_->Shutdown();
+    health_ = nullptr;
+  }
   // Blocks until every stream has finished (OnDone), cancelling those still
   // open at the deadline.
   server_->Shutdown(std::chrono::system_clock::now() + deadline);

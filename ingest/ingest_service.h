@@ -4,13 +4,17 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "gateway/auth/publish_tokens.h"
+#include "gateway/fanout/mutex.h"
 #include "gateway/fanout/update_queue.h"
 #include "ingest/ingest_stats.h"
 #include "ingest/update_validator.h"
@@ -70,10 +74,22 @@ class IngestService final : public orderbook::v1::OrderBookIngest::CallbackServi
   const std::shared_ptr<const gateway::PublishTokens> publish_tokens_;
 };
 
+// The service names the standard health service (grpc.health.v1.Health)
+// answers for: the ingest service's full name and "" (the whole server), set
+// in this order, so that whoever sees "" change sees the ingest name changed.
+inline constexpr std::string_view kHealthServiceNames[] = {
+    orderbook::v1::OrderBookIngest::service_full_name(), ""};
+
 // The gRPC listener: owns the IngestService and the grpc::Server running it
-// (plaintext HTTP/2, or TLS with the credentials Start is given).
-// Start and Shutdown are called from the main thread; gRPC runs the streams
-// on its own threads in between.
+// (plaintext HTTP/2, or TLS with the credentials Start is given), with two
+// standard services beside it on the same port: server reflection
+// (grpc.reflection.v1alpha.ServerReflection, unless set_reflection(false))
+// and health (grpc.health.v1.Health: Check and Watch, gRPC's default
+// implementation). The health status is what SetServing last said; the node
+// owner makes it follow GET /health.
+// Start and Shutdown are called from the main thread; SetServing from any
+// thread (the node's health check, gateway/node/gateway.h); gRPC runs the
+// streams on its own threads in between.
 class IngestServer {
  public:
   // `queue` and `stats` must outlive the server; the hub must keep draining
@@ -96,15 +112,36 @@ class IngestServer {
   absl::StatusOr<int> Start(const std::string& bind, int port,
                             std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
 
+  // Whether Start registers server reflection (on by default,
+  // --grpc_reflection). Call before Start.
+  void set_reflection(bool enabled) { reflection_ = enabled; }
+
+  // Sets the health status of every name in kHealthServiceNames: SERVING
+  // when `serving`, else NOT_SERVING; Watch calls see the change. Before
+  // Start it is kept and applied when the server starts (the default is
+  // SERVING); once Shutdown has begun it is ignored (NOT_SERVING stays).
+  // Any thread; takes a lock gRPC's health service also takes, never for
+  // long, and does no I/O.
+  void SetServing(bool serving);
+
   // Stops accepting streams, lets open ones end for up to `deadline`, then
-  // cancels the rest and waits for them. Idempotent; the destructor calls it
-  // with no grace period.
+  // cancels the rest and waits for them. The health status turns
+  // NOT_SERVING first, before the port closes. Open Watch calls of the
+  // health service end at the deadline like the publish streams.
+  // Idempotent; the destructor calls it with no grace period.
   void Shutdown(std::chrono::milliseconds deadline);
 
  private:
   IngestService service_;
   const int receive_window_bytes_;
+  bool reflection_ = true;
   std::unique_ptr<grpc::Server> server_;
+  gateway::Mutex health_mutex_;
+  // The server's health service while it runs (null before Start and from
+  // Shutdown on), and the status to report.
+  grpc::HealthCheckServiceInterface* health_ ABSL_GUARDED_BY(health_mutex_) = nullptr;
+  bool serving_ ABSL_GUARDED_BY(health_mutex_) = true;
+  bool shut_down_ ABSL_GUARDED_BY(health_mutex_) = false;
 };
 
 }  // namespace obgw::ingest

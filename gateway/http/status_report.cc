@@ -53,14 +53,20 @@ StatRegistry GatewayRegistry(const SharedState& state) {
   return registry;
 }
 
-std::string RenderHealth(const SharedState& state) {
+Health CurrentHealth(const SharedState& state) {
   // Degraded while producers are being pushed back (books wait in the
   // queue) or the cluster is (Redis away: this node serves only its own
-  // clients). "reason" says which.
-  std::string reason = state.cluster->DegradedReason();
-  if (reason.empty() && state.queue.Depth() >= state.queue.high_water()) {
-    reason = "queue at its high-water mark: producers are being pushed back";
+  // clients).
+  Health health{state.cluster->DegradedReason()};
+  if (health.healthy() && state.queue.Depth() >= state.queue.high_water()) {
+    health.degraded_reason = "queue at its high-water mark: producers are being pushed back";
   }
+  return health;
+}
+
+std::string RenderHealth(const SharedState& state) {
+  // "reason" says why it is degraded.
+  std::string reason = CurrentHealth(state).degraded_reason;
   IsoClock clock;
   boost::json::object body{
       {"status", reason.empty() ? "healthy" : "degraded"},

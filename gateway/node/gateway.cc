@@ -1,5 +1,6 @@
 #include "gateway/node/gateway.h"
 
+#include <future>
 #include <thread>
 
 #include "gateway/http/http_session.h"
@@ -55,7 +56,38 @@ absl::Status Gateway::Start() {
   hub_->Start();
   listener_->Start();
   running_ = true;
+  if (health_observer_) {
+    health_timer_ = std::make_unique<boost::asio::steady_timer>(shards_[0]->io_context());
+    boost::asio::post(shards_[0]->io_context(), [this] { CheckHealth(); });
+  }
   return absl::OkStatus();
+}
+
+void Gateway::CheckHealth() {
+  // A wait that had completed before StopHealthCheck cancelled it.
+  if (!health_observer_) return;
+  Health health = CurrentHealth(*state_);
+  if (health != last_health_) {
+    last_health_ = health;
+    health_observer_(health);
+  }
+  health_timer_->expires_after(kHealthCheckInterval);
+  health_timer_->async_wait([this](boost::system::error_code error) {
+    if (!error) CheckHealth();
+  });
+}
+
+void Gateway::StopHealthCheck() {
+  if (health_timer_ == nullptr) return;
+  // On shard 0's thread, where the check runs: once this returns the
+  // observer is never called again.
+  std::promise<void> stopped;
+  boost::asio::post(shards_[0]->io_context(), [this, &stopped] {
+    health_timer_->cancel();
+    health_observer_ = nullptr;
+    stopped.set_value();
+  });
+  stopped.get_future().wait();
 }
 
 void Gateway::StopAccepting() {
@@ -65,6 +97,7 @@ void Gateway::StopAccepting() {
 void Gateway::Stop(std::chrono::milliseconds grace) {
   if (!running_) return;
   running_ = false;
+  StopHealthCheck();
   listener_->Stop();
   for (auto& shard : shards_) shard->CloseAllSessions();
   // Give clients the grace period to answer the close handshake.
@@ -74,6 +107,8 @@ void Gateway::Stop(std::chrono::milliseconds grace) {
   }
   hub_->Stop();
   for (auto& shard : shards_) shard->Stop();
+  // Its thread is gone: the timer can go.
+  health_timer_.reset();
   state_->cluster->Stop();
 }
 
