@@ -1,20 +1,22 @@
 #!/usr/bin/python3
 """Measures a rolling restart's reconnect wave (docs/operations.md section 13).
 
-Against a cluster from deploy/cluster/run-cluster.sh (two nodes, Redis, nginx,
-the demo feed): N WebSocket clients connect through nginx and subscribe;
-then node 1 gets SIGTERM (graceful shutdown: close 1001 to its clients).
-Each client closed by it reconnects through nginx the way the browser
-client library does (full-jitter backoff: attempt n waits
-random(0, min(30 s, 0.5 s x 2^(n-1)))), and the script records, per client,
-the time from the close to `session_restored` on the other node and to the
-first book after it. Prints one JSON object with the distribution.
+Starts its own cluster on free ports (redis-server, two gateway nodes on it
+with --threads=1, nginx configured by deploy/cluster/render-nginx-conf.sh,
+orderbook-feed publishing into node 2), connects N WebSocket clients through
+nginx, each subscribed to one of 10 symbols, then restarts node 1 the way
+section 13 says: SIGTERM (graceful shutdown: its listener closes, its
+clients get close 1001), and once it has exited, start it again on the same
+port. Each client closed by node 1 reconnects through nginx the way the
+browser client library does (full-jitter backoff: attempt n waits
+random(0, min(30 s, 0.5 s x 2^(n-1)))); the script records, per client, the
+time from the close to `session_restored` (from Redis, on node 2) and to the
+first book after it. Prints one JSON object with the distributions.
 
-  /usr/bin/python3 tests/deploy/rolling_restart.py --nginx=127.0.0.1:8080 \\
-      --node1_http_port=8101 --clients=1000
+  /usr/bin/python3 tests/deploy/rolling_restart.py --bin_dir=build/bin --clients=1000
 
-A measuring tool, not a test (it asserts nothing); it does not start or stop
-the cluster, only SIGTERMs node 1's process (found by its listening port).
+A measuring tool, not a test (it asserts nothing); it stops everything it
+started.
 """
 
 import argparse
@@ -24,19 +26,98 @@ import os
 import random
 import re
 import signal
+import shutil
+import socket
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import websockets
 
 
-def pid_listening_on(port):
-    out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True,
-                         check=True).stdout
-    match = re.search(r"pid=(\d+)", out)
-    if not match:
-        raise SystemExit(f"nothing listens on port {port}")
-    return int(match.group(1))
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(path, process, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and "orderbook-gateway ready" in path.read_text():
+            return
+        if process.poll() is not None:
+            raise SystemExit(f"{path.name}: exited {process.returncode}: {path.read_text()}")
+        time.sleep(0.05)
+    raise SystemExit(f"{path.name}: no ready line")
+
+
+class Cluster:
+    """redis-server, two nodes, nginx and the feed; stop() ends them all."""
+
+    def __init__(self, bin_dir, state):
+        self.bin_dir, self.state = Path(bin_dir), Path(state)
+        self.processes = []
+        self.redis_port, self.nginx_port = free_port(), free_port()
+        self.http = [free_port(), free_port()]
+        self.grpc = [free_port(), free_port()]
+        self.nodes = [None, None]
+
+    def spawn(self, args, log, env=None):
+        process = subprocess.Popen(args, stdout=open(self.state / log, "w"),
+                                   stderr=subprocess.STDOUT, env=env)
+        self.processes.append(process)
+        return process
+
+    def start_node(self, i):
+        env = dict(os.environ, REDIS_URL=f"redis://127.0.0.1:{self.redis_port}")
+        log = f"node{i + 1}-{len(self.processes)}.log"
+        self.nodes[i] = self.spawn(
+            [self.bin_dir / "orderbook-gateway", "--threads=1", "--bind=127.0.0.1",
+             f"--http_port={self.http[i]}", f"--grpc_port={self.grpc[i]}",
+             f"--node_id=node{i + 1}", "--log_level=warn"], log, env)
+        wait_ready(self.state / log, self.nodes[i])
+
+    def start(self):
+        self.spawn(["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", str(self.state)], "redis.log")
+        for _ in range(100):
+            if subprocess.run(["redis-cli", "-p", str(self.redis_port), "ping"],
+                              capture_output=True, text=True).stdout.strip() == "PONG":
+                break
+            time.sleep(0.05)
+        for i in range(2):
+            self.start_node(i)
+        prefix = self.state / "nginx"
+        conf = subprocess.run(
+            ["bash", ROOT / "deploy/cluster/render-nginx-conf.sh", prefix,
+             f"127.0.0.1:{self.nginx_port}"] + [f"127.0.0.1:{p}" for p in self.http],
+            capture_output=True, text=True, check=True).stdout.strip()
+        self.spawn(["/usr/sbin/nginx", "-p", prefix, "-c", conf, "-e", prefix / "error.log"],
+                   "nginx.log")
+        self.spawn([self.bin_dir / "orderbook-feed", f"--target=127.0.0.1:{self.grpc[1]}",
+                    "--symbols=10", "--rate=20", "--report_every_s=0"], "feed.log")
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.nginx_port), 1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def stop(self):
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def backoff_delay(attempt, min_ms=500, max_ms=30000):
@@ -101,18 +182,12 @@ def percentiles(values):
             "max_ms": round(values[-1] * 1000, 1)}
 
 
-async def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--nginx", required=True, help="nginx host:port")
-    parser.add_argument("--node1_http_port", type=int, required=True)
-    parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--symbols", default="AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA,BRK.B,JPM,V")
-    parser.add_argument("--wait_s", type=float, default=60, help="longest wait for the wave")
-    args = parser.parse_args()
+async def measure(args, cluster):
     symbols = args.symbols.split(",")
     run_id = os.getpid()
     stop = asyncio.Event()
-    clients = [Client(f"ws://{args.nginx}/ws/rr-{run_id}-{i}", symbols[i % len(symbols)])
+    url = f"ws://127.0.0.1:{cluster.nginx_port}/ws"
+    clients = [Client(f"{url}/rr-{run_id}-{i}", symbols[i % len(symbols)])
                for i in range(args.clients)]
     tasks = []
     for i, client in enumerate(clients):
@@ -121,15 +196,19 @@ async def main():
             await asyncio.sleep(0)  # let the batch connect before the next
     await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in clients)), 120)
 
-    pid = pid_listening_on(args.node1_http_port)
     sent_at = time.monotonic()
-    os.kill(pid, signal.SIGTERM)
-    # The clients node 1 held are those it closes; wait until each of them
-    # has its session back and a book, or the deadline.
+    node1 = cluster.nodes[0]
+    node1.send_signal(signal.SIGTERM)
+    while node1.poll() is None:
+        await asyncio.sleep(0.05)
+    exited_at = time.monotonic()
+    cluster.start_node(0)  # the new version, on the same port
+    back_at = time.monotonic()
+    # Wait until each client node 1 closed has its session back and a book.
     deadline = sent_at + args.wait_s
     while time.monotonic() < deadline:
         moved = [c for c in clients if c.closed_at is not None]
-        if moved and all(c.done.is_set() for c in moved) and time.monotonic() - sent_at > 10:
+        if moved and all(c.done.is_set() for c in moved):
             break
         await asyncio.sleep(0.1)
     stop.set()
@@ -138,6 +217,9 @@ async def main():
         "clients": args.clients,
         "closed_by_node1": len(moved),
         "close_codes": sorted({c.close_code for c in moved if c.close_code is not None}),
+        "node1_exit_code": node1.returncode,
+        "sigterm_to_node1_exit_ms": round((exited_at - sent_at) * 1000, 1),
+        "node1_restart_to_ready_ms": round((back_at - exited_at) * 1000, 1),
         "sigterm_to_close": percentiles([c.closed_at - sent_at for c in moved]),
         "close_to_session_restored": percentiles(
             [c.restored_at - c.closed_at for c in moved if c.restored_at]),
@@ -150,8 +232,25 @@ async def main():
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    print(json.dumps(result))
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bin_dir", default=str(ROOT / "build" / "bin"))
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--symbols", default="AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA,BRK.B,JPM,V")
+    parser.add_argument("--wait_s", type=float, default=60, help="longest wait for the wave")
+    args = parser.parse_args()
+    state = tempfile.mkdtemp(prefix="obgw-rolling-")
+    cluster = Cluster(args.bin_dir, state)
+    try:
+        cluster.start()
+        print(json.dumps(asyncio.run(measure(args, cluster))))
+    finally:
+        cluster.stop()
+        shutil.rmtree(state, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
