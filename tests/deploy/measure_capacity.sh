@@ -17,8 +17,15 @@
 # gateway and one in the loadgen).
 set -euo pipefail
 BIN=${1:?usage: measure_capacity.sh <bin_dir> [idle_connections]}
+# Root may raise its own hard limit; the loadgen's clients all come from
+# 127.0.0.1 to one port, so the local port range (about 28,000 ports by
+# default) bounds the idle run too.
+ulimit -Hn 65536 2>/dev/null || true
 limit=$(ulimit -Hn)
-IDLE=${2:-$(((limit - 200) / 1000 * 1000))}
+read -r port_low port_high </proc/sys/net/ipv4/ip_local_port_range
+ports=$((port_high - port_low - 1000))
+max=$(((limit - 200) < ports ? (limit - 200) : ports))
+IDLE=${2:-$((max / 1000 * 1000))}
 WORK=$(mktemp -d)
 gw=
 stop_gateway() {
@@ -54,7 +61,8 @@ loadgen() {
 }
 
 echo "# $(date -u +%FT%TZ) commit $(git -C "$(dirname "$0")" rev-parse --short HEAD)" \
-  "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), fd limit $limit"
+  "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), fd limit $limit," \
+  "local ports $port_low-$port_high"
 
 start_gateway
 loadgen "idle-$IDLE" --publish=none --clients="$IDLE" --symbols=10 --reader_threads=1 \
