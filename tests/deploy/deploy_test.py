@@ -65,7 +65,7 @@ def gateway_flags():
     """
     global _help_cache
     if _help_cache is None:
-        result = run([GATEWAY, "--help"], env={"PATH": "/usr/bin:/bin"})
+        result = run([GATEWAY, "--help"])
         if result.returncode != 0:
             raise AssertionError(f"--help exited {result.returncode}: {result.stderr}")
         flags = {}
@@ -86,7 +86,7 @@ def flag_default_int(name):
 
 def secret_file_variables():
     """NAME_FILE variables of the secret flags (help: "env NAME or NAME_FILE")."""
-    result = run([GATEWAY, "--help"], env={"PATH": "/usr/bin:/bin"})
+    result = run([GATEWAY, "--help"])
     return set(re.findall(r"env [A-Z0-9_]+ or ([A-Z0-9_]+_FILE)", result.stdout))
 
 
@@ -289,6 +289,8 @@ class DockerfileTest(unittest.TestCase):
         self.assertEqual(destination, "/usr/local/bin/")
         self.assertEqual(self.docker.of("ENTRYPOINT"), ['["/usr/local/bin/orderbook-gateway"]'])
 
+    @unittest.skipUnless(os.environ.get("OBGW_IMAGE_BUILD_TYPE", "1") == "1",
+                         "not a Release build without sanitizers, as the image's")
     def test_runtime_packages_are_those_of_the_binaries_libraries(self):
         installs = [r for r in self.docker.of("RUN", stage=1) if "apt-get install" in r]
         self.assertEqual(len(installs), 1)
