@@ -759,8 +759,7 @@ class ClusterMonitoringTest(unittest.TestCase):
         served = set(self.api(prometheus_port, "label/__name__/values"))
         self.assertEqual(alert_metric_names() - served, set(), "alerts on names /metrics lacks")
 
-        # The rules load and evaluate without error; nothing fires on a
-        # healthy cluster.
+        # The rules load and evaluate without error.
         def rules_evaluated():
             groups = self.api(prometheus_port, "rules")["groups"]
             rules = [r for g in groups for r in g["rules"]]
@@ -771,7 +770,14 @@ class ClusterMonitoringTest(unittest.TestCase):
         shipped = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
         self.assertEqual(sorted(r["name"] for r in rules),
                          sorted(r["alert"] for g in shipped["groups"] for r in g["rules"]))
-        self.assertEqual([r["name"] for r in rules if r["state"] != "inactive"], [])
+        # On this healthy cluster the node, Redis and queue alerts are quiet
+        # (the latency and rate ones depend on the machine's load: a busy
+        # sanitizer run may make them pending, never firing this soon).
+        states = {r["name"]: r["state"] for r in rules}
+        for name in ("OrderbookGatewayDown", "OrderbookGatewayRedisDown",
+                     "OrderbookGatewayQueueNearHighWater"):
+            self.assertEqual(states[name], "inactive", name)
+        self.assertNotIn("firing", states.values())
 
         # nginx balances over the nodes.
         with urllib.request.urlopen(f"http://127.0.0.1:{nginx_port}/health", timeout=5) as reply:
