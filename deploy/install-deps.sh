@@ -36,6 +36,11 @@ packages=(
   # a real browser for the end-to-end test of the guide's WebSocketClient and the browser tests
   # of the live page (tests/browser: playwright-core drives this chromium, it downloads none)
   chromium
+  # deploy/ checks (tests/deploy): `docker-compose config` parses deploy/docker-compose.yml
+  # (Debian's v1.29; no Docker engine needed), systemd-analyze verifies the unit
+  docker-compose systemd
+  # tests/deploy reads the resolved compose file (YAML from `docker-compose config`)
+  python3-yaml
   # peers for side-by-side benchmarks (python-seed: FastAPI; node-ws: Node.js)
   python3-fastapi python3-uvicorn python3-websockets python3-matplotlib
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes a runnable nginx configuration for N gateway nodes from
 # nginx.conf.template (next to this script) into PREFIX/nginx.conf and
-# creates PREFIX/temp. Used by run-cluster.sh and by the nginx_cluster test.
+# creates PREFIX/temp, with the shared proxy settings
+# (../nginx/orderbook-gateway-proxy.conf) copied beside it. Used by run-cluster.sh and by the nginx_cluster test.
 #
 #   render-nginx-conf.sh PREFIX LISTEN NODE [NODE...]
 #     PREFIX  directory for the config, pid, logs and temp files (created)
@@ -40,4 +41,6 @@ conf=${conf//@PREFIX@/$prefix}
 conf=${conf//@LISTEN@/$listen}
 conf=${conf//@NODES@/$nodes}
 printf '%s\n' "$conf" >"$prefix/nginx.conf"
+# The server block includes the proxy settings every configuration shares.
+cp "$(dirname "$0")/../nginx/orderbook-gateway-proxy.conf" "$prefix/"
 echo "$prefix/nginx.conf"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs a local cluster for trying things out: one redis-server, N gateway
 # nodes sharing it (--redis_url, --threads=1), nginx balancing WebSockets and
-# REST over the nodes, and the demo feed publishing into node 1. Ctrl-C stops
-# everything it started. Not for production (see README.md next to it).
+# REST over the nodes, the demo feed publishing into node 1 and, with
+# PROMETHEUS=1, Debian's prometheus scraping every node with the alert rules
+# of deploy/prometheus/. Ctrl-C stops everything it started. Not for
+# production (see README.md next to it).
 #
 #   bash deploy/cluster/run-cluster.sh
 #
@@ -15,6 +17,10 @@
 #               system Redis may own that one]
 #   REDIS_URL   use this Redis instead of starting one
 #   FEED        1: run orderbook-feed into node 1's gRPC port; 0: no feed [1]
+#   PROMETHEUS  1: run prometheus (deploy/prometheus/prometheus.yml and
+#               alerts.yml, a targets file listing the nodes); 0: none [0]
+#   PROMETHEUS_LISTEN  its address:port [127.0.0.1:9090]
+#   PROMETHEUS_SCRAPE_INTERVAL  scrape and rule evaluation interval [5s]
 #   BUILD_DIR   where the binaries are [build]; built with deploy/build.sh if missing
 #   STATE_DIR   logs and nginx's files [$BUILD_DIR/cluster]
 set -euo pipefail
@@ -30,6 +36,9 @@ BUILD_DIR=${BUILD_DIR:-build}
 BIN=$BUILD_DIR/bin
 STATE_DIR=${STATE_DIR:-$BUILD_DIR/cluster}
 NGINX=${NGINX:-/usr/sbin/nginx}
+PROMETHEUS=${PROMETHEUS:-0}
+PROMETHEUS_LISTEN=${PROMETHEUS_LISTEN:-127.0.0.1:9090}
+PROMETHEUS_SCRAPE_INTERVAL=${PROMETHEUS_SCRAPE_INTERVAL:-5s}
 
 die() {
   echo "run-cluster.sh: $*" >&2
@@ -38,6 +47,11 @@ die() {
 
 [[ $NODES =~ ^[1-9][0-9]*$ ]] || die "NODES must be a positive number, not '$NODES'"
 [ -x "$NGINX" ] || die "$NGINX missing: bash deploy/install-deps.sh (package nginx-light)"
+if [ "$PROMETHEUS" = 1 ]; then
+  command -v prometheus >/dev/null || die "prometheus missing: bash deploy/install-deps.sh"
+  [[ $PROMETHEUS_SCRAPE_INTERVAL =~ ^[1-9][0-9]*(ms|s|m)$ ]] ||
+    die "PROMETHEUS_SCRAPE_INTERVAL must be a duration like 5s, not '$PROMETHEUS_SCRAPE_INTERVAL'"
+fi
 if [ ! -x "$BIN/orderbook-gateway" ]; then
   BUILD_DIR=$BUILD_DIR bash deploy/build.sh
 fi
@@ -114,6 +128,27 @@ if [ "$FEED" = 1 ]; then
   pids+=($!)
 fi
 
+if [ "$PROMETHEUS" = 1 ]; then
+  # The shipped configuration, with a shorter interval for trying things out,
+  # and a target file naming this cluster's nodes (file_sd: targets/*.yml).
+  prom=$STATE_DIR/prometheus
+  mkdir -p "$prom/targets" "$prom/data"
+  sed -E "s/^(  (scrape|evaluation)_interval:) 15s$/\1 $PROMETHEUS_SCRAPE_INTERVAL/" \
+    deploy/prometheus/prometheus.yml >"$prom/prometheus.yml"
+  [ "$(grep -c "_interval: $PROMETHEUS_SCRAPE_INTERVAL\$" "$prom/prometheus.yml")" = 2 ] ||
+    die "deploy/prometheus/prometheus.yml no longer has the two 15s intervals this script sets"
+  cp deploy/prometheus/alerts.yml "$prom/"
+  {
+    for ((i = 1; i <= NODES; i++)); do
+      printf -- '- targets: ["127.0.0.1:%d"]\n  labels: {node: node%d}\n' "$((HTTP_BASE + i))" "$i"
+    done
+  } >"$prom/targets/cluster.yml"
+  prometheus --config.file="$prom/prometheus.yml" --storage.tsdb.path="$prom/data" \
+    --web.listen-address="$PROMETHEUS_LISTEN" >"$STATE_DIR/prometheus.log" 2>&1 &
+  pids+=($!)
+  wait_http "http://$PROMETHEUS_LISTEN/-/ready" prometheus
+fi
+
 echo "run-cluster.sh: $NODES nodes behind nginx; Ctrl-C stops everything"
 echo "  nginx      http://$LISTEN   ws://localhost:$port/ws/<client_id>"
 for ((i = 1; i <= NODES; i++)); do
@@ -121,7 +156,10 @@ for ((i = 1; i <= NODES; i++)); do
 done
 echo "  redis      $redis_shown"
 [ "$FEED" = 1 ] && echo "  feed       10 symbols at 20 books/s into node1's gRPC port"
-echo "  logs       $STATE_DIR/{redis,node*,feed}.log, $STATE_DIR/nginx/{error,access}.log"
+if [ "$PROMETHEUS" = 1 ]; then
+  echo "  prometheus http://$PROMETHEUS_LISTEN/targets  (alerts: /alerts; scrape every $PROMETHEUS_SCRAPE_INTERVAL)"
+fi
+echo "  logs       $STATE_DIR/{redis,node*,feed,prometheus}.log, $STATE_DIR/nginx/{error,access}.log"
 echo "try: curl -s localhost:$port/health; curl -s localhost:$((HTTP_BASE + 2))/stats"
 wait -n "${pids[@]}" || true
 die "a process exited; see the logs in $STATE_DIR"
