@@ -277,10 +277,11 @@ class DockerfileTest(unittest.TestCase):
             copies.append((paths[:-1], paths[-1]))
         return copies
 
-    def test_runtime_holds_gateway_and_feed_from_the_build_dir(self):
+    def test_runtime_holds_gateway_feed_and_probe_from_the_build_dir(self):
         (sources, destination), = self.runtime_copies()
         self.assertEqual(
-            sorted(Path(s).name for s in sources), ["orderbook-feed", "orderbook-gateway"]
+            sorted(Path(s).name for s in sources),
+            ["orderbook-feed", "orderbook-gateway", "orderbook-probe"],
         )
         for source in sources:
             # build.sh builds into /src/build (WORKDIR /src, BUILD_DIR=build).
@@ -298,7 +299,9 @@ class DockerfileTest(unittest.TestCase):
         listed = {w for w in after.split() if not w.startswith("-")}
         self.assertIn("curl", listed, "the HEALTHCHECK runs curl")
         listed.discard("curl")
-        needed = shared_library_packages([BIN_DIR / "orderbook-gateway", BIN_DIR / "orderbook-feed"])
+        needed = shared_library_packages(
+            [BIN_DIR / "orderbook-gateway", BIN_DIR / "orderbook-feed", BIN_DIR / "orderbook-probe"]
+        )
         missing = {p: sorted(libs) for p, libs in needed.items() if p not in listed}
         self.assertEqual(missing, {}, "runtime stage lacks the packages of these libraries")
         self.assertEqual(listed - set(needed), set(), "packages no binary needs")
