@@ -9,6 +9,8 @@ import asyncio
 import math
 import os
 import secrets
+import subprocess
+import tempfile
 import threading
 import unittest
 
@@ -189,6 +191,31 @@ class TokenTest(unittest.TestCase):
                 self.assertIn("UNAUTHENTICATED", str(cm.exception))
                 if token:
                     self.assertNotIn(token, str(cm.exception) + p.stats.last_error)
+
+
+class TlsTest(unittest.TestCase):
+    def test_publish_over_tls_with_a_private_ca(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        cert, key = os.path.join(tmp.name, "gw.crt"), os.path.join(tmp.name, "gw.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                        "/CN=gateway.test", "-addext", "subjectAltName=DNS:gateway.test",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        with GatewayProcess("--tls_cert_file=" + cert, "--tls_key_file=" + key) as gateway:
+            # A plaintext publisher cannot talk to the TLS port: it keeps reconnecting.
+            rec = Recorder()
+            plain = Publisher(gateway.grpc_target, backoff_max_s=0.2, **rec.kwargs())
+            plain.publish("AAPL", {"bids": [[1, 1]]})
+            self.assertTrue(rec.error_event.wait(10))
+            self.assertEqual(rec.errors[0][0].name, "UNAVAILABLE")
+            self.assertFalse(rec.errors[0][2])
+            plain.close(timeout=0.2)
+            p = Publisher(gateway.grpc_target, root_certificates=cert,
+                          tls_server_name="gateway.test")
+            p.publish("AAPL", {"bids": [[189.5, 1, 1]], "asks": []})
+            summary = p.close()
+        self.assertEqual((summary.accepted, summary.rejected), (1, 0))
 
 
 class ReconnectTest(unittest.TestCase):
