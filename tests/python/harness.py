@@ -81,6 +81,7 @@ class GatewayProcess:
                 self.proc.kill()
                 self.proc.wait()
         self._reader.join(5)
+        self.proc.stdout.close()
         return self.proc.returncode
 
     def __enter__(self):

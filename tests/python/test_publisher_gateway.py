@@ -126,7 +126,8 @@ class RejectionTest(unittest.TestCase):
         # gateway's summary is what tells.
         with GatewayProcess("--max_levels=2") as gateway:
             rec = Recorder()
-            p = Publisher(gateway.grpc_target, **rec.kwargs())
+            # validate=False: the NaN price reaches the gateway, which refuses it.
+            p = Publisher(gateway.grpc_target, validate=False, **rec.kwargs())
             p.publish("AAPL", {"bids": [[3, 1], [2, 1], [1, 1]], "asks": []})
             p.publish_update(orderbook_gateway.to_update(
                 "MSFT", {"bids": [[math.nan, 1]]}, validate=False))
@@ -145,14 +146,24 @@ class RejectionTest(unittest.TestCase):
 
     def test_summary_interval_reports_rejections_while_publishing(self):
         with GatewayProcess("--max_levels=1") as gateway:
-            got = threading.Event()
-            p = Publisher(gateway.grpc_target, summary_interval_s=0.2,
-                          on_rejection=lambda r: got.set())
+            events = [threading.Event(), threading.Event()]
+            rejections = []
+
+            def on_rejection(r):
+                rejections.append(r)
+                events[len(rejections) - 1].set()
+            p = Publisher(gateway.grpc_target, summary_interval_s=0.2, on_rejection=on_rejection)
             self.addCleanup(p.close)
             p.publish("AAPL", {"bids": [[2, 1], [1, 1]]})
-            self.assertTrue(got.wait(10), "no summary while the publisher stayed open")
-            self.assertEqual(p.stats.rejected, 1)
+            self.assertTrue(events[0].wait(10), "no summary while the publisher stayed open")
+            # The next stream reports the next rejection, numbered from 1 again.
+            p.publish("MSFT", {"asks": [[2, 1], [3, 1]]})
+            self.assertTrue(events[1].wait(10), "no second summary")
+            self.assertEqual([(r.update, r.symbol, r.code) for r in rejections],
+                             [(1, "AAPL", "too_many_levels"), (1, "MSFT", "too_many_levels")])
+            self.assertEqual(p.stats.rejected, 2)
             self.assertGreaterEqual(p.stats.streams, 2)
+            self.assertEqual(p.stats.state, "streaming")
 
 
 class TokenTest(unittest.TestCase):

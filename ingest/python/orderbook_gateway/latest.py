@@ -48,14 +48,18 @@ class LatestWinsBuffer:
         """Removes and returns up to `max_items` (symbol, item) pairs, oldest symbol
         first. Blocks until one is pending, `timeout` seconds passed, wake() was
         called, or `stop()` (a predicate, checked under the lock) is true; then
-        returns what is there (possibly []). `on_taken` is called under the
-        lock when something was taken (before waiters of wait_until wake)."""
+        returns what is there (possibly []); a true stop() wins over pending
+        books. `on_taken(taken)` is called under the lock when something was
+        taken (before waiters of wait_until wake)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             wakeups = self._wakeups
-            while not self._pending:
+            while True:
+                # stop() first: a stopped taker must leave a pending book alone.
                 if stop is not None and stop():
                     return []
+                if self._pending:
+                    break
                 if self._wakeups != wakeups:
                     return []
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -66,7 +70,7 @@ class LatestWinsBuffer:
             while self._pending and len(taken) < max_items:
                 taken.append(self._pending.popitem(last=False))
             if on_taken is not None:
-                on_taken()
+                on_taken(taken)
             self._cond.notify_all()
             return taken
 

@@ -168,17 +168,26 @@ class _Feed:
         self.done = False  # the call has finished
 
     def finish(self):
-        self.done = True
+        """The call has ended: no more takes (under the buffer's lock, so that
+        `handed` is complete once this returns)."""
+        with self._p._buffer._cond:
+            self.done = True
         self._p._buffer.wake()
 
     def __iter__(self):
         return self
 
     def _stop_now(self):
-        return self.done or self._p._closing or self._p._abandoned
+        # Under the buffer's lock. Closing stops the stream only once it is drained.
+        p = self._p
+        return self.done or p._abandoned or (p._closing and not p._buffer._pending)
 
-    def _mark_taken(self):
+    def _mark_taken(self, taken):
+        # Under the buffer's lock: a failed stream's `handed` is read after
+        # finish(), so it has every book this stream took.
         self.idle = False
+        for symbol, update in taken:
+            self.handed[symbol] = update
 
     def __next__(self):
         p = self._p
@@ -202,8 +211,6 @@ class _Feed:
                 if not taken:
                     continue
             with p._lock:
-                for symbol, update in taken:
-                    self.handed[symbol] = update
                 p._sent += len(taken)
             self.count += len(taken)
             if p._batch <= 1:
@@ -295,6 +302,7 @@ class Publisher:
         self._last_summary = None
         self._closing = False
         self._abandoned = False
+        self._stopped = False  # the stream thread has ended
         self._feed = None
         self._call = None
         self._thread = threading.Thread(target=self._run, name="orderbook-publisher", daemon=True)
@@ -333,10 +341,11 @@ class Publisher:
         (not "delivered": the summary says what was accepted). True if so."""
         def written():
             feed = self._feed
-            return (self._failure is not None or
+            return (self._failure is not None or self._stopped or
                     (len(self._buffer._pending) == 0 and feed is not None and feed.idle and
                      not feed.done))
-        return self._buffer.wait_until(written, timeout) and self._failure is None
+        return (self._buffer.wait_until(written, timeout) and self._failure is None and
+                len(self._buffer) == 0)
 
     def close(self, timeout=10.0):
         """Sends what is pending, half-closes and returns the last stream's
@@ -398,6 +407,10 @@ class Publisher:
         with self._lock:
             self._state = state
 
+    def _nothing_left_to_do(self):
+        """Closing with nothing pending, or abandoned (called under the buffer's lock)."""
+        return self._abandoned or (self._closing and not self._buffer._pending)
+
     def _channel(self):
         if self._credentials is not None:
             return grpc.secure_channel(self._target, self._credentials, self._options)
@@ -417,6 +430,7 @@ class Publisher:
                 channel.close()
             with self._buffer._cond:
                 self._feed = None
+                self._stopped = True
                 self._buffer._cond.notify_all()
 
     def _wait_ready(self, channel):
@@ -433,8 +447,8 @@ class Publisher:
         try:
             done = (grpc.ChannelConnectivity.READY, grpc.ChannelConnectivity.TRANSIENT_FAILURE,
                     grpc.ChannelConnectivity.SHUTDOWN)
-            self._buffer.wait_until(lambda: self._abandoned or (states and states[-1] in done),
-                                    _CONNECT_TIMEOUT_S)
+            self._buffer.wait_until(lambda: self._nothing_left_to_do() or
+                                    (states and states[-1] in done), _CONNECT_TIMEOUT_S)
             return bool(states) and states[-1] == grpc.ChannelConnectivity.READY
         finally:
             channel.unsubscribe(changed)
@@ -443,6 +457,9 @@ class Publisher:
         """Runs one stream to its end; returns the channel for the next one,
         or None when the publisher must stop."""
         if not self._wait_ready(channel):
+            with self._buffer._cond:
+                if self._nothing_left_to_do():
+                    return channel if not self._abandoned else None
             return self._after_failure(channel, None, _NotConnected(self._target), 0.0)
         stub = pb_grpc.OrderBookIngestStub(channel)
         rotate_at = (None if self._summary_interval_s is None
@@ -488,8 +505,9 @@ class Publisher:
         code = error.code() if isinstance(error, grpc.RpcError) else grpc.StatusCode.CANCELLED
         details = (error.details() if isinstance(error, grpc.RpcError) else "") or ""
         if self._resend and feed is not None:
-            resent = sum(self._buffer.put_if_absent(symbol, update)
-                         for symbol, update in feed.handed.items())
+            with self._buffer._cond:  # after feed.finish(): nothing more is taken
+                handed = list(feed.handed.items())
+            resent = sum(self._buffer.put_if_absent(symbol, update) for symbol, update in handed)
             with self._lock:
                 self._resent += resent
         if self._abandoned:
@@ -515,6 +533,6 @@ class Publisher:
                      "(attempt %d)", self._target, code.name, details, delay,
                      self._backoff.attempt)
         channel.close()
-        self._buffer.wait_until(lambda: self._abandoned, delay)
+        self._buffer.wait_until(self._nothing_left_to_do, delay)
         self._set_state("connecting")
         return self._channel()
