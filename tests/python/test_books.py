@@ -5,8 +5,8 @@ import decimal
 import math
 import unittest
 
-from orderbook_gateway import books, from_futu, to_update, validate_update
-from orderbook_gateway._stubs import pb
+from orderbook_gateway import from_futu, to_update, validate_update
+from orderbook_gateway.broadcast import settings_from_env
 
 
 def levels(side):
@@ -167,6 +167,28 @@ class FromFutuTest(unittest.TestCase):
             with self.subTest(text=text), self.assertRaises(ValueError) as cm:
                 from_futu(book)
             self.assertIn(text, str(cm.exception))
+
+
+class SettingsFromEnvTest(unittest.TestCase):
+    def test_the_guides_env_alone(self):
+        self.assertEqual(settings_from_env({}),
+                         {"target": "websocket_middleware:50051", "tls": False,
+                          "root_certificates": None, "token": None, "batch": 0})
+        s = settings_from_env({"WEBSOCKET_URL": "https://gw.example:8443"})
+        self.assertEqual((s["target"], s["tls"]), ("gw.example:50051", True))
+        self.assertEqual(settings_from_env({"WEBSOCKET_URL": "http://[::1]:8002"})["target"],
+                         "[::1]:50051")
+
+    def test_explicit_settings_win(self):
+        s = settings_from_env({"WEBSOCKET_URL": "https://a:1", "ORDERBOOK_GATEWAY_GRPC": "b:2",
+                               "ORDERBOOK_GATEWAY_TLS": "0", "PUBLISH_TOKEN": "t" * 20,
+                               "ORDERBOOK_GATEWAY_BATCH": "32"})
+        self.assertEqual(s, {"target": "b:2", "tls": False, "root_certificates": None,
+                             "token": "t" * 20, "batch": 32})
+        s = settings_from_env({"ORDERBOOK_GATEWAY_TLS_ROOT_CERT": "/etc/ca.pem"})
+        self.assertEqual((s["tls"], s["root_certificates"]), (True, "/etc/ca.pem"))
+        with self.assertRaises(ValueError):
+            settings_from_env({"ORDERBOOK_GATEWAY_BATCH": "many"})
 
 
 if __name__ == "__main__":

@@ -20,10 +20,6 @@ from orderbook_gateway import Publisher, PublisherClosed, broadcast, from_futu
 from harness import GatewayProcess, WsClient
 
 
-def book_levels(data, side):
-    return [list(level) for level in data[side]]
-
-
 class Recorder:
     """Callbacks that set events, for the tests to wait on."""
 

@@ -65,7 +65,8 @@ def settings_from_env(environ=None):
     try:
         batch = int(batch_text)
     except ValueError:
-        raise ValueError("ORDERBOOK_GATEWAY_BATCH must be an integer, got %r" % batch_text) from None
+        raise ValueError("ORDERBOOK_GATEWAY_BATCH must be an integer, got %r"
+                         % batch_text) from None
     settings = {"target": target, "tls": tls or root is not None, "root_certificates": root,
                 "token": env.get("PUBLISH_TOKEN") or None, "batch": batch}
     return settings
