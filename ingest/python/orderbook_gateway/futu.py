@@ -32,7 +32,6 @@ import datetime
 import zoneinfo
 
 from orderbook_gateway import books
-from orderbook_gateway._stubs import pb
 
 # Futu market prefix → the time zone its svr_recv_time strings are in.
 MARKET_TIME_ZONES = {
@@ -66,7 +65,7 @@ def _levels(book, side):
         if not isinstance(level, (list, tuple)) or len(level) < 2:
             raise ValueError("%s must be a tuple (price, volume, order_count, details), got %r"
                              % (where, level))
-        out.append(books._level(list(level[:3]), where))
+        out.append(books._level(level[:3], side, i))
     return out
 
 
@@ -108,8 +107,7 @@ def from_futu(book, *, symbol=None, strip_market=False, tz=None, max_levels=book
     else:
         zone = zoneinfo.ZoneInfo(tz) if isinstance(tz, str) else tz
     try:
-        update = pb.OrderBookUpdate(symbol=symbol, bids=_levels(book, "Bid"),
-                                    asks=_levels(book, "Ask"))
+        update = books.build_update(symbol, _levels(book, "Bid"), _levels(book, "Ask"))
         times = [t for t in (_parse_time(_field(book, "svr_recv_time_bid"), zone,
                                          "svr_recv_time_bid"),
                              _parse_time(_field(book, "svr_recv_time_ask"), zone,

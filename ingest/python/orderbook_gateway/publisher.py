@@ -316,7 +316,7 @@ class Publisher:
         Never blocks. Raises ValueError for a bad shape or a book the gateway
         would refuse, PublisherClosed after close() or a fatal refusal.
         """
-        self.publish_update(books.to_update(symbol, data, self._max_levels, self._validate))
+        self._enqueue(books.to_update(symbol, data, self._max_levels, self._validate))
 
     def publish_update(self, update):
         """Queues an OrderBookUpdate (e.g. from from_futu()); as publish()."""
@@ -325,6 +325,9 @@ class Publisher:
                              % type(update).__name__)
         if self._validate:
             books.validate_update(update, self._max_levels)
+        self._enqueue(update)
+
+    def _enqueue(self, update):
         if update.ByteSize() > _BATCH_BYTES:
             raise ValueError("%s: the book is %d bytes, over the gateway's 4 MiB message limit"
                              % (update.symbol, update.ByteSize()))
