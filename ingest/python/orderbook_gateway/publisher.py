@@ -163,7 +163,6 @@ class _Feed:
         self._rotate_at = rotate_at
         self._leftover = []
         self.handed = {}  # symbol → newest update handed to this stream
-        self.count = 0
         self.idle = False  # waiting in __next__: everything handed so far was written
         self.done = False  # the call has finished
 
@@ -212,7 +211,6 @@ class _Feed:
                     continue
             with p._lock:
                 p._sent += len(taken)
-            self.count += len(taken)
             if p._batch <= 1:
                 return taken[0][1]
             batch = pb.OrderBookBatch()
@@ -223,7 +221,6 @@ class _Feed:
                     self._leftover = taken[i:]
                     with p._lock:
                         p._sent -= len(self._leftover)
-                    self.count -= len(self._leftover)
                     break
                 batch.updates.append(update)
             return batch
