@@ -271,6 +271,30 @@ class ReconnectTest(unittest.TestCase):
         self.assertEqual(stats.dropped_on_close, 0)
         self.assertTrue(all(code.name == "UNAVAILABLE" for code, _, _ in rec.errors), rec.errors)
 
+    def test_graceful_gateway_restart(self):
+        # SIGTERM: the gateway gives open streams --shutdown_grace_ms to half-close, then
+        # cancels them; the publisher reconnects to the new process.
+        first = GatewayProcess("--shutdown_grace_ms=200")
+        self.addCleanup(first.stop)
+        rec = Recorder()
+        p = Publisher(first.grpc_target, backoff_initial_s=0.05, backoff_max_s=0.3,
+                      **rec.kwargs())
+        self.addCleanup(p.close)
+        p.publish("AAPL", {"bids": [[100, 1]], "asks": []})
+        self.assertTrue(p.flush(10))
+        self.assertEqual(first.stop(), 0)
+        self.assertTrue(rec.error_event.wait(10))
+        p.publish("AAPL", {"bids": [[101, 1]], "asks": []})
+        second = GatewayProcess(http_port=first.http_port, grpc_port=first.grpc_port)
+        self.addCleanup(second.stop)
+        ws = WsClient(second.http_port, "graceful")
+        self.addCleanup(ws.close)
+        ws.send({"action": "subscribe", "symbol": "AAPL"})
+        m = ws.recv_until(lambda m: m.get("type") == "orderbook_update")
+        self.assertEqual(m["data"]["bids"], [[101, 1, 0]])
+        self.assertEqual(p.close().accepted, 1)  # before the second gateway stops
+        self.assertFalse(any(fatal for _, _, fatal in rec.errors), rec.errors)
+
     def test_close_gives_up_when_the_gateway_never_comes_back(self):
         gateway = GatewayProcess()
         target = gateway.grpc_target
