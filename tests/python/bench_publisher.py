@@ -7,6 +7,8 @@ Starts the gateway (harness.py), publishes --books books of --levels levels per
 side over --symbols symbols as fast as one thread can call publish(), then
 close(). Prints one JSON line: publish() cost per call, books written and
 accepted per second (from the first publish to the summary), superseded.
+With --drain, --books symbols get one book each before the stream may take
+any, and the time is from then to the summary: the stream's own rate.
 """
 
 import argparse
@@ -24,7 +26,13 @@ def main():
     parser.add_argument("--symbols", type=int, default=100)
     parser.add_argument("--levels", type=int, default=10)
     parser.add_argument("--batch", type=int, default=0)
+    parser.add_argument("--drain", action="store_true",
+                        help="one book per symbol (--books symbols), all pending before the "
+                             "stream takes any: the stream's own rate, no producer competing "
+                             "for the GIL")
     args = parser.parse_args()
+    if args.drain:
+        args.symbols = args.books
     books = [{"bids": [[100 - i * 0.01 - s * 0.001, 100 + i, i + 1] for i in range(args.levels)],
               "asks": [[100.01 + i * 0.01, 100 + i, i + 1] for i in range(args.levels)],
               "timestamp": "2024-01-01T12:00:00.000Z"} for s in range(args.symbols)]
@@ -32,11 +40,16 @@ def main():
         p = Publisher(gateway.grpc_target, batch=args.batch)
         if not p.flush(10):
             raise SystemExit("no stream")
+        if args.drain:  # hold the stream thread off while the buffer fills
+            p._buffer._cond.acquire()
         start = time.perf_counter()
         for n in range(args.books):
             s = n % args.symbols
             p.publish("SYM%d" % s, books[s])
         published = time.perf_counter() - start
+        if args.drain:
+            start = time.perf_counter()
+            p._buffer._cond.release()
         summary = p.close(60)
         total = time.perf_counter() - start
         stats = p.stats
