@@ -173,7 +173,7 @@ class SettingsFromEnvTest(unittest.TestCase):
     def test_the_guides_env_alone(self):
         self.assertEqual(settings_from_env({}),
                          {"target": "websocket_middleware:50051", "tls": False,
-                          "root_certificates": None, "token": None, "batch": 0})
+                          "root_certificates": None, "token": None, "batch": 64})
         s = settings_from_env({"WEBSOCKET_URL": "https://gw.example:8443"})
         self.assertEqual((s["target"], s["tls"]), ("gw.example:50051", True))
         self.assertEqual(settings_from_env({"WEBSOCKET_URL": "http://[::1]:8002"})["target"],

@@ -29,9 +29,20 @@ class StalledIngest(pb_grpc.OrderBookIngestServicer):
             self.received.append((update.symbol, update.source_seq))
         return pb.PublishSummary(accepted=len(self.received))
 
+    def PublishBatch(self, request_iterator, context):
+        self.release.wait(30)
+        for batch in request_iterator:
+            self.received.extend((u.symbol, u.source_seq) for u in batch.updates)
+        return pb.PublishSummary(accepted=len(self.received))
+
 
 class FlowControlTest(unittest.TestCase):
     def test_only_the_newest_book_per_symbol_waits_while_the_server_does_not_read(self):
+        for batch in (0, 64):  # Publish, PublishBatch
+            with self.subTest(batch=batch):
+                self.check(batch)
+
+    def check(self, batch):
         ingest = StalledIngest()
         server = grpc.server(futures.ThreadPoolExecutor(2))
         pb_grpc.add_OrderBookIngestServicer_to_server(ingest, server)
@@ -40,7 +51,8 @@ class FlowControlTest(unittest.TestCase):
         self.addCleanup(server.stop, 0)
         self.addCleanup(ingest.release.set)
 
-        p = Publisher("127.0.0.1:%d" % port)
+        p = Publisher("127.0.0.1:%d" % port, batch=batch)
+        self.addCleanup(p.close, 1)
         # 400 books of ~40 kB: 16 MB, far beyond what the HTTP/2 windows let through
         # while nobody reads.
         book = {"bids": [[100 + i / 100, 1, 1] for i in range(1000)],

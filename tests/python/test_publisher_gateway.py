@@ -47,7 +47,7 @@ class PublishTest(unittest.TestCase):
 
     def test_a_book_reaches_a_websocket_subscriber(self):
         self.ws.subscribe("AAPL")
-        with Publisher(self.gateway.grpc_target) as p:
+        with Publisher(self.gateway.grpc_target, batch=0) as p:  # Publish
             p.publish("AAPL", {"bids": [[189.5, 100, 3], {"price": 189.4, "volume": 0.5}],
                                "asks": [[189.6, 200, 2]], "timestamp": "2024-01-01T12:00:00Z",
                                "source_seq": 42})
@@ -64,7 +64,7 @@ class PublishTest(unittest.TestCase):
         with self.assertRaises(PublisherClosed):
             p.publish("AAPL", {"bids": []})
 
-    def test_batch_mode_uses_publish_batch(self):
+    def test_publish_batch(self):
         self.ws.subscribe("A", "B", "C")
         with Publisher(self.gateway.grpc_target, batch=16) as p:
             for s in "ABC":

@@ -22,7 +22,7 @@ up to ORDERBOOK_GATEWAY_CLOSE_TIMEOUT_S):
   ORDERBOOK_GATEWAY_TLS    1 = TLS (default: 1 when WEBSOCKET_URL is https://)
   ORDERBOOK_GATEWAY_TLS_ROOT_CERT  CA file to trust (implies TLS)
   PUBLISH_TOKEN            publish token (as orderbook-feed reads it)
-  ORDERBOOK_GATEWAY_BATCH  books per PublishBatch message (0 = Publish)
+  ORDERBOOK_GATEWAY_BATCH  most books per PublishBatch message (64; 0 = Publish)
   ORDERBOOK_GATEWAY_CLOSE_TIMEOUT_S  at exit, how long pending books may take (5)
 
 configure(...) replaces the shared Publisher with one built from explicit
@@ -37,7 +37,7 @@ import threading
 import urllib.parse
 from typing import Any, Dict
 
-from orderbook_gateway.publisher import Publisher
+from orderbook_gateway.publisher import DEFAULT_BATCH, Publisher
 
 logger = logging.getLogger("orderbook_gateway.broadcast")
 
@@ -61,7 +61,7 @@ def settings_from_env(environ=None):
     root = env.get("ORDERBOOK_GATEWAY_TLS_ROOT_CERT") or None
     tls_flag = env.get("ORDERBOOK_GATEWAY_TLS")
     tls = _truthy(tls_flag) if tls_flag is not None else url.scheme in ("https", "wss")
-    batch_text = env.get("ORDERBOOK_GATEWAY_BATCH") or "0"
+    batch_text = env.get("ORDERBOOK_GATEWAY_BATCH") or str(DEFAULT_BATCH)
     try:
         batch = int(batch_text)
     except ValueError:

@@ -9,7 +9,7 @@ What it owns and where it runs:
     it never blocks and never does I/O). It converts and validates the book
     (ValueError before anything is sent) and puts it into a LatestWinsBuffer.
   * One stream thread ("orderbook-publisher") owns the channel and the call:
-    it opens Publish (or PublishBatch with batch > 1), reports each summary,
+    it opens PublishBatch (Publish with batch=0), reports each summary,
     and reconnects after a failure with capped exponential backoff and full
     jitter (backoff.py), on a fresh channel.
   * gRPC's request thread pulls books from the buffer. It asks for the next
@@ -50,6 +50,8 @@ from orderbook_gateway.latest import LatestWinsBuffer
 
 _LOG = logging.getLogger("orderbook_gateway")
 
+# Most books per PublishBatch message by default.
+DEFAULT_BATCH = 64
 # The gateway's message limit (docs/protocol.md 5); a batch stays below it.
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 _BATCH_BYTES = MAX_MESSAGE_BYTES - 64 * 1024
@@ -236,8 +238,11 @@ class Publisher:
         root_certificates: PEM bytes or a file path of the CA to trust (None:
         the system's roots); tls_server_name: the name to check in the
         certificate when it differs from the target's host.
-    batch: 0 or 1 uses Publish (one book per message); N > 1 uses PublishBatch
-        with up to N pending books per message.
+    batch: N > 1 uses PublishBatch with whatever is pending, up to N books,
+        in one message (one book when one is pending: no waiting to fill a
+        batch); 0 or 1 uses Publish, one book per message. Batching costs
+        nothing at low rates and amortises the per-message cost (and the GIL
+        hand-offs to gRPC's thread) at high ones: docs/integration.md 2.3.
     max_levels: levels per side accepted (the gateway's --max_levels).
     validate: check books against the gateway's rules in publish().
     backoff_initial_s, backoff_max_s: the reconnect delays (full jitter).
@@ -251,7 +256,7 @@ class Publisher:
     """
 
     def __init__(self, target="127.0.0.1:50051", *, token=None, tls=False,
-                 root_certificates=None, tls_server_name=None, batch=0,
+                 root_certificates=None, tls_server_name=None, batch=DEFAULT_BATCH,
                  max_levels=books.MAX_LEVELS, validate=True, backoff_initial_s=0.1,
                  backoff_max_s=10.0, summary_interval_s=60.0, resend_on_reconnect=True,
                  on_summary=None, on_rejection=None, on_error=None, channel_options=()):
