@@ -43,6 +43,13 @@ packages=(
   python3-yaml
   # peers for side-by-side benchmarks (python-seed: FastAPI; node-ws: Node.js)
   python3-fastapi python3-uvicorn python3-websockets python3-matplotlib
+  # the Python publisher package (ingest/python): gRPC 1.51 and Protobuf 3.21 runtimes matching the
+  # stubs CMake generates with protoc + grpc_python_plugin (protobuf-compiler-grpc above);
+  # python3-setuptools, python3-pip and python3-venv: `pip install --no-index --no-build-isolation`
+  # of ingest/python into a venv with --system-site-packages (tests/python/pip_install_test.sh)
+  python3-grpcio python3-protobuf python3-setuptools python3-pip python3-venv
+  # futu.py reads Futu times in the market time zone (zoneinfo needs the tz database)
+  tzdata
 )
 
 # Node.js (with npm) runs the node-ws peer and the browser tests, whose one npm package
