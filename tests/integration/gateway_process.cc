@@ -192,7 +192,13 @@ std::optional<int> Process::ExitCode() {
 std::optional<int> Process::WaitForExit(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   for (;;) {
-    if (auto code = ExitCode()) return code;
+    if (auto code = ExitCode()) {
+      // The reader thread may not have drained the pipe yet: callers read
+      // Output() next (a loadgen's result line was missing once). Bounded,
+      // since a grandchild could hold the pipe open.
+      WaitForOutputEnd(std::chrono::seconds(5));
+      return code;
+    }
     if (Clock::now() >= deadline) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

@@ -60,6 +60,8 @@ class Process {
   std::optional<int> ExitCode();
 
   // Waits up to `timeout` for the process to exit; its exit status or nullopt.
+  // Once it has exited, also waits (up to 5 s) for the end of its output, so
+  // that Output() then holds everything it printed.
   std::optional<int> WaitForExit(std::chrono::milliseconds timeout);
 
   // SIGTERM, up to `grace` to exit, then SIGKILL. Returns the exit status.
