@@ -573,11 +573,16 @@ int main(int argc, char** argv) {
         bool flapping = absl::StartsWith(previous, queue_reason) ||
                         absl::StartsWith(health.degraded_reason, queue_reason);
         if (!health.healthy()) {
-          spdlog::log(flapping ? spdlog::level::debug : spdlog::level::warn,
-                      "health: degraded ({}): gRPC health NOT_SERVING", health.degraded_reason);
+          obgw::gateway::LogEvent(
+              obgw::gateway::LogKind::health, flapping ? spdlog::level::debug : spdlog::level::warn,
+              "health_degraded", [&](obgw::gateway::LogFields& line) {
+                line.Add("reason", health.degraded_reason).Add("grpc_health", "NOT_SERVING");
+              });
         } else {
-          spdlog::log(flapping ? spdlog::level::debug : spdlog::level::info,
-                      "health: healthy: gRPC health SERVING");
+          obgw::gateway::LogEvent(
+              obgw::gateway::LogKind::health, flapping ? spdlog::level::debug : spdlog::level::info,
+              "health_healthy",
+              [](obgw::gateway::LogFields& line) { line.Add("grpc_health", "SERVING"); });
         }
         previous = health.degraded_reason;
       });

@@ -28,7 +28,9 @@
   COUNTER(grpc_rejected, "log_suppressed.grpc_rejected", "log_lines_suppressed",          \
           "kind=\"grpc_rejected\"", "Log lines dropped: gRPC calls and books refused")    \
   COUNTER(redis, "log_suppressed.redis", "log_lines_suppressed", "kind=\"redis\"",        \
-          "Log lines dropped: Redis connection and cluster state changes")
+          "Log lines dropped: Redis connection and cluster state changes")                \
+  COUNTER(health, "log_suppressed.health", "log_lines_suppressed", "kind=\"health\"",     \
+          "Log lines dropped: node health changes (GET /health, gRPC health)")
 
 namespace obgw::gateway {
 

@@ -227,6 +227,9 @@ TEST(LogTest, RedisLostAndRegained) {
       << gw->Output();
   ASSERT_FALSE(WaitForLineWith(log, {"cluster_healthy "}).empty()) << gw->Output();
 
+  // The node's health (checked every 100 ms) may have turned healthy at
+  // start too (it starts degraded until Redis answered).
+  const std::size_t healthy_before = LinesWith(gw->Output(), {"health_healthy "}).size();
   redis->Kill();
   std::string down = WaitForLineWith(log, {"redis_down connection=commands "});
   ASSERT_FALSE(down.empty()) << gw->Output();
@@ -235,12 +238,18 @@ TEST(LogTest, RedisLostAndRegained) {
       << down;
   std::string degraded = WaitForLineWith(log, {"cluster_degraded "});
   EXPECT_TRUE(HasAll(degraded, {"[warning]", " reason=\"redis unreachable: "})) << gw->Output();
+  std::string unhealthy = WaitForLineWith(log, {"health_degraded "});
+  EXPECT_TRUE(
+      HasAll(unhealthy, {"[warning]", " reason=\"redis unreachable: ", " grpc_health=NOT_SERVING"}))
+      << gw->Output();
 
   ASSERT_TRUE(redis->Restart(&error)) << error;
   std::string back = WaitForLineWith(log, {"redis_up connection=commands ", " reconnect=true"});
   ASSERT_FALSE(back.empty()) << gw->Output();
   EXPECT_FALSE(ValueOf(back, "down_ms").empty()) << back;
   EXPECT_FALSE(WaitForLineWith(log, {"cluster_healthy "}, seconds(10), 2).empty()) << gw->Output();
+  std::string healthy = WaitForLineWith(log, {"health_healthy "}, seconds(10), healthy_before + 1);
+  EXPECT_TRUE(HasAll(healthy, {"[info]", " grpc_health=SERVING"})) << gw->Output();
   // One line per change: the connection's retries are not logged.
   EXPECT_EQ(LinesWith(gw->Output(), {"redis_down connection=commands "}).size(), 1u)
       << gw->Output();

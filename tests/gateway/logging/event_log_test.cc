@@ -105,7 +105,8 @@ TEST(EventLogTest, AFloodIsCountedAndSummedUp) {
 TEST(EventLogTest, KindNamesComeFromTheList) {
   EXPECT_EQ(LogKindName(LogKind::ws_connection), "ws_connection");
   EXPECT_EQ(LogKindName(LogKind::redis), "redis");
-  EXPECT_EQ(kLogKindCount, 6u);
+  EXPECT_EQ(LogKindName(LogKind::health), "health");
+  EXPECT_EQ(kLogKindCount, 7u);
 }
 
 }  // namespace
