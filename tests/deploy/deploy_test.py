@@ -573,7 +573,8 @@ class NginxTest(unittest.TestCase):
             self.assertIsNotNone(match, directive)
             seconds = int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
             self.assertGreaterEqual(seconds, 3600, directive)
-        self.assertNotIn("grpc_pass_request_headers off", snippet)  # authorization passes
+        # The publish token (authorization metadata) passes untouched.
+        self.assertNotRegex(snippet, r"(?im)^\s*grpc_set_header\s+authorization")
 
 
 # ------------------------------------------------------------------- systemd
