@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs a local cluster for trying things out: one redis-server, N gateway
-# nodes sharing it (--redis_url, --threads=1), nginx balancing WebSockets and
-# REST over the nodes, the demo feed publishing into node 1 and, with
-# PROMETHEUS=1, Debian's prometheus scraping every node with the alert rules
-# of deploy/prometheus/. Ctrl-C stops everything it started. Not for
+# nodes sharing it (--redis_url, --threads=1), nginx balancing WebSockets,
+# REST and gRPC ingest over the nodes, the demo feed publishing into node 1
+# (directly: the freshest path) and, with PROMETHEUS=1, Debian's prometheus
+# scraping every node with the alert rules of deploy/prometheus/. Ctrl-C stops everything it started. Not for
 # production (see README.md next to it).
 #
 #   bash deploy/cluster/run-cluster.sh
@@ -11,6 +11,8 @@
 # Environment (defaults in brackets):
 #   NODES       number of gateway nodes [2]
 #   LISTEN      nginx's address:port [0.0.0.0:8080]
+#   GRPC_LISTEN nginx's gRPC (HTTP/2) address:port, balanced over the
+#               nodes' gRPC ports [0.0.0.0:50050]
 #   HTTP_BASE   node i listens on HTTP_BASE+i for HTTP/WebSocket [8100]
 #   GRPC_BASE   ... and on GRPC_BASE+i for gRPC [50150]
 #   REDIS_PORT  port of the redis-server started here [6380, not 6379: a
@@ -28,6 +30,7 @@ cd "$(dirname "$0")/../.."
 
 NODES=${NODES:-2}
 LISTEN=${LISTEN:-0.0.0.0:8080}
+GRPC_LISTEN=${GRPC_LISTEN:-0.0.0.0:50050}
 HTTP_BASE=${HTTP_BASE:-8100}
 GRPC_BASE=${GRPC_BASE:-50150}
 REDIS_PORT=${REDIS_PORT:-6380}
@@ -102,6 +105,7 @@ else
 fi
 
 upstreams=()
+grpc_upstreams=()
 for ((i = 1; i <= NODES; i++)); do
   http=$((HTTP_BASE + i))
   grpc=$((GRPC_BASE + i))
@@ -111,12 +115,14 @@ for ((i = 1; i <= NODES; i++)); do
     --threads=1 --node_id="node$i" >"$STATE_DIR/node$i.log" 2>&1 &
   pids+=($!)
   upstreams+=("127.0.0.1:$http")
+  grpc_upstreams+=("--grpc-node=127.0.0.1:$grpc")
 done
 for ((i = 1; i <= NODES; i++)); do
   wait_http "http://127.0.0.1:$((HTTP_BASE + i))/health" "node $i"
 done
 
-conf=$(bash deploy/cluster/render-nginx-conf.sh "$STATE_DIR/nginx" "$LISTEN" "${upstreams[@]}")
+conf=$(bash deploy/cluster/render-nginx-conf.sh --grpc-listen="$GRPC_LISTEN" "${grpc_upstreams[@]}" \
+  "$STATE_DIR/nginx" "$LISTEN" "${upstreams[@]}")
 "$NGINX" -p "$STATE_DIR/nginx" -c "$conf" -e "$STATE_DIR/nginx/error.log" &
 pids+=($!)
 port=${LISTEN##*:}
@@ -150,7 +156,7 @@ if [ "$PROMETHEUS" = 1 ]; then
 fi
 
 echo "run-cluster.sh: $NODES nodes behind nginx; Ctrl-C stops everything"
-echo "  nginx      http://$LISTEN   ws://localhost:$port/ws/<client_id>"
+echo "  nginx      http://$LISTEN   ws://localhost:$port/ws/<client_id>   grpc=$GRPC_LISTEN"
 for ((i = 1; i <= NODES; i++)); do
   echo "  node$i      http=127.0.0.1:$((HTTP_BASE + i)) grpc=127.0.0.1:$((GRPC_BASE + i))"
 done

@@ -381,6 +381,13 @@ class ComposeTest(unittest.TestCase):
         nginx = services["nginx"]
         self.assertIn(guide.hostname, nginx["networks"]["default"]["aliases"])
         self.assertIn(guide.port, [int(p["target"]) for p in nginx["ports"]])
+        # ... and the gRPC target the publishers derive from it (host of
+        # WEBSOCKET_URL, port 50051: ingest/python) is nginx's gRPC listener,
+        # published on a host port of its own (gateway1's direct one differs).
+        self.assertIn(50051, [int(p["target"]) for p in nginx["ports"]])
+        published = [int(p["published"]) for name in ("nginx", "gateway1")
+                     for p in services[name].get("ports", [])]
+        self.assertEqual(len(published), len(set(published)), f"host port clash: {published}")
         for name in ("gateway1", "gateway2"):
             self.assertEqual(nginx["depends_on"][name]["condition"], "service_healthy")
         self.assertTrue(nginx["image"].startswith("nginx:1.22"))
@@ -398,6 +405,10 @@ class ComposeTest(unittest.TestCase):
                     mounts[volume["target"]] = volume["source"]
         self.assertEqual(Path(mounts["/etc/nginx/conf.d/default.conf"]),
                          DEPLOY / "nginx" / "orderbook-gateway.conf")
+        # Every snippet the site includes is mounted where it looks for it.
+        site = (DEPLOY / "nginx" / "orderbook-gateway.conf").read_text()
+        for include in re.findall(r"^\s*include (/etc/nginx/snippets/\S+);", site, re.M):
+            self.assertEqual(Path(mounts[include]), DEPLOY / "nginx" / Path(include).name)
         # The feed publishes into gateway1's gRPC port.
         feed = services["feed"]
         self.assertIn(f"--target=gateway1:{services['gateway1']['environment']['GRPC_PORT']}",
@@ -449,6 +460,7 @@ class NginxTest(unittest.TestCase):
             tls.mkdir()
             openssl_self_signed(tls)
             shutil.copy(DEPLOY / "nginx" / "orderbook-gateway-proxy.conf", snippets)
+            shutil.copy(DEPLOY / "nginx" / "orderbook-gateway-grpc.conf", snippets)
             for name in ("orderbook-gateway.conf", "orderbook-gateway-tls.conf"):
                 text = (DEPLOY / "nginx" / name).read_text()
                 # Installed paths into the temporary prefix; the example
@@ -476,6 +488,10 @@ class NginxTest(unittest.TestCase):
             (snippets / "orderbook-gateway-proxy.conf").write_text("proxy_read_timeout;\n")
             code, output = self.nginx_t(prefix, prefix / "nginx.conf")
             self.assertNotEqual(code, 0, output)
+            shutil.copy(DEPLOY / "nginx" / "orderbook-gateway-proxy.conf", snippets)
+            (snippets / "orderbook-gateway-grpc.conf").write_text("grpc_read_timeout;\n")
+            code, output = self.nginx_t(prefix, prefix / "nginx.conf")
+            self.assertNotEqual(code, 0, output)
 
     def test_cluster_template_includes_the_shared_proxy_settings(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -487,8 +503,38 @@ class NginxTest(unittest.TestCase):
             self.assertIn(f"include {prefix}/orderbook-gateway-proxy.conf;", conf)
             self.assertEqual((prefix / "orderbook-gateway-proxy.conf").read_text(),
                              (DEPLOY / "nginx" / "orderbook-gateway-proxy.conf").read_text())
+            # Without --grpc-listen: no gRPC block, no placeholder left.
+            self.assertNotIn("orderbook_gateway_grpc", conf)
+            self.assertNotIn("http2", conf)
+            self.assertNotRegex(conf, r"@[A-Z_]+@")
             code, output = self.nginx_t(prefix, prefix / "nginx.conf")
             self.assertEqual(code, 0, output)
+
+    def test_cluster_template_proxies_grpc_when_asked(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = Path(tmp)
+            result = run(["bash", DEPLOY / "cluster" / "render-nginx-conf.sh",
+                          "--grpc-listen=127.0.0.1:4", "--grpc-node=127.0.0.1:5",
+                          "--grpc-node=127.0.0.1:6", prefix, "127.0.0.1:1", "127.0.0.1:2"])
+            self.assertEqual(result.returncode, 0, result.stderr)
+            conf = (prefix / "nginx.conf").read_text()
+            self.assertNotRegex(conf, r"@[A-Z_]+@")
+            grpc = conf[conf.index("upstream orderbook_gateway_grpc {"):]
+            self.assertIn("server 127.0.0.1:5 max_fails=1 fail_timeout=10s;", grpc)
+            self.assertIn("server 127.0.0.1:6 max_fails=1 fail_timeout=10s;", grpc)
+            self.assertIn("listen 127.0.0.1:4 http2;", grpc)
+            self.assertIn(f"include {prefix}/orderbook-gateway-grpc.conf;", grpc)
+            self.assertEqual((prefix / "orderbook-gateway-grpc.conf").read_text(),
+                             (DEPLOY / "nginx" / "orderbook-gateway-grpc.conf").read_text())
+            code, output = self.nginx_t(prefix, prefix / "nginx.conf")
+            self.assertEqual(code, 0, output)
+            self.assertNotIn("[warn]", output)
+            # A listener without nodes (or nodes without one) is a usage error.
+            for args in (["--grpc-listen=127.0.0.1:4"], ["--grpc-node=127.0.0.1:5"],
+                         ["--grpc-listen=127.0.0.1:4", "--grpc-node=nohost"]):
+                result = run(["bash", DEPLOY / "cluster" / "render-nginx-conf.sh", *args,
+                              prefix, "127.0.0.1:1"])
+                self.assertEqual(result.returncode, 2, (args, result.stderr))
 
     def test_websocket_timeouts_exceed_the_gateways_heartbeats(self):
         text = (DEPLOY / "nginx" / "orderbook-gateway-proxy.conf").read_text()
@@ -504,6 +550,31 @@ class NginxTest(unittest.TestCase):
         site = (DEPLOY / "nginx" / "orderbook-gateway.conf").read_text()
         self.assertRegex(site, r"server gateway1:8002 max_fails=1 fail_timeout=\d+s;")
         self.assertIn("least_conn;", site)
+
+    def test_site_proxies_grpc_on_the_port_the_publishers_derive(self):
+        # ingest/python: the gRPC target is WEBSOCKET_URL's host, port 50051.
+        site = (DEPLOY / "nginx" / "orderbook-gateway.conf").read_text()
+        grpc_server = re.search(r"server \{[^}]*listen 50051 http2;[^}]*\}", site)
+        self.assertIsNotNone(grpc_server, "no `listen 50051 http2` server in the site")
+        self.assertIn("include /etc/nginx/snippets/orderbook-gateway-grpc.conf;",
+                      grpc_server.group(0))
+        upstream = site[site.index("upstream orderbook_gateway_grpc {"):]
+        upstream = upstream[: upstream.index("}")]
+        self.assertRegex(upstream, r"server gateway1:50051 max_fails=1 fail_timeout=\d+s;")
+        self.assertRegex(upstream, r"server gateway2:50051 max_fails=1 fail_timeout=\d+s;")
+        # A Publish stream is one request answered at its end: no timeout
+        # nor body limit of nginx may end one early (defaults: 60 s, 1 MiB).
+        snippet = (DEPLOY / "nginx" / "orderbook-gateway-grpc.conf").read_text()
+        self.assertIn("grpc_pass grpc://orderbook_gateway_grpc;", snippet)
+        self.assertIn("client_max_body_size 0;", snippet)
+        for directive in ("client_body_timeout", "grpc_read_timeout", "grpc_send_timeout",
+                          "keepalive_timeout"):
+            match = re.search(r"^\s*" + directive + r" (\d+)([smhd]);", snippet, re.M)
+            self.assertIsNotNone(match, directive)
+            seconds = int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+            self.assertGreaterEqual(seconds, 3600, directive)
+        # The publish token (authorization metadata) passes untouched.
+        self.assertNotRegex(snippet, r"(?im)^\s*grpc_set_header\s+authorization")
 
 
 # ------------------------------------------------------------------- systemd
@@ -709,10 +780,12 @@ class ClusterMonitoringTest(unittest.TestCase):
     def test_two_nodes_behind_nginx_monitored_by_prometheus(self):
         http_base, grpc_base = self.port_base(2), self.port_base(2)
         redis_port, nginx_port, prometheus_port = free_port(), free_port(), free_port()
+        nginx_grpc_port = free_port()
         env = dict(os.environ)
         env.update({
             "NODES": "2",
             "LISTEN": f"127.0.0.1:{nginx_port}",
+            "GRPC_LISTEN": f"127.0.0.1:{nginx_grpc_port}",
             "HTTP_BASE": str(http_base),
             "GRPC_BASE": str(grpc_base),
             "REDIS_PORT": str(redis_port),
@@ -787,10 +860,25 @@ class ClusterMonitoringTest(unittest.TestCase):
             self.assertEqual(reply.status, 200)
             self.assertIn(json.load(reply)["status"], ("healthy", "degraded"))
 
+        # A book published over gRPC through nginx reaches a WebSocket
+        # subscriber through nginx (as the symbol's snapshot: the book is in
+        # Redis by the time the subscriber comes).
+        probe = BIN_DIR / "orderbook-probe"
+        published = run([probe, "publish", "--via=grpc", f"--grpc=127.0.0.1:{nginx_grpc_port}",
+                         "--symbols=NGINXGRPC", "--json"])
+        self.assertEqual(published.returncode, 0, published.stdout + published.stderr)
+        watched = run([probe, "watch", f"--gateway=http://127.0.0.1:{nginx_port}",
+                       "--symbols=NGINXGRPC", "--count=1", "--json"])
+        self.assertEqual(watched.returncode, 0, watched.stdout + watched.stderr)
+        updates = [json.loads(line) for line in watched.stdout.splitlines()
+                   if line.startswith("{")]
+        self.assertIn("NGINXGRPC", [u.get("symbol") for u in updates], watched.stdout)
+
         # Ctrl-C stops everything the script started.
         self.process.send_signal(signal.SIGINT)
         self.assertEqual(self.process.wait(timeout=30), 130)
-        for port in (nginx_port, prometheus_port, http_base + 1, http_base + 2, redis_port):
+        for port in (nginx_port, nginx_grpc_port, prometheus_port, http_base + 1, http_base + 2,
+                     redis_port):
             self.assertTrue(ports_free([port]), f"port {port} still in use after the stop")
 
 

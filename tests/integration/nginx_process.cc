@@ -31,7 +31,8 @@ std::string ClusterDeployDir() {
 bool NginxProcess::Installed() { return access(kNginxPath, X_OK) == 0; }
 
 std::unique_ptr<NginxProcess> NginxProcess::Start(const std::vector<int>& node_http_ports,
-                                                  std::string* error) {
+                                                  std::string* error,
+                                                  const std::vector<int>& node_grpc_ports) {
   std::string reason;
   // The port is picked before nginx binds it, so another process may take it
   // in between: a few attempts, each in a fresh prefix.
@@ -41,17 +42,30 @@ std::unique_ptr<NginxProcess> NginxProcess::Start(const std::vector<int>& node_h
       if (error) *error = "mkdtemp failed";
       return nullptr;
     }
-    std::unique_ptr<NginxProcess> nginx(new NginxProcess(prefix, FreeTcpPort()));
-    if (nginx->Launch(node_http_ports, &reason)) return nginx;
+    const int port = FreeTcpPort();
+    int grpc_port = 0;
+    while (!node_grpc_ports.empty() && (grpc_port == 0 || grpc_port == port)) {
+      grpc_port = FreeTcpPort();
+    }
+    std::unique_ptr<NginxProcess> nginx(new NginxProcess(prefix, port, grpc_port));
+    if (nginx->Launch(node_http_ports, node_grpc_ports, &reason)) return nginx;
     if (reason.find("Address already in use") == std::string::npos) break;
   }
   if (error) *error = reason;
   return nullptr;
 }
 
-bool NginxProcess::Launch(const std::vector<int>& node_http_ports, std::string* error) {
-  std::vector<std::string> args = {ClusterDeployDir() + "/render-nginx-conf.sh", prefix_,
-                                   "127.0.0.1:" + std::to_string(port_)};
+bool NginxProcess::Launch(const std::vector<int>& node_http_ports,
+                          const std::vector<int>& node_grpc_ports, std::string* error) {
+  std::vector<std::string> args = {ClusterDeployDir() + "/render-nginx-conf.sh"};
+  if (!node_grpc_ports.empty()) {
+    args.push_back("--grpc-listen=127.0.0.1:" + std::to_string(grpc_port_));
+    for (int port : node_grpc_ports) {
+      args.push_back("--grpc-node=127.0.0.1:" + std::to_string(port));
+    }
+  }
+  args.push_back(prefix_);
+  args.push_back("127.0.0.1:" + std::to_string(port_));
   for (int port : node_http_ports) args.push_back("127.0.0.1:" + std::to_string(port));
   std::unique_ptr<Process> render = Process::Spawn("/bin/bash", args, error);
   if (render == nullptr) return false;
