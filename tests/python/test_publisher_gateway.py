@@ -10,6 +10,7 @@ import math
 import os
 import secrets
 import subprocess
+import sys
 import tempfile
 import threading
 import unittest
@@ -106,6 +107,26 @@ class PublishTest(unittest.TestCase):
                                        "timestamp": "2024-01-01T12:00:00Z"})
         self.assertEqual(got["MSFT"], {"bids": [[410.2, 5, 2]], "asks": []})
         self.assertEqual(broadcast.close_shared().accepted, 2)
+
+    def test_a_script_that_exits_without_closing_still_delivers_its_books(self):
+        # A backend script calls the drop-in and ends: the shared publisher is
+        # closed at interpreter exit, and its pending books are sent first.
+        self.ws.subscribe("EXIT")
+        script = (
+            "import asyncio\n"
+            "from orderbook_gateway import broadcast_orderbook_to_websocket as f\n"
+            "async def main():\n"
+            "    for i in range(1, 6):\n"
+            "        assert await f('EXIT', {'bids': [[100 + i, 1, 1]], 'asks': []})\n"
+            "asyncio.run(main())\n")
+        env = dict(os.environ, ORDERBOOK_GATEWAY_GRPC=self.gateway.grpc_target)
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                              text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        # Latest-wins may skip books that were still pending; the newest arrives.
+        m = self.ws.recv_until(lambda m: m.get("type") == "orderbook_update" and
+                               m["data"]["bids"] == [[105, 1, 1]])
+        self.assertEqual(m["symbol"], "EXIT")
 
     async def _broadcast_both_shapes(self):
         f = orderbook_gateway.broadcast_orderbook_to_websocket
