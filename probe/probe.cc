@@ -35,6 +35,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "ingest/feed/publish_token.h"
 #include "orderbook/v1/orderbook.grpc.pb.h"
 
 namespace obgw::probe {
@@ -183,7 +184,9 @@ HttpResult HttpRequest(const Options& options, http::verb method, const std::str
   http::request<http::string_body> request(method, target, 11);
   request.set(http::field::host, connection.Host());
   request.set(http::field::user_agent, "orderbook-probe");
-  if (!bearer_token.empty()) request.set(http::field::authorization, "Bearer " + bearer_token);
+  if (!bearer_token.empty()) {
+    request.set(http::field::authorization, ingest::BearerAuthorization(bearer_token));
+  }
   if (method == http::verb::post) {
     request.set(http::field::content_type, "application/json");
     request.body() = std::move(body);
@@ -628,9 +631,7 @@ int PublishGrpc(const Options& options, Output& out, const std::string& symbol) 
   auto stub = orderbook::v1::OrderBookIngest::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + options.timeout);
-  if (!options.publish_token.empty()) {
-    context.AddMetadata("authorization", "Bearer " + options.publish_token);
-  }
+  ingest::AttachPublishToken(context, options.publish_token);
   orderbook::v1::PublishSummary summary;
   std::unique_ptr<grpc::ClientWriter<orderbook::v1::OrderBookUpdate>> writer =
       stub->Publish(&context, &summary);

@@ -1,5 +1,6 @@
 #include "gateway/node/gateway.h"
 
+#include <cassert>
 #include <future>
 #include <thread>
 
@@ -64,6 +65,7 @@ absl::Status Gateway::Start() {
 }
 
 void Gateway::CheckHealth() {
+  assert(shards_[0]->InThisThread());
   // A wait that had completed before StopHealthCheck cancelled it.
   if (!health_observer_) return;
   Health health = CurrentHealth(*state_);

@@ -45,8 +45,8 @@ ProgramRun RunProgram(const std::string& program, const std::vector<std::string>
   std::unique_ptr<Process> process =
       Process::Spawn(BinDir() + "/" + program, args, &error, environment);
   if (!process) return {.status = -1, .output = error};
+  // Once it has exited, WaitForExit has also read the rest of its output.
   std::optional<int> status = process->WaitForExit(seconds(10));
-  process->WaitForOutputEnd(seconds(5));
   return {.status = status.value_or(-1), .output = process->Output()};
 }
 

@@ -69,8 +69,8 @@ std::unique_ptr<Process> SpawnProbe(const std::vector<std::string>& args) {
 
 ProbeRun Finish(Process& process, std::chrono::milliseconds timeout = 20s) {
   ProbeRun run;
+  // Once it has exited, WaitForExit has also read the rest of its output.
   std::optional<int> code = process.WaitForExit(timeout);
-  process.WaitForOutputEnd(2s);
   run.exit_code = code.value_or(-1);
   run.output = process.Output();
   return run;
